@@ -1,0 +1,608 @@
+package docker
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Names of the local PostgreSQL role and database. Local servers trust
+// loopback connections, so the URL carries no password.
+const (
+	localPostgresUser = "ghostbench"
+	localPostgresDB   = "ghostbench"
+)
+
+// localReadyTimeout bounds how long a local server may take to accept
+// connections (crash recovery after Kill included).
+const localReadyTimeout = 30 * time.Second
+
+// localBinaries are the server binaries found on this machine.
+type localBinaries struct {
+	redisServer string // path of redis-server
+	pgBin       string // directory holding initdb and postgres
+	pgVersion   string // e.g. "15.18", from postgres --version
+}
+
+func (b *localBinaries) String() string {
+	return fmt.Sprintf("found %s and PostgreSQL %s in %s", b.redisServer, b.pgVersion, b.pgBin)
+}
+
+// findLocal finds redis-server in PATH, and initdb and postgres in PATH, in
+// `pg_config --bindir`, or in the highest version of
+// /usr/lib/postgresql/*/bin. The error says what is missing and how to fix
+// it.
+func findLocal() (*localBinaries, error) {
+	var missing []string
+	b := &localBinaries{}
+	if p, err := exec.LookPath("redis-server"); err == nil {
+		b.redisServer = p
+	} else {
+		missing = append(missing, "redis-server not found in PATH: run `make deps`, or set "+EnvRedisURL+" (with "+EnvPostgresURL+")")
+	}
+	if dir, ok := findPostgresBin(); ok {
+		b.pgBin = dir
+		v, err := postgresVersion(dir)
+		if err != nil {
+			missing = append(missing, err.Error())
+		}
+		b.pgVersion = v
+	} else {
+		missing = append(missing, "PostgreSQL server (initdb, postgres) not found in PATH, `pg_config --bindir` or /usr/lib/postgresql/*/bin: run `make deps`, or set "+EnvPostgresURL+" (with "+EnvRedisURL+")")
+	}
+	if len(missing) > 0 {
+		return nil, errors.New(strings.Join(missing, "; "))
+	}
+	return b, nil
+}
+
+// findPostgresBin returns the directory holding both initdb and postgres.
+func findPostgresBin() (string, bool) {
+	hasBoth := func(dir string) bool {
+		for _, name := range []string{"initdb", "postgres"} {
+			if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	// PATH: follow symlinks, since Debian links /usr/lib/postgresql/N/bin
+	// binaries elsewhere and postgres finds its files relative to itself.
+	if p, err := exec.LookPath("postgres"); err == nil {
+		if real, err := filepath.EvalSymlinks(p); err == nil && hasBoth(filepath.Dir(real)) {
+			return filepath.Dir(real), true
+		}
+		if hasBoth(filepath.Dir(p)) {
+			return filepath.Dir(p), true
+		}
+	}
+	if p, err := exec.LookPath("pg_config"); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		out, err := exec.CommandContext(ctx, p, "--bindir").Output()
+		cancel()
+		if dir := strings.TrimSpace(string(out)); err == nil && dir != "" && hasBoth(dir) {
+			return dir, true
+		}
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return versionLess(dirs[j], dirs[i]) })
+	for _, d := range dirs {
+		if hasBoth(d) {
+			return d, true
+		}
+	}
+	return "", false
+}
+
+// versionLess orders /usr/lib/postgresql/N/bin paths by the number N.
+func versionLess(a, b string) bool {
+	na, _ := strconv.ParseFloat(filepath.Base(filepath.Dir(a)), 64)
+	nb, _ := strconv.ParseFloat(filepath.Base(filepath.Dir(b)), 64)
+	return na < nb
+}
+
+var (
+	pgVersionRE    = regexp.MustCompile(`\(PostgreSQL\) ([0-9][0-9A-Za-z.]*)`)
+	pgVersionCache sync.Map // bin dir -> version
+)
+
+// postgresVersion returns the version printed by bindir/postgres --version.
+func postgresVersion(bindir string) (string, error) {
+	if v, ok := pgVersionCache.Load(bindir); ok {
+		return v.(string), nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, filepath.Join(bindir, "postgres"), "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("%s --version: %w", filepath.Join(bindir, "postgres"), err)
+	}
+	m := pgVersionRE.FindSubmatch(out)
+	if m == nil {
+		return "", fmt.Errorf("%s --version: unexpected output %q", filepath.Join(bindir, "postgres"), strings.TrimSpace(string(out)))
+	}
+	pgVersionCache.Store(bindir, string(m[1]))
+	return string(m[1]), nil
+}
+
+// runUser is the user the PostgreSQL processes run as: the current user,
+// or "nobody" when the harness runs as root, because PostgreSQL refuses to
+// run as root.
+type runUser struct {
+	cred     *syscall.Credential // nil: the current user
+	uid, gid int
+}
+
+func currentRunUser() (runUser, error) {
+	if os.Geteuid() != 0 {
+		return runUser{uid: os.Geteuid(), gid: os.Getegid()}, nil
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		return runUser{}, fmt.Errorf("running as root, and PostgreSQL refuses root; the unprivileged user to run it as: %w", err)
+	}
+	uid, err1 := strconv.Atoi(u.Uid)
+	gid, err2 := strconv.Atoi(u.Gid)
+	if err1 != nil || err2 != nil {
+		return runUser{}, fmt.Errorf("user nobody has a non-numeric uid %q or gid %q", u.Uid, u.Gid)
+	}
+	return runUser{
+		cred: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}},
+		uid:  uid, gid: gid,
+	}, nil
+}
+
+// chown gives path to the run user when the harness runs as root.
+func (r runUser) chown(path string) error {
+	if r.cred == nil {
+		return nil
+	}
+	return os.Lchown(path, r.uid, r.gid)
+}
+
+// freePorts returns n distinct free TCP ports on 127.0.0.1. Another process
+// may take one before the server binds it; the callers retry then.
+func freePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port on 127.0.0.1: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// instancePrefix starts the name of every instance directory; the owner's
+// process id follows, so that the next Provision can remove directories of
+// a harness that was killed.
+const instancePrefix = "ghostbench-"
+
+// ownerFile marks an instance directory and holds the owner's process id.
+const ownerFile = "ghostbench-owner"
+
+// localPair is a PostgreSQL and a Redis server process sharing one
+// temporary directory.
+type localPair struct {
+	dir      string
+	postgres *localServer
+	redis    *localServer
+}
+
+// provisionLocal starts both servers from the binaries in bins.
+func provisionLocal(ctx context.Context, cfg *Config, bins *localBinaries) (s *Servers, err error) {
+	start := time.Now()
+	reapStale(cfg.Logf)
+	run, err := currentRunUser()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", instancePrefix, os.Getpid()))
+	if err != nil {
+		return nil, fmt.Errorf("make temporary directory: %w", err)
+	}
+	pair := &localPair{dir: dir}
+	defer func() {
+		if err != nil {
+			tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
+			defer cancel()
+			if terr := pair.teardown(tctx); terr != nil {
+				err = errors.Join(err, fmt.Errorf("clean up: %w", terr))
+			}
+		}
+	}()
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return nil, fmt.Errorf("write %s: %w", ownerFile, err)
+	}
+	if err := run.chown(dir); err != nil {
+		return nil, fmt.Errorf("give %s to the postgres user: %w", dir, err)
+	}
+
+	var pgErr, redisErr error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		pair.postgres, pgErr = startLocalPostgres(ctx, cfg, bins, run, dir)
+	}()
+	go func() {
+		defer wg.Done()
+		pair.redis, redisErr = startLocalRedis(ctx, cfg, bins, dir)
+	}()
+	wg.Wait()
+	if err := errors.Join(pgErr, redisErr); err != nil {
+		return nil, err
+	}
+	pgURL, redisURL := loopbackURLs(pair.postgres.port, pair.redis.port, localPostgresUser, "", localPostgresDB)
+	rs, err := redisServer(redisURL)
+	if err != nil {
+		return nil, err
+	}
+	rs.Control = pair.redis
+	s = &Servers{
+		Postgres:  &Server{Name: "postgres", Addr: fmt.Sprintf("127.0.0.1:%d", pair.postgres.port), URL: pgURL, Control: pair.postgres},
+		Redis:     rs,
+		teardown:  pair.teardown,
+		footprint: pair.footprint,
+	}
+	if err := s.describe(ctx); err != nil {
+		return nil, err
+	}
+	cfg.Logf("local servers ready in %v (postgres pid %d, redis pid %d, dir %s)",
+		time.Since(start).Round(time.Millisecond), pair.postgres.pid(), pair.redis.pid(), dir)
+	return s, nil
+}
+
+// teardown stops both servers and removes the directory.
+func (p *localPair) teardown(ctx context.Context) error {
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for i, srv := range []*localServer{p.postgres, p.redis} {
+		if srv == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = srv.teardown(ctx)
+		}()
+	}
+	wg.Wait()
+	if p.dir != "" {
+		if err := os.RemoveAll(p.dir); err != nil {
+			errs[2] = fmt.Errorf("remove %s: %w", p.dir, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// footprint returns the live server processes and the directory.
+func (p *localPair) footprint() Footprint {
+	var f Footprint
+	for _, srv := range []*localServer{p.postgres, p.redis} {
+		if srv != nil {
+			if pid := srv.pid(); pid > 0 {
+				f.PIDs = append(f.PIDs, pid)
+			}
+		}
+	}
+	if _, err := os.Stat(p.dir); err == nil {
+		f.Dirs = append(f.Dirs, p.dir)
+	}
+	return f
+}
+
+// startWithPortRetry starts a server on a free port, and on another one
+// when it lost the race for the port to another process.
+func startWithPortRetry(ctx context.Context, newServer func(port int) *localServer) (*localServer, error) {
+	var lastErr error
+	for range 3 {
+		ports, err := freePorts(1)
+		if err != nil {
+			return nil, err
+		}
+		srv := newServer(ports[0])
+		srv.mu.Lock()
+		err = srv.startLocked(ctx)
+		srv.mu.Unlock()
+		if err == nil {
+			return srv, nil
+		}
+		if !errors.Is(err, errPortInUse) {
+			return nil, err
+		}
+		lastErr = err
+	}
+	return nil, lastErr
+}
+
+// errPortInUse marks a start that failed because the port was taken.
+var errPortInUse = errors.New("port already in use")
+
+// localServer is one server process the local provider runs. It
+// implements Control.
+type localServer struct {
+	name       string
+	port       int
+	logPath    string
+	spec       procSpec
+	stopSignal syscall.Signal               // graceful stop
+	ready      func(context.Context) error  // one readiness attempt
+	prepare    func() error                 // before every start
+	cleanup    func(ctx context.Context)    // after the process is gone for good
+	logf       func(format string, args ...any)
+
+	mu     sync.Mutex
+	p      *proc
+	paused bool
+}
+
+func (s *localServer) pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.p == nil || s.p.exited() {
+		return 0
+	}
+	return s.p.pid
+}
+
+func (s *localServer) runningLocked() bool { return s.p != nil && !s.p.exited() }
+
+// startLocked starts the process and waits until it is ready; on failure
+// it kills the process.
+func (s *localServer) startLocked(ctx context.Context) error {
+	if s.prepare != nil {
+		if err := s.prepare(); err != nil {
+			return fmt.Errorf("%s: prepare start: %w", s.name, err)
+		}
+	}
+	offset := logSize(s.logPath)
+	p, err := startProc(s.spec)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+	s.p, s.paused = p, false
+	exited := func() error {
+		if !p.exited() {
+			return nil
+		}
+		tail := logTail(s.logPath, offset, 6)
+		err := fmt.Errorf("%s exited during start (%v); its log %s ends: %s", s.name, p.err, s.logPath, tail)
+		if strings.Contains(tail, "already in use") || strings.Contains(tail, "could not bind") {
+			err = fmt.Errorf("%w: %w", errPortInUse, err)
+		}
+		return err
+	}
+	if err := waitReady(ctx, localReadyTimeout, s.ready, exited); err != nil {
+		kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		_ = p.kill(kctx)
+		cancel()
+		if errors.Is(err, errPortInUse) {
+			return err
+		}
+		return fmt.Errorf("%s on 127.0.0.1:%d: %w", s.name, s.port, err)
+	}
+	return nil
+}
+
+// Start implements Control.
+func (s *localServer) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.runningLocked() {
+		return nil
+	}
+	return s.startLocked(ctx)
+}
+
+// Stop implements Control: it sends the graceful stop signal (SIGINT, fast
+// shutdown, for PostgreSQL; SIGTERM for Redis) and kills the server if it
+// has not exited within 10 seconds.
+func (s *localServer) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.runningLocked() {
+		return nil
+	}
+	if s.paused {
+		s.p.signalAll(syscall.SIGCONT)
+		s.paused = false
+	}
+	_ = syscall.Kill(s.p.pid, s.stopSignal)
+	if s.p.wait(ctx, 10*time.Second) {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: stop: %w", s.name, err)
+	}
+	s.logf("%s did not stop within 10s; killing it", s.name)
+	if err := s.p.kill(ctx); err != nil {
+		return fmt.Errorf("%s: stop: %w", s.name, err)
+	}
+	return nil
+}
+
+// Kill implements Control.
+func (s *localServer) Kill(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.killLocked(ctx)
+}
+
+func (s *localServer) killLocked(ctx context.Context) error {
+	if !s.runningLocked() {
+		return nil
+	}
+	s.paused = false
+	if err := s.p.kill(ctx); err != nil {
+		return fmt.Errorf("%s: kill: %w", s.name, err)
+	}
+	return nil
+}
+
+// Pause implements Control: it stops the server process and its children
+// with SIGSTOP.
+func (s *localServer) Pause(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.runningLocked() {
+		return fmt.Errorf("%s: pause: server is not running", s.name)
+	}
+	s.p.signalAll(syscall.SIGSTOP)
+	s.paused = true
+	return nil
+}
+
+// Resume implements Control. Resuming a server that is not paused does
+// nothing.
+func (s *localServer) Resume(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.runningLocked() || !s.paused {
+		return nil
+	}
+	s.p.signalAll(syscall.SIGCONT)
+	s.paused = false
+	return nil
+}
+
+// Restart implements Control.
+func (s *localServer) Restart(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.killLocked(ctx); err != nil {
+		return err
+	}
+	return s.startLocked(ctx)
+}
+
+// Running implements Control.
+func (s *localServer) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.runningLocked()
+}
+
+// teardown ends the server for good: it thaws it if paused, sends
+// teardownSignal, kills it if it lingers, and runs cleanup.
+func (s *localServer) teardown(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var err error
+	if s.runningLocked() {
+		if s.paused {
+			s.p.signalAll(syscall.SIGCONT)
+			s.paused = false
+		}
+		sig := syscall.SIGKILL
+		if s.name == "postgres" {
+			// Immediate shutdown: the postmaster stops its children and
+			// removes its shared memory, which SIGKILL would leave behind.
+			sig = syscall.SIGQUIT
+		}
+		_ = syscall.Kill(s.p.pid, sig)
+		if !s.p.wait(ctx, 5*time.Second) {
+			err = s.p.kill(ctx)
+		}
+	}
+	if s.cleanup != nil {
+		s.cleanup(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: teardown: %w", s.name, err)
+	}
+	return nil
+}
+
+// logSize returns the current size of a log file, 0 if it does not exist.
+func logSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// logTail returns the last n lines of path after offset, joined by " | ".
+func logTail(path string, offset int64, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, 0); err != nil {
+		return "(unreadable log: " + err.Error() + ")"
+	}
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" {
+			lines = append(lines, l)
+		}
+		if len(lines) > n {
+			lines = lines[1:]
+		}
+	}
+	if len(lines) == 0 {
+		return "(empty)"
+	}
+	return strings.Join(lines, " | ")
+}
+
+// reapStale removes instance directories whose owning harness is gone (it
+// was killed before it could clean up; its servers died with it), and
+// template builds abandoned for more than ten minutes.
+func reapStale(logf func(string, ...any)) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), instancePrefix+"*"))
+	for _, d := range dirs {
+		base := filepath.Base(d)
+		if strings.HasPrefix(base, templatePrefix) {
+			if strings.Contains(base, ".tmp-") || strings.Contains(base, ".stale-") {
+				if fi, err := os.Stat(d); err == nil && time.Since(fi.ModTime()) > 10*time.Minute {
+					_ = os.RemoveAll(d)
+				}
+			}
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(d, ownerFile))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid == os.Getpid() || ownerAlive(pid) {
+			continue
+		}
+		releasePostgresShm(context.Background(), filepath.Join(d, "pgdata"))
+		if err := os.RemoveAll(d); err == nil {
+			logf("removed %s, left by process %d which is gone", d, pid)
+		}
+	}
+}
+
+// ownerAlive reports whether the process that owns an instance directory
+// still runs (EPERM means it does, under another user).
+func ownerAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return (err == nil || errors.Is(err, syscall.EPERM)) && !isZombie(pid)
+}
