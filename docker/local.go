@@ -347,10 +347,10 @@ type localServer struct {
 	port       int
 	logPath    string
 	spec       procSpec
-	stopSignal syscall.Signal               // graceful stop
-	ready      func(context.Context) error  // one readiness attempt
-	prepare    func() error                 // before every start
-	cleanup    func(ctx context.Context)    // after the process is gone for good
+	stopSignal syscall.Signal              // graceful stop
+	ready      func(context.Context) error // one readiness attempt
+	prepare    func() error                // before every start
+	cleanup    func(ctx context.Context)   // after the process is gone for good
 	logf       func(format string, args ...any)
 
 	mu     sync.Mutex
