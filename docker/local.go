@@ -202,6 +202,33 @@ const instancePrefix = "ghostbench-"
 // ownerFile marks an instance directory and holds the owner's process id.
 const ownerFile = "ghostbench-owner"
 
+// memoryDir is a tmpfs present on most Linux systems.
+const memoryDir = "/dev/shm"
+
+// instanceBases are the directories that may hold instance directories.
+func instanceBases() []string { return []string{os.TempDir(), memoryDir} }
+
+// makeInstanceDir makes the fresh temporary directory of one pair of
+// servers. With fsync off it goes to the tmpfs /dev/shm when there is one:
+// durability is not measured then, data lives in memory either way, and
+// making the PostgreSQL data directory (copying about a thousand small
+// files) is three times faster there than on a disk. With fsync on it goes
+// to os.TempDir(), so that fsync means what it says. PostgreSQL reports the
+// place as its data_directory setting.
+func makeInstanceDir(fsync bool) (string, error) {
+	pattern := fmt.Sprintf("%s%d-", instancePrefix, os.Getpid())
+	if !fsync && isTmpfs(memoryDir) {
+		if dir, err := os.MkdirTemp(memoryDir, pattern); err == nil {
+			return dir, nil
+		}
+	}
+	dir, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		return "", fmt.Errorf("make temporary directory: %w", err)
+	}
+	return dir, nil
+}
+
 // localPair is a PostgreSQL and a Redis server process sharing one
 // temporary directory.
 type localPair struct {
@@ -218,9 +245,9 @@ func provisionLocal(ctx context.Context, cfg *Config, bins *localBinaries) (s *S
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", instancePrefix, os.Getpid()))
+	dir, err := makeInstanceDir(cfg.Postgres.Fsync)
 	if err != nil {
-		return nil, fmt.Errorf("make temporary directory: %w", err)
+		return nil, err
 	}
 	pair := &localPair{dir: dir}
 	defer func() {
@@ -574,7 +601,11 @@ func logTail(path string, offset int64, n int) string {
 // was killed before it could clean up; its servers died with it), and
 // template builds abandoned for more than ten minutes.
 func reapStale(logf func(string, ...any)) {
-	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), instancePrefix+"*"))
+	var dirs []string
+	for _, base := range instanceBases() {
+		m, _ := filepath.Glob(filepath.Join(base, instancePrefix+"*"))
+		dirs = append(dirs, m...)
+	}
 	for _, d := range dirs {
 		base := filepath.Base(d)
 		if strings.HasPrefix(base, templatePrefix) {

@@ -93,7 +93,7 @@ func pingRedis(ctx context.Context, addr string) error {
 var postgresSettingNames = []string{
 	"fsync", "synchronous_commit", "wal_level", "max_connections",
 	"max_wal_senders", "max_replication_slots", "full_page_writes",
-	"shared_buffers", "dynamic_shared_memory_type",
+	"shared_buffers", "dynamic_shared_memory_type", "data_directory",
 }
 
 // describePostgres reads the server's version and effective settings.

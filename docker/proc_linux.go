@@ -65,3 +65,13 @@ func childrenOf(pid int) []int {
 	}
 	return out
 }
+
+// isTmpfs reports whether dir is a writable directory on a tmpfs.
+func isTmpfs(dir string) bool {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return false
+	}
+	const tmpfsMagic = 0x01021994
+	return st.Type == tmpfsMagic && syscall.Access(dir, 0x2 /* W_OK */) == nil
+}

@@ -18,3 +18,7 @@ func isZombie(pid int) bool { return false }
 // childrenOf cannot list children outside Linux; signals reach the process
 // group only.
 func childrenOf(pid int) []int { return nil }
+
+// isTmpfs reports false outside Linux: instance directories go to
+// os.TempDir().
+func isTmpfs(dir string) bool { return false }
