@@ -113,8 +113,8 @@ func postgresTemplate(ctx context.Context, bins *localBinaries, run runUser, log
 		path: filepath.Join(bins.pgBin, "initdb"),
 		args: []string{"-D", data, "-U", localPostgresUser, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"},
 	}, {
-		path:  filepath.Join(bins.pgBin, "postgres"),
-		args:  []string{"--single", "-D", data, "-F", "-c", "exit_on_error=true", "template1"},
+		path: filepath.Join(bins.pgBin, "postgres"),
+		args: []string{"--single", "-D", data, "-F", "-c", "exit_on_error=true", "template1"},
 		// Renaming rather than creating the database keeps the template
 		// smaller: copying it is most of the time a local start takes.
 		stdin: "ALTER DATABASE postgres RENAME TO " + localPostgresDB + ";\n",
