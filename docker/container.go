@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"sync"
@@ -56,6 +57,11 @@ func pingDocker(ctx context.Context) (*dockerEngine, error) {
 	pctx, cancel := context.WithTimeout(ctx, dockerPingTimeout)
 	defer cancel()
 	if err := pool.Client.PingWithContext(pctx); err != nil {
+		// The dial error says it all; the HTTP request around it is noise.
+		var oe *net.OpError
+		if errors.As(err, &oe) {
+			err = oe
+		}
 		return nil, fmt.Errorf("no Docker engine reachable at %s: %w", pool.Client.Endpoint(), err)
 	}
 	pool.MaxWait = dockerReadyTimeout

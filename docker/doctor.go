@@ -1,0 +1,148 @@
+package docker
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Doctor writes to w which provider Provision would use for cfg and why,
+// with the availability of each provider and what to do about a missing
+// one; then it provisions the servers, prints their versions and settings,
+// the time from nothing to both servers ready, and the teardown time, and
+// tears them down. It returns an error when no servers could be had, after
+// printing how to fix that. Passwords never appear in what it writes.
+func Doctor(ctx context.Context, cfg Config, w io.Writer) error {
+	secrets := secretsOf(cfg.PostgresURL, cfg.RedisURL)
+	out := &scrubWriter{w: w, secrets: secrets}
+	p := func(format string, args ...any) { fmt.Fprintf(out, format, args...) }
+
+	provider := cfg.Provider
+	if provider == "" {
+		provider = ProviderAuto
+	}
+	p("provider setting: %s", provider)
+	if n := cfg.settingName("provider"); cfg.Provider != "" {
+		p(" (from %s)", n)
+	}
+	p("\nproviders, in the order \"auto\" tries them:\n")
+	// The fixes worth printing are those of the providers that were in
+	// the running: the forced one, or external when a URL is set, or all.
+	relevant := func(name string) bool {
+		switch {
+		case provider != ProviderAuto:
+			return name == provider
+		case cfg.PostgresURL != "" || cfg.RedisURL != "":
+			return name == ProviderExternal
+		}
+		return true
+	}
+	var fixes []string
+	for _, st := range providerStatuses(ctx, &cfg) {
+		p("  %-9s %s\n", st.name, st.detail)
+		if st.fix != "" && relevant(st.name) {
+			fixes = append(fixes, st.fix)
+		}
+	}
+
+	logf := cfg.Logf
+	cfg.Logf = nil
+	start := time.Now()
+	s, err := Provision(ctx, cfg)
+	ready := time.Since(start)
+	if err != nil {
+		p("\ncannot provision servers: %v\n", err)
+		if len(fixes) > 0 {
+			p("to fix:\n")
+			for _, f := range fixes {
+				p("  - %s\n", f)
+			}
+		}
+		return err
+	}
+	cfg.Logf = logf
+	p("\nusing: %s (%s)\n", s.Provider, s.Reason)
+	for _, srv := range []*Server{s.Postgres, s.Redis} {
+		p("  %-9s %s at %s\n", srv.Name, srv.Version, srv.Redacted())
+		p("  %-9s %s\n", "", formatSettings(srv.Settings))
+	}
+	p("ready in %v (from nothing to both servers accepting connections)\n", ready.Round(time.Millisecond))
+	start = time.Now()
+	cerr := s.Close()
+	p("teardown in %v\n", time.Since(start).Round(time.Millisecond))
+	if cerr != nil {
+		return fmt.Errorf("teardown: %w", cerr)
+	}
+	return nil
+}
+
+// providerStatus is one provider's availability as Doctor prints it.
+type providerStatus struct {
+	name   string
+	detail string
+	fix    string // what to do when it is not available
+}
+
+// providerStatuses checks every provider.
+func providerStatuses(ctx context.Context, cfg *Config) []providerStatus {
+	var out []providerStatus
+	ext := providerStatus{name: ProviderExternal}
+	switch err := cfg.checkExternal(); {
+	case err == nil:
+		ext.detail = fmt.Sprintf("configured: postgres %s, redis %s", redactURL(cfg.PostgresURL), redactURL(cfg.RedisURL))
+	case cfg.PostgresURL == "" && cfg.RedisURL == "":
+		ext.detail = "not configured: " + err.Error()
+	default:
+		ext.detail = "misconfigured: " + err.Error()
+		ext.fix = "set both " + EnvPostgresURL + " and " + EnvRedisURL + ", or neither"
+	}
+	out = append(out, ext)
+	if _, err := pingDocker(ctx); err == nil {
+		out = append(out, providerStatus{name: ProviderDocker, detail: "available: a Docker engine answered; images " + PostgresImage + ", " + RedisImage})
+	} else {
+		out = append(out, providerStatus{name: ProviderDocker, detail: "unavailable: " + err.Error(),
+			fix: "start a Docker engine (or set DOCKER_HOST) to use containers"})
+	}
+	if bins, err := findLocal(); err == nil {
+		out = append(out, providerStatus{name: ProviderLocal, detail: "available: " + bins.String()})
+	} else {
+		out = append(out, providerStatus{name: ProviderLocal, detail: "unavailable: " + err.Error(), fix: err.Error()})
+	}
+	return out
+}
+
+// formatSettings prints settings as sorted name=value pairs.
+func formatSettings(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		v := m[k]
+		if v == "" {
+			v = `""`
+		}
+		parts[i] = k + "=" + v
+	}
+	return strings.Join(parts, " ")
+}
+
+// scrubWriter replaces secrets in everything written through it. Each
+// Write must carry whole secrets, which holds for the formatted lines
+// Doctor writes.
+type scrubWriter struct {
+	w       io.Writer
+	secrets []string
+}
+
+func (s *scrubWriter) Write(b []byte) (int, error) {
+	if _, err := io.WriteString(s.w, scrub(string(b), s.secrets)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
