@@ -59,5 +59,10 @@ func NewClock() *Clock { return &Clock{start: time.Now()} }
 // Now returns the time elapsed since the clock's zero (monotonic).
 func (c *Clock) Now() time.Duration { return time.Since(c.start) }
 
+// Reset moves the clock's zero to now. It must not be called while anything
+// else reads the clock: the runner calls it once, just before the load
+// starts.
+func (c *Clock) Reset() { c.start = time.Now() }
+
 // Start returns the wall-clock instant of the clock's zero.
 func (c *Clock) Start() time.Time { return c.start }

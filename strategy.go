@@ -27,8 +27,8 @@ type WriteRequest struct {
 // commits the change through the store (which records commit instants and the
 // ledger row) and maintains the cache as the strategy prescribes. Write
 // returns nil only when the transaction committed; an error from a cache
-// operation after a successful COMMIT is not returned but may be reported
-// through a Warner.
+// operation after a successful COMMIT is not returned (the write committed)
+// but reported as a warning through the strategy's environment.
 //
 // Close stops background work (queues, listeners) without draining it.
 type Strategy interface {
@@ -50,11 +50,4 @@ type Drainer interface {
 // remaining time to live (negative when it has none).
 type Inspector interface {
 	Peek(ctx context.Context, key Key) (v Value, ttl time.Duration, ok bool, err error)
-}
-
-// Warner is implemented by strategies that want to report an error that did
-// not fail the operation (a best-effort DEL that failed after COMMIT). The
-// runner sets the callback before the run; it is safe for concurrent use.
-type Warner interface {
-	SetWarn(func(key Key, err error))
 }

@@ -1,0 +1,122 @@
+// Command ghostbench runs caching strategies against real PostgreSQL and
+// Redis servers under load and faults, and measures how stale their reads
+// get. Run "ghostbench help" for the subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+// Exit codes, part of the public interface.
+const (
+	exitOK     = 0 // success; for reproduce: the run was clean
+	exitError  = 1 // the harness failed
+	exitUsage  = 2 // bad flags, names or values
+	exitBudget = 3 // an anomaly appeared or a budget was violated
+)
+
+// usageError marks an error as the user's input being wrong (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// usagef returns a usage error (exit code 2).
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// budgetError marks an anomaly or a violated budget (exit code 3).
+type budgetError struct{ msg string }
+
+func (e budgetError) Error() string { return e.msg }
+
+// command is one subcommand.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"doctor": {"show which servers would be used and why", cmdDoctor},
+		"list":   {"list strategies, scenarios and faults", cmdList},
+		"run":    {"run one strategy through one scenario", cmdRun},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Run executes the command line args and returns the process exit code.
+// Cancelling ctx (Ctrl-C) stops the work in progress; what was measured is
+// still written.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		printUsage(stdout, cmds)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "ghostbench: unknown command %q; run \"ghostbench help\" for the list\n", args[0])
+		return exitUsage
+	}
+	err := c.run(ctx, args[1:], stdout, stderr)
+	return exitCode(err, stderr)
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var ue usageError
+	var be budgetError
+	switch {
+	case errors.Is(err, errHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "ghostbench:", err)
+		return exitUsage
+	case errors.As(err, &be):
+		fmt.Fprintln(stderr, "ghostbench:", err)
+		return exitBudget
+	default:
+		fmt.Fprintln(stderr, "ghostbench:", err)
+		return exitError
+	}
+}
+
+// errHelp is returned by a subcommand that printed its help on -h.
+var errHelp = errors.New("help requested")
+
+func printUsage(w io.Writer, cmds map[string]command) {
+	fmt.Fprintln(w, "usage: ghostbench <command> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "commands:")
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "exit codes: 0 ok, 1 error, 2 usage, 3 anomaly found or budget violated")
+	fmt.Fprintln(w, "run \"ghostbench <command> -h\" for a command's flags and examples")
+}

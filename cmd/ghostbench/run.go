@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/report"
+	"github.com/ghostbench/ghostbench/runner"
+	"github.com/ghostbench/ghostbench/scenarios"
+	"github.com/ghostbench/ghostbench/strategies"
+)
+
+const runUsage = `usage: ghostbench run -strategy NAME [-scenario NAME|FILE] [flags]
+
+Runs one strategy through one scenario against real PostgreSQL and Redis
+(provisioned as "ghostbench doctor" shows), prints the effective
+configuration, live progress on a terminal and a summary, and writes
+results/<run-id>/run.json.
+
+examples:
+  ghostbench run -strategy cache-aside -scenario steady-read-heavy -duration 10s
+  ghostbench run -strategy async-invalidation -param lag=100ms -writers 8
+  ghostbench run -strategy write-through -scenario my-scenario.yaml -seed 42 -format json
+
+flags:
+`
+
+// scenarioFlags are the flags that override a scenario's fields; only the
+// ones given on the command line are applied.
+type scenarioFlags struct {
+	scenario    string
+	duration    string
+	warmup      string
+	ttl         string
+	seed        int64
+	keys        int
+	readers     int
+	writers     int
+	rate        float64
+	readRatio   float64
+	concurrency int
+	syncCommit  string
+}
+
+func (f *scenarioFlags) register(fs *flag.FlagSet, defScenario string) {
+	fs.StringVar(&f.scenario, "scenario", defScenario, "built-in scenario `name` or YAML file (ghostbench list shows the names)")
+	fs.StringVar(&f.duration, "duration", "", "run `duration` including warm-up, e.g. 10s")
+	fs.StringVar(&f.warmup, "warmup", "", "warm-up `duration` not counted in the metrics")
+	fs.StringVar(&f.ttl, "ttl", "", "cache entry TTL `duration`, or none")
+	fs.Int64Var(&f.seed, "seed", 0, "random `seed` (same seed, same sequence of keys and operations)")
+	fs.IntVar(&f.keys, "keys", 0, "number of keys (`n`)")
+	fs.IntVar(&f.readers, "readers", 0, "closed-loop reader goroutines (`n`)")
+	fs.IntVar(&f.writers, "writers", 0, "closed-loop writer goroutines (`n`)")
+	fs.Float64Var(&f.rate, "rate", 0, "open-loop target `ops/s` (latency corrected for coordinated omission)")
+	fs.Float64Var(&f.readRatio, "read-ratio", 0, "open loop: `fraction` of operations that are reads")
+	fs.IntVar(&f.concurrency, "concurrency", 0, "open loop: at most `n` operations in flight")
+	fs.StringVar(&f.syncCommit, "synchronous-commit", "", "PostgreSQL synchronous_commit for the run's sessions: on or off")
+}
+
+// load returns the scenario with the flags that were set applied.
+func (f *scenarioFlags) load(fs *flag.FlagSet) (*scenarios.Scenario, error) {
+	sc, err := scenarios.Load(f.scenario)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	var ferr error
+	dur := func(name, v string, dst *scenarios.Duration) {
+		d, err := scenarios.ParseDuration(v)
+		if err != nil && ferr == nil {
+			ferr = usagef("-%s %q: want a duration such as 10s, or none", name, v)
+		}
+		*dst = d
+	}
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "duration":
+			dur("duration", f.duration, &sc.Duration)
+		case "warmup":
+			dur("warmup", f.warmup, &sc.Warmup)
+		case "ttl":
+			dur("ttl", f.ttl, &sc.TTL)
+		case "seed":
+			sc.Seed = f.seed
+		case "keys":
+			sc.Keys = f.keys
+		case "readers":
+			sc.Readers, sc.Rate = f.readers, 0
+		case "writers":
+			sc.Writers, sc.Rate = f.writers, 0
+		case "rate":
+			sc.Rate = f.rate
+			if f.rate > 0 {
+				sc.Readers, sc.Writers = 0, 0
+				if sc.ReadRatio == 0 {
+					sc.ReadRatio = 0.9
+				}
+			}
+		case "read-ratio":
+			sc.ReadRatio = f.readRatio
+		case "concurrency":
+			sc.Concurrency = f.concurrency
+		case "synchronous-commit":
+			sc.Postgres.SynchronousCommit = f.syncCommit
+		}
+	})
+	if ferr != nil {
+		return nil, ferr
+	}
+	// A shorter run than the scenario's warm-up keeps a proportional one.
+	if sc.Warmup >= sc.Duration {
+		sc.Warmup = sc.Duration / 10
+	}
+	sc.Defaults()
+	if err := sc.Validate(); err != nil {
+		return nil, usageError{err}
+	}
+	return sc, nil
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		sf       scenarioFlags
+		strategy = fs.String("strategy", "", "strategy `name` (ghostbench list shows them)")
+		params   = fs.String("param", "", "strategy parameters as `name=value,...`, e.g. lag=100ms")
+		outDir   = fs.String("out", "results", "`directory` the run folder is written in")
+		format   = fs.String("format", "text", "summary `format`: text, json or csv")
+		quiet    = fs.Bool("quiet", false, "no progress lines, even on a terminal")
+		pcfg     = docker.ConfigFromEnv()
+	)
+	sf.register(fs, "steady-read-heavy")
+	pcfg.RegisterFlags(fs)
+	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("run: unexpected argument %q", fs.Arg(0))
+	}
+	if *strategy == "" {
+		return usagef("run: -strategy is required; allowed: %v", strategies.Default().Names())
+	}
+	if *format != "text" && *format != "json" && *format != "csv" {
+		return usagef("run: -format %q: want text, json or csv", *format)
+	}
+	reg := strategies.Default()
+	info, ok := reg.Lookup(*strategy)
+	if !ok {
+		return usagef("-strategy %q: unknown; allowed: %v", *strategy, reg.Names())
+	}
+	p, err := strategies.ParseParams(*params)
+	if err != nil {
+		return usagef("-param: %v", err)
+	}
+	if err := info.CheckParams(p); err != nil {
+		return usagef("-param: %v", err)
+	}
+	sc, err := sf.load(fs)
+	if err != nil {
+		return err
+	}
+	buildFaults, err := faultBuilder(sc, pcfg)
+	if err != nil {
+		return usageError{err}
+	}
+
+	fmt.Fprintf(stderr, "ghostbench run: strategy %s", *strategy)
+	if len(p) > 0 {
+		fmt.Fprintf(stderr, " (%s)", p)
+	}
+	fmt.Fprintln(stderr)
+	printScenario(stderr, sc)
+
+	srv, err := docker.Provision(ctx, pcfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	fmt.Fprintf(stderr, "servers: %s (%s); PostgreSQL %s at %s, Redis %s at %s\n",
+		srv.Provider, srv.Reason, srv.Postgres.Version, srv.Postgres.Addr, srv.Redis.Version, srv.Redis.Addr)
+
+	cfg := runner.Config{
+		Scenario: sc, Strategy: *strategy, Params: p, Registry: reg, Servers: srv,
+		BuildFaults: buildFaults,
+	}
+	if !*quiet && isTerminal(stderr) {
+		cfg.Progress = func(pr runner.Progress) {
+			fmt.Fprintf(stderr, "\r%6.1fs  %8.0f ops/s  %9d ops  %6d errors  %6d stale  %4d ghost ",
+				pr.Elapsed.Seconds(), pr.OpsPerSec, pr.Ops, pr.Errors, pr.Stale, pr.Ghost)
+		}
+	}
+	res, err := runner.Run(ctx, cfg)
+	if cfg.Progress != nil {
+		fmt.Fprintln(stderr)
+	}
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(*outDir, res.ID)
+	path := filepath.Join(dir, "run.json")
+	if werr := report.WriteJSON(path, res); werr != nil {
+		return fmt.Errorf("write %s: %w", path, werr)
+	}
+	if err := printRun(stdout, *format, res); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %s\n", path)
+	switch res.Status {
+	case "interrupted":
+		return errors.New(res.Error + " (partial results written)")
+	case "error":
+		return errors.New(res.Error)
+	}
+	return nil
+}
+
+func printScenario(w io.Writer, sc *scenarios.Scenario) {
+	b, _ := json.Marshal(sc)
+	fmt.Fprintf(w, "scenario %s: %s\n  %s\n", sc.Name, sc.Description, b)
+}
+
+func printRun(w io.Writer, format string, res *report.Run) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	case "csv":
+		return report.WriteSummaryCSV(w, []*report.Run{res})
+	default:
+		return report.WriteSummaryText(w, []*report.Run{res})
+	}
+}
+
+// isTerminal reports whether w is a terminal (progress lines are for
+// people, not for logs).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+

@@ -1,0 +1,85 @@
+package report
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// SchemaVersion is the version of the run.json layout. It changes when a
+// field changes meaning or is removed; adding a field does not change it.
+const SchemaVersion = 1
+
+// Run is everything one run measured, as written to run.json: what ran
+// (strategy, scenario, seed), where (environment), what happened (faults,
+// status) and the metrics.
+type Run struct {
+	Schema   int    `json:"schema"`
+	ID       string `json:"id"`
+	Strategy string `json:"strategy"`
+	// Params are the strategy's parameters as name=value.
+	Params   map[string]string `json:"params,omitempty"`
+	Scenario string            `json:"scenario"`
+	// Config is the effective scenario, as JSON.
+	Config json.RawMessage `json:"config"`
+	Seed   int64           `json:"seed"`
+
+	Env Environment `json:"env"`
+
+	Started time.Time `json:"started"`
+	// ElapsedSeconds is wall-clock time from load start to the end of
+	// the audit.
+	ElapsedSeconds float64 `json:"elapsed_s"`
+	// MeasuredSeconds is the measured window (duration minus warm-up, or
+	// less when interrupted).
+	MeasuredSeconds float64 `json:"measured_s"`
+	// Status is "ok", "interrupted" (cancelled; partial results) or
+	// "error" (Error says why).
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+
+	Faults []FaultWindow `json:"faults,omitempty"`
+	// Drain reports how the end-of-run drain went.
+	Drain DrainResult `json:"drain"`
+
+	Metrics *Metrics `json:"metrics,omitempty"`
+}
+
+// Environment records what a run ran on.
+type Environment struct {
+	GoVersion       string            `json:"go_version"`
+	OS              string            `json:"os"`
+	Arch            string            `json:"arch"`
+	CPUs            int               `json:"cpus"`
+	GitCommit       string            `json:"git_commit,omitempty"`
+	Provider        string            `json:"provider"`
+	ProviderReason  string            `json:"provider_reason,omitempty"`
+	PostgresVersion string            `json:"postgres_version"`
+	RedisVersion    string            `json:"redis_version"`
+	PostgresAddr    string            `json:"postgres_addr"`
+	RedisAddr       string            `json:"redis_addr"`
+	Settings        map[string]string `json:"settings,omitempty"`
+}
+
+// FaultWindow is when one scheduled fault was really in effect, as offsets
+// from the run's start in seconds: it opens when Inject returned (the fault
+// is in effect) and closes when Heal returned (its absence confirmed).
+type FaultWindow struct {
+	Fault  string            `json:"fault"`
+	Params map[string]string `json:"params,omitempty"`
+	// ScheduledStart and ScheduledEnd are what the scenario asked for.
+	ScheduledStart float64 `json:"scheduled_start_s"`
+	ScheduledEnd   float64 `json:"scheduled_end_s"`
+	// Start and End are the real window; End is 0 when heal failed.
+	Start float64 `json:"start_s"`
+	End   float64 `json:"end_s"`
+	// InjectError and HealError say what went wrong, if anything.
+	InjectError string `json:"inject_error,omitempty"`
+	HealError   string `json:"heal_error,omitempty"`
+}
+
+// DrainResult reports the end-of-run drain of background work.
+type DrainResult struct {
+	Needed  bool    `json:"needed"`
+	Seconds float64 `json:"seconds"`
+	Error   string  `json:"error,omitempty"`
+}

@@ -1,0 +1,249 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"text/tabwriter"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory and a rename, so a reader (or an interrupted run) never sees a
+// half-written file. It creates the directory when missing.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := firstErr(werr, serr, cerr); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// WriteJSON writes v as indented JSON to path, atomically.
+func WriteJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, append(b, '\n'))
+}
+
+// ReadRun reads a run.json.
+func ReadRun(path string) (*Run, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Run
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if r.Schema != SchemaVersion {
+		return nil, fmt.Errorf("%s: schema %d, this ghostbench reads schema %d", path, r.Schema, SchemaVersion)
+	}
+	return &r, nil
+}
+
+// SummaryRow is one run's headline numbers, as every table shows them.
+type SummaryRow struct {
+	Scenario, Strategy string
+	Status             string
+	OpsPerSec          float64
+	StaleRatio         *float64
+	P99StalenessUs     int64
+	MaxStaleWindowUs   int64
+	StaleUntilTTL      int64
+	GhostUntilTTL      int64
+	StaleReads         int64
+	GhostReads         int64
+	EarlyReads         int64
+	UnknownReads       int64
+	Availability       *float64
+	HitRatio           *float64
+	ReadP50, ReadP99   int64
+	ReadP999           int64
+	WriteP50, WriteP99 int64
+	WriteP999          int64
+	Warnings           int64
+}
+
+// Summarize returns the headline numbers of r. Read latency merges hits and
+// misses.
+func Summarize(r *Run) SummaryRow {
+	row := SummaryRow{Scenario: r.Scenario, Strategy: r.Strategy, Status: r.Status}
+	m := r.Metrics
+	if m == nil {
+		return row
+	}
+	ops := m.Reads.Total + m.Writes.Attempted
+	if r.MeasuredSeconds > 0 {
+		row.OpsPerSec = float64(ops) / r.MeasuredSeconds
+	}
+	row.StaleRatio = m.Reads.StaleRatio
+	row.HitRatio = m.Reads.HitRatio
+	if m.Reads.StalenessAge != nil {
+		row.P99StalenessUs = m.Reads.StalenessAge.P99
+	}
+	row.MaxStaleWindowUs = m.StaleWindow.MaxUs
+	row.StaleUntilTTL = m.Audit.StaleUntilTTL
+	row.GhostUntilTTL = m.Audit.GhostUntilTTL
+	row.StaleReads, row.GhostReads, row.EarlyReads, row.UnknownReads = m.Reads.Stale, m.Reads.Ghost, m.Reads.Early, m.Reads.Unknown
+	row.Availability = m.Writes.Availability
+	row.Warnings = m.Warnings
+	if rd := mergedReads(m); rd != nil {
+		row.ReadP50, row.ReadP99, row.ReadP999 = rd.Quantile(0.5), rd.Quantile(0.99), rd.Quantile(0.999)
+	}
+	if w := m.Latency[LatencyWrite]; w != nil {
+		row.WriteP50, row.WriteP99, row.WriteP999 = w.P50, w.P99, w.P999
+	}
+	return row
+}
+
+// mergedReads returns the read-hit and read-miss histograms merged.
+func mergedReads(m *Metrics) *Histogram {
+	return MergeHistograms(m.Latency[LatencyReadHit], m.Latency[LatencyReadMiss])
+}
+
+// SummaryHeader names the columns of WriteSummaryText and WriteSummaryCSV.
+var summaryHeader = []string{
+	"scenario", "strategy", "status", "ops/s", "stale ratio", "stale", "ghost", "early",
+	"p99 staleness", "max stale window", "stale-until-TTL", "ghost-until-TTL",
+	"write avail", "hit ratio", "read p50", "read p99", "read p99.9", "write p50", "write p99", "write p99.9",
+}
+
+func (s SummaryRow) cells(human bool) []string {
+	f := func(p *float64, prec int) string {
+		if p == nil {
+			return "-"
+		}
+		return strconv.FormatFloat(*p, 'f', prec, 64)
+	}
+	us := func(v int64) string {
+		if human {
+			return FormatMicros(v)
+		}
+		return strconv.FormatInt(v, 10)
+	}
+	i := func(v int64) string { return strconv.FormatInt(v, 10) }
+	return []string{
+		s.Scenario, s.Strategy, s.Status, strconv.FormatFloat(s.OpsPerSec, 'f', 0, 64),
+		f(s.StaleRatio, 5), i(s.StaleReads), i(s.GhostReads), i(s.EarlyReads),
+		us(s.P99StalenessUs), us(s.MaxStaleWindowUs), i(s.StaleUntilTTL), i(s.GhostUntilTTL),
+		f(s.Availability, 4), f(s.HitRatio, 3), us(s.ReadP50), us(s.ReadP99), us(s.ReadP999),
+		us(s.WriteP50), us(s.WriteP99), us(s.WriteP999),
+	}
+}
+
+// FormatMicros renders microseconds for people: 850µs, 12.3ms, 1.25s.
+func FormatMicros(v int64) string {
+	switch {
+	case v < 1000:
+		return strconv.FormatInt(v, 10) + "µs"
+	case v < 1_000_000:
+		return strconv.FormatFloat(float64(v)/1000, 'f', 1, 64) + "ms"
+	default:
+		return strconv.FormatFloat(float64(v)/1e6, 'f', 2, 64) + "s"
+	}
+}
+
+// WriteSummaryText writes one aligned row per run.
+func WriteSummaryText(w io.Writer, runs []*Run) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	for i, h := range summaryHeader {
+		if i > 0 {
+			fmt.Fprint(tw, "\t")
+		}
+		fmt.Fprint(tw, h)
+	}
+	fmt.Fprintln(tw, "\t")
+	for _, r := range runs {
+		for i, c := range Summarize(r).cells(true) {
+			if i > 0 {
+				fmt.Fprint(tw, "\t")
+			}
+			fmt.Fprint(tw, c)
+		}
+		fmt.Fprintln(tw, "\t")
+	}
+	return tw.Flush()
+}
+
+// WriteSummaryCSV writes a header and one row per run; durations in
+// microseconds.
+func WriteSummaryCSV(w io.Writer, runs []*Run) error {
+	cw := csv.NewWriter(w)
+	h := make([]string, len(summaryHeader))
+	for i, s := range summaryHeader {
+		h[i] = s
+	}
+	if err := cw.Write(h); err != nil {
+		return err
+	}
+	for _, r := range runs {
+		if err := cw.Write(Summarize(r).cells(false)); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// MergeHistograms returns the histograms hs merged into one (nil ones
+// skipped), nil when none can be decoded.
+func MergeHistograms(hs ...*Histogram) *Histogram {
+	var acc *recorder
+	unit := UnitMicros
+	for _, h := range hs {
+		if h == nil {
+			continue
+		}
+		d, err := h.Decode()
+		if err != nil {
+			continue
+		}
+		if acc == nil {
+			acc = &recorder{h: hdr.New(1, d.HighestTrackableValue(), HistSignificantDigits), highest: d.HighestTrackableValue()}
+			unit = h.Unit
+		}
+		acc.h.Merge(d)
+		acc.clamped += h.Clamped
+	}
+	if acc == nil {
+		return nil
+	}
+	return acc.histogram(unit)
+}

@@ -1,0 +1,478 @@
+// Package runner executes a scenario against a strategy on real servers:
+// it prepares the schema and the cache, starts readers and writers (closed
+// loop) or paces operations at a target rate (open loop), times every call
+// at the boundary around the strategy, feeds the checker, runs the fault
+// schedule and the convergence prober, then drains background work, audits
+// every key and returns what was measured.
+//
+// A cancelled context (Ctrl-C) stops the load at once; the runner still
+// heals every fault, audits and returns the partial result with Status
+// "interrupted".
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	gb "github.com/ghostbench/ghostbench"
+	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/report"
+	"github.com/ghostbench/ghostbench/scenarios"
+	"github.com/ghostbench/ghostbench/store"
+	"github.com/ghostbench/ghostbench/strategies"
+)
+
+// Config is one run.
+type Config struct {
+	// Scenario is the workload; it must be valid (Defaults applied).
+	Scenario *scenarios.Scenario
+	// Strategy is the registered name; Params its parameters.
+	Strategy string
+	Params   strategies.Params
+	// Registry finds the strategy; default strategies.Default().
+	Registry *strategies.Registry
+	// Servers are the PostgreSQL and Redis to run against.
+	Servers *docker.Servers
+	// Schema and Prefix isolate the run's data; defaults "ghostbench" and
+	// "gb:".
+	Schema string
+	Prefix string
+	// Hooks are handed to the strategy; a caller (a reproduce case) may
+	// install a hook on them. Default: a fresh, empty Hooks.
+	Hooks *gb.Hooks
+	// FullHistory keeps every classified operation in the metrics.
+	FullHistory bool
+	// OnAnomaly is called for every stale, ghost or early read.
+	OnAnomaly func(report.Anomaly)
+	// Progress, when set, is called about once a second with live numbers.
+	Progress func(Progress)
+	// BuildFaults turns the scenario's fault schedule into steps, once the
+	// run's clients exist. Nil with a non-empty schedule is an error.
+	BuildFaults func(ctx context.Context, env FaultEnv) ([]Step, error)
+	// ID names the run (default: strategy and scenario with a time stamp).
+	ID string
+	// Log receives debug messages; default discards.
+	Log *slog.Logger
+}
+
+// Progress is a live view of a run.
+type Progress struct {
+	Elapsed   time.Duration
+	Ops       int64
+	OpsPerSec float64 // over the last interval
+	Errors    int64
+	Stale     int64
+	Ghost     int64
+}
+
+// FaultEnv is what fault injectors get to work with.
+type FaultEnv struct {
+	Servers *docker.Servers
+	Store   *store.Store
+	DB      *pgxpool.Pool
+	Redis   redis.UniversalClient
+	Hooks   *gb.Hooks
+	Clock   *gb.Clock
+	Prefix  string
+	Keys    int
+	Log     *slog.Logger
+}
+
+// Fault is one injectable fault. Inject returns once the fault is in effect;
+// Heal returns once its absence is confirmed (e.g. Redis answers again). Heal
+// must be idempotent and safe to call when Inject failed or never ran.
+type Fault interface {
+	Name() string
+	Inject(ctx context.Context) error
+	Heal(ctx context.Context) error
+}
+
+// Step schedules a fault.
+type Step struct {
+	At, For time.Duration
+	Fault   Fault
+	Params  map[string]string
+}
+
+// drainBound bounds the end-of-run drain of background work.
+const drainBound = 30 * time.Second
+
+// cleanupBound bounds healing, audit and finish after an interruption.
+const cleanupBound = 60 * time.Second
+
+// Run executes cfg. It returns the run record, also when ctx was cancelled
+// (Status "interrupted", partial metrics). It returns an error, with a nil
+// run, only when nothing could be measured (bad configuration, servers
+// unreachable).
+func Run(ctx context.Context, cfg Config) (*report.Run, error) {
+	sc := cfg.Scenario
+	if sc == nil {
+		return nil, errors.New("runner: no scenario")
+	}
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Servers == nil || cfg.Servers.Postgres == nil || cfg.Servers.Redis == nil {
+		return nil, errors.New("runner: no servers")
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = strategies.Default()
+	}
+	info, ok := cfg.Registry.Lookup(cfg.Strategy)
+	if !ok {
+		return nil, fmt.Errorf("strategy %q: unknown; allowed: %s", cfg.Strategy, strings.Join(cfg.Registry.Names(), ", "))
+	}
+	if err := info.CheckParams(cfg.Params); err != nil {
+		return nil, err
+	}
+	if len(sc.Faults) > 0 && cfg.BuildFaults == nil {
+		return nil, fmt.Errorf("scenario %s has a fault schedule but the runner was given no fault builder", sc.Name)
+	}
+	if cfg.Schema == "" {
+		cfg.Schema = store.DefaultSchema
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = "gb:"
+	}
+	if cfg.Hooks == nil {
+		cfg.Hooks = &gb.Hooks{}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	r := &run{cfg: cfg, sc: sc}
+	return r.execute(ctx)
+}
+
+type run struct {
+	cfg Config
+	sc  *scenarios.Scenario
+
+	clock   *gb.Clock
+	db      *pgxpool.Pool
+	rdb     redis.UniversalClient
+	store   *store.Store
+	checker *report.Checker
+	strat   gb.Strategy
+	prober  *prober
+
+	out *report.Run
+
+	ops, errs, stale, ghost atomic.Int64
+	stopping                atomic.Bool
+	warmupEnd, end          time.Duration
+}
+
+// prepare connects, seeds the schema, clears the prefix and builds the
+// checker, the store and the strategy. On error everything it opened is
+// closed.
+func (r *run) prepare(ctx context.Context, workers int) (err error) {
+	sc := r.sc
+	defer func() {
+		if err != nil {
+			r.close()
+		}
+	}()
+	cc := docker.DefaultClientConfig()
+	cc.DialTimeout = sc.Timeouts.Redis.D()
+	cc.ReadTimeout = sc.Timeouts.Redis.D()
+	cc.WriteTimeout = sc.Timeouts.Redis.D()
+	cc.PoolSize = workers + 16
+	r.rdb = r.cfg.Servers.RedisClient(cc)
+	if r.db, err = r.openDB(ctx, workers+8); err != nil {
+		return err
+	}
+	setup, err := store.New(r.db, store.Options{Schema: r.cfg.Schema})
+	if err != nil {
+		return err
+	}
+	if err := setup.Setup(ctx, sc.Keys); err != nil {
+		return err
+	}
+	if err := clearPrefix(ctx, r.rdb, r.cfg.Prefix); err != nil {
+		return fmt.Errorf("clear cache keys %s*: %w", r.cfg.Prefix, err)
+	}
+	offsets := make([]time.Duration, len(sc.Probe.Offsets))
+	for i, o := range sc.Probe.Offsets {
+		offsets[i] = o.D()
+	}
+	onAnomaly := func(a report.Anomaly) {
+		if a.Stale {
+			r.stale.Add(1)
+		}
+		if a.Ghost {
+			r.ghost.Add(1)
+		}
+		if r.cfg.OnAnomaly != nil {
+			r.cfg.OnAnomaly(a)
+		}
+	}
+	r.checker, err = report.NewChecker(report.CheckerConfig{
+		Keys: sc.Keys, OpenLoop: sc.OpenLoop(), FullHistory: r.cfg.FullHistory,
+		ProbeOffsets: offsets, OnAnomaly: onAnomaly,
+	})
+	if err != nil {
+		return err
+	}
+	r.clock = gb.NewClock()
+	r.prober = newProber(r, offsets, sc.Probe.PerSecond)
+	r.store, err = store.New(r.db, store.Options{
+		Schema: r.cfg.Schema, Recorder: r.prober.wrap(r.checker), Clock: r.clock, Hooks: r.cfg.Hooks,
+	})
+	if err != nil {
+		return err
+	}
+	r.strat, err = r.cfg.Registry.New(r.cfg.Strategy, strategies.Env{
+		DB: r.db, Redis: r.rdb, Store: r.store, TTL: sc.TTL.D(), Prefix: r.cfg.Prefix,
+		Hooks: r.cfg.Hooks, Params: r.cfg.Params, Warn: r.checker.Warn, Log: r.cfg.Log,
+	})
+	if err != nil {
+		return err
+	}
+	if insp, ok := r.strat.(gb.Inspector); ok {
+		r.prober.insp = insp
+	}
+	r.out = &report.Run{
+		Schema: report.SchemaVersion, ID: r.cfg.ID, Strategy: r.cfg.Strategy, Params: r.cfg.Params,
+		Scenario: sc.Name, Seed: sc.Seed, Env: environment(r.cfg.Servers), Status: "ok",
+	}
+	if r.out.ID == "" {
+		r.out.ID = DefaultID(time.Now(), r.cfg.Strategy, sc.Name)
+	}
+	r.out.Config, _ = json.Marshal(sc)
+	return nil
+}
+
+// close releases the strategy and the clients; it is safe on a partly
+// prepared run and idempotent.
+func (r *run) close() error {
+	var err error
+	if r.strat != nil {
+		err = r.strat.Close()
+		r.strat = nil
+	}
+	if r.db != nil {
+		r.db.Close()
+		r.db = nil
+	}
+	if r.rdb != nil {
+		r.rdb.Close()
+		r.rdb = nil
+	}
+	return err
+}
+
+func (r *run) faultEnv() FaultEnv {
+	return FaultEnv{
+		Servers: r.cfg.Servers, Store: r.store, DB: r.db, Redis: r.rdb, Hooks: r.cfg.Hooks,
+		Clock: r.clock, Prefix: r.cfg.Prefix, Keys: r.sc.Keys, Log: r.cfg.Log,
+	}
+}
+
+func (r *run) execute(ctx context.Context) (*report.Run, error) {
+	sc := r.sc
+	workers := sc.Readers + sc.Writers
+	if sc.OpenLoop() {
+		workers = sc.Concurrency
+	}
+	if err := r.prepare(ctx, workers); err != nil {
+		return nil, err
+	}
+	defer r.close()
+	var steps []Step
+	if len(sc.Faults) > 0 {
+		var err error
+		if steps, err = r.cfg.BuildFaults(ctx, r.faultEnv()); err != nil {
+			return nil, err
+		}
+	}
+
+	// Load.
+	r.warmupEnd = sc.Warmup.D()
+	r.end = sc.Duration.D()
+	r.clock.Reset() // zero at load start; nothing has read it yet
+	r.out.Started = r.clock.Start()
+
+	loadCtx, cancelLoad := context.WithCancel(ctx)
+	defer cancelLoad()
+	var faultWG sync.WaitGroup
+	windows := make([]report.FaultWindow, len(steps))
+	faultWG.Add(1)
+	go func() {
+		defer faultWG.Done()
+		r.runFaults(loadCtx, steps, windows)
+	}()
+	proberDone := r.prober.start(loadCtx)
+	stopProgress := r.startProgress(loadCtx)
+
+	var wg sync.WaitGroup
+	if sc.OpenLoop() {
+		r.openLoop(loadCtx, &wg)
+	} else {
+		r.closedLoop(loadCtx, &wg)
+	}
+	timer := time.NewTimer(r.end)
+	interrupted := false
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+		interrupted = true
+	}
+	timer.Stop()
+	r.stopping.Store(true)
+	wg.Wait()
+	measuredEnd := min(r.clock.Now(), r.end)
+	cancelLoad() // stops the fault scheduler, which heals what it injected
+	faultWG.Wait()
+	stopProgress()
+	r.out.Faults = windows
+	r.out.MeasuredSeconds = max(0, (measuredEnd - r.warmupEnd).Seconds())
+	return r.finish(ctx, proberDone, interrupted), nil
+}
+
+// finish drains background work, stops the prober, audits every key,
+// resolves indeterminate commits from the ledger and fills r.out. It uses a
+// bounded context of its own, so that a cancelled run (ctx done) still
+// writes what it measured.
+func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupted bool) *report.Run {
+	out := r.out
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupBound)
+	defer cancel()
+	if d, ok := r.strat.(gb.Drainer); ok {
+		t0 := time.Now()
+		dctx, dcancel := context.WithTimeout(cctx, drainBound)
+		err := d.Drain(dctx)
+		dcancel()
+		out.Drain = report.DrainResult{Needed: true, Seconds: time.Since(t0).Seconds()}
+		if err != nil {
+			out.Drain.Error = err.Error()
+		}
+	}
+	r.prober.stop()
+	if proberDone != nil {
+		<-proberDone
+	}
+	if err := r.audit(cctx); err != nil {
+		out.Status, out.Error = "error", "audit: "+err.Error()
+	}
+	m, err := r.checker.Finish(cctx, r.store.Committed)
+	if err != nil && out.Error == "" {
+		out.Status, out.Error = "error", "finish: "+err.Error()
+	}
+	if err := r.close(); err != nil && out.Error == "" {
+		out.Status, out.Error = "error", "close strategy: "+err.Error()
+	}
+	out.Metrics = m
+	out.ElapsedSeconds = r.clock.Now().Seconds()
+	if interrupted {
+		out.Status = "interrupted"
+		if out.Error == "" {
+			out.Error = "interrupted: " + context.Cause(ctx).Error()
+		}
+	}
+	return out
+}
+
+func (r *run) openDB(ctx context.Context, conns int) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(r.cfg.Servers.Postgres.URL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres URL %s: %w", r.cfg.Servers.Postgres.Redacted(), err)
+	}
+	pc.MaxConns = int32(conns)
+	pc.MinConns = int32(min(conns, 8))
+	pc.ConnConfig.ConnectTimeout = r.sc.Timeouts.Postgres.D()
+	rp := pc.ConnConfig.RuntimeParams
+	rp["synchronous_commit"] = r.sc.Postgres.SynchronousCommit
+	rp["application_name"] = "ghostbench"
+	if t := r.sc.Timeouts.Postgres.D(); t > 0 {
+		rp["statement_timeout"] = fmt.Sprint(t.Milliseconds())
+		rp["idle_in_transaction_session_timeout"] = fmt.Sprint((10 * t).Milliseconds())
+	}
+	db, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("postgres %s: %w", r.cfg.Servers.Postgres.Redacted(), err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := db.Ping(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres %s: %w", r.cfg.Servers.Postgres.Redacted(), err)
+	}
+	return db, nil
+}
+
+// clearPrefix deletes every key under prefix (and nothing else).
+func clearPrefix(ctx context.Context, rdb redis.UniversalClient, prefix string) error {
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	batch := make([]string, 0, 1000)
+	for iter.Next(ctx) {
+		batch = append(batch, iter.Val())
+		if len(batch) == cap(batch) {
+			if err := rdb.Del(ctx, batch...).Err(); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return err
+	}
+	if len(batch) > 0 {
+		return rdb.Del(ctx, batch...).Err()
+	}
+	return nil
+}
+
+// DefaultID returns a run id: time stamp, strategy and scenario.
+func DefaultID(t time.Time, strategy, scenario string) string {
+	return t.UTC().Format("20060102-150405") + "-" + strategy + "-" + sanitize(scenario)
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+func environment(s *docker.Servers) report.Environment {
+	env := report.Environment{
+		GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(),
+		Provider: s.Provider, ProviderReason: s.Reason,
+		PostgresVersion: s.Postgres.Version, RedisVersion: s.Redis.Version,
+		PostgresAddr: s.Postgres.Addr, RedisAddr: s.Redis.Addr,
+		Settings: map[string]string{},
+	}
+	for k, v := range s.Postgres.Settings {
+		env.Settings["postgres."+k] = v
+	}
+	for k, v := range s.Redis.Settings {
+		env.Settings["redis."+k] = v
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, st := range bi.Settings {
+			if st.Key == "vcs.revision" {
+				env.GitCommit = st.Value
+			}
+		}
+	}
+	if env.GitCommit == "" {
+		env.GitCommit = os.Getenv("GHOSTBENCH_GIT_COMMIT")
+	}
+	return env
+}

@@ -1,0 +1,134 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	gb "github.com/ghostbench/ghostbench"
+	"github.com/ghostbench/ghostbench/report"
+	"github.com/ghostbench/ghostbench/store"
+	"github.com/ghostbench/ghostbench/strategies"
+)
+
+// Session runs operations one by one, on the caller's goroutines, against a
+// strategy prepared exactly as Run prepares it: the same store, checker and
+// timing at the boundary. It is how scripted interleavings (reproduce cases,
+// strategy tests) drive a strategy: each actor calls Read or Write from its
+// own goroutine, and Barriers on the session's Hooks decide who goes first.
+//
+// The scenario's load fields (readers, writers, rate, duration, faults) are
+// ignored; keys, TTL, timeouts and probe offsets are used.
+type Session struct {
+	r        *run
+	Barriers *Barriers
+}
+
+// Open prepares a session. cfg.Hooks gets a Barriers hook installed (a new
+// Hooks is made when nil). FullHistory is forced on: a scripted history is
+// small and its verdict is explained operation by operation.
+func Open(ctx context.Context, cfg Config) (*Session, error) {
+	if cfg.Scenario == nil {
+		return nil, errors.New("runner: no scenario")
+	}
+	sc := *cfg.Scenario
+	sc.Faults = nil
+	if sc.Readers+sc.Writers == 0 && !sc.OpenLoop() {
+		sc.Readers = 1
+	}
+	if sc.Duration == 0 {
+		sc.Duration = 1
+	}
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.Scenario = &sc
+	if cfg.Servers == nil || cfg.Servers.Postgres == nil || cfg.Servers.Redis == nil {
+		return nil, errors.New("runner: no servers")
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = strategies.Default()
+	}
+	info, ok := cfg.Registry.Lookup(cfg.Strategy)
+	if !ok {
+		return nil, fmt.Errorf("strategy %q: unknown; allowed: %s", cfg.Strategy, strings.Join(cfg.Registry.Names(), ", "))
+	}
+	if err := info.CheckParams(cfg.Params); err != nil {
+		return nil, err
+	}
+	if cfg.Schema == "" {
+		cfg.Schema = store.DefaultSchema
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = "gb:"
+	}
+	if cfg.Hooks == nil {
+		cfg.Hooks = &gb.Hooks{}
+	}
+	cfg.FullHistory = true
+	b := NewBarriers()
+	cfg.Hooks.Set(b.Hook)
+	r := &run{cfg: cfg, sc: &sc}
+	if err := r.prepare(ctx, 16); err != nil {
+		return nil, err
+	}
+	r.warmupEnd = 0
+	r.end = 1<<63 - 1
+	r.clock.Reset()
+	r.out.Started = r.clock.Start()
+	return &Session{r: r, Barriers: b}, nil
+}
+
+// Read reads key as actor and returns the recorded operation.
+func (s *Session) Read(ctx context.Context, actor gb.Actor, key gb.Key) gb.Op {
+	op := gb.Op{Kind: gb.OpRead, Key: key, Client: actor.ID}
+	s.r.do(gb.WithActor(ctx, actor), &op, -1)
+	return op
+}
+
+// Write writes key as actor with token and delta and returns the recorded
+// operation.
+func (s *Session) Write(ctx context.Context, actor gb.Actor, key gb.Key, token gb.Token, delta int64) gb.Op {
+	op := gb.Op{Kind: gb.OpWrite, Key: key, Client: actor.ID, Token: token, Delta: delta}
+	s.r.do(gb.WithActor(ctx, actor), &op, -1)
+	return op
+}
+
+// Now returns the session clock's reading.
+func (s *Session) Now() time.Duration { return s.r.clock.Now() }
+
+// Hooks returns the hooks the strategy calls.
+func (s *Session) Hooks() *gb.Hooks { return s.r.cfg.Hooks }
+
+// FaultEnv returns what fault injectors need, for cases that inject faults.
+func (s *Session) FaultEnv() FaultEnv { return s.r.faultEnv() }
+
+// Peek reads key's raw cache entry (ok=false when absent or when the
+// strategy keeps no cache).
+func (s *Session) Peek(ctx context.Context, key gb.Key) (gb.Value, time.Duration, bool, error) {
+	insp, ok := s.r.strat.(gb.Inspector)
+	if !ok {
+		return gb.Value{}, 0, false, nil
+	}
+	return insp.Peek(ctx, key)
+}
+
+// Close releases the barriers, drains background work, audits every key,
+// resolves indeterminate commits and returns the run record with the full
+// history. It closes the strategy and the clients.
+func (s *Session) Close(ctx context.Context) *report.Run {
+	s.Barriers.ReleaseAll()
+	s.r.out.MeasuredSeconds = s.r.clock.Now().Seconds()
+	return s.r.finish(ctx, nil, ctx.Err() != nil)
+}
+
+// Drain waits for the strategy's background work (a no-op for strategies
+// without any).
+func (s *Session) Drain(ctx context.Context) error {
+	if d, ok := s.r.strat.(gb.Drainer); ok {
+		return d.Drain(ctx)
+	}
+	return nil
+}

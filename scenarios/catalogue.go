@@ -1,0 +1,81 @@
+package scenarios
+
+import (
+	"sort"
+	"time"
+)
+
+func ms(n int) Duration  { return Duration(time.Duration(n) * time.Millisecond) }
+func sec(n int) Duration { return Duration(time.Duration(n) * time.Second) }
+
+// catalogue returns the built-in scenarios, freshly built (callers may
+// change what they get).
+func catalogue() []*Scenario {
+	base := func(name, desc string) *Scenario {
+		return &Scenario{
+			Name: name, Description: desc,
+			Keys: 1000, Distribution: Distribution{Kind: "uniform"},
+			Readers: 16, Writers: 4, WriteInterval: ms(2),
+			Duration: sec(10), Warmup: sec(1), TTL: sec(60), Seed: 1,
+		}
+	}
+	var out []*Scenario
+
+	s := base("steady-read-heavy", "16 readers, 4 paced writers over 1000 uniform keys: the everyday load")
+	out = append(out, s)
+
+	s = base("write-heavy-hot-key", "8 readers, 8 unpaced writers, 90% of operations on 1% of keys: races on hot rows")
+	s.Readers, s.Writers, s.WriteInterval = 8, 8, 0
+	s.Distribution = Distribution{Kind: "hotkey", HotOps: 90, HotKeys: 1}
+	out = append(out, s)
+
+	s = base("zipfian-read-heavy", "open loop at 2000 ops/s, 90% reads, zipfian keys (s=1.1): latency without coordinated omission")
+	s.Readers, s.Writers, s.WriteInterval = 0, 0, 0
+	s.Rate, s.ReadRatio, s.Concurrency = 2000, 0.9, 64
+	s.Distribution = Distribution{Kind: "zipfian", S: 1.1}
+	out = append(out, s)
+
+	fault := func(name, desc, f string, params map[string]string) *Scenario {
+		s := base(name, desc)
+		s.Faults = []FaultStep{{At: sec(3), For: sec(3), Fault: f, Params: params}}
+		return s
+	}
+	out = append(out,
+		fault("redis-outage", "Redis stopped from 3s to 6s, then started empty", "redis-down", nil),
+		fault("redis-oom", "Redis at its memory limit (noeviction) from 3s to 6s: writes refused, reads served", "redis-oom", nil),
+		fault("redis-latency", "100ms +-50ms added to every Redis reply from 3s to 6s", "redis-latency", map[string]string{"latency": "100ms", "jitter": "50ms"}),
+		fault("lost-replies", "from 3s to 6s Redis applies commands but its replies never arrive (client timeouts)", "redis-lost-replies", nil),
+		fault("partition", "from 3s to 6s nothing passes between the harness and Redis (no reset)", "redis-partition", nil),
+		fault("pg-connection-kill", "every 500ms from 3s to 6s the harness's PostgreSQL sessions are terminated", "pg-conn-kill", map[string]string{"every": "500ms"}),
+	)
+	for _, s := range out {
+		s.Defaults()
+	}
+	return out
+}
+
+// Builtin returns a fresh copy of the built-in scenario called name.
+func Builtin(name string) (*Scenario, bool) {
+	for _, s := range catalogue() {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return nil, false
+}
+
+// All returns fresh copies of every built-in scenario, sorted by name.
+func All() []*Scenario {
+	out := catalogue()
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Names returns the built-in scenario names, sorted.
+func Names() []string {
+	var out []string
+	for _, s := range All() {
+		out = append(out, s.Name)
+	}
+	return out
+}

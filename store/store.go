@@ -1,0 +1,302 @@
+// Package store is the one place that talks to PostgreSQL about the data
+// the cache mirrors: the schema (rows and ledger, DESIGN section 3), seeding,
+// plain reads, and the write transaction.
+//
+// Every write goes through Store.Write, which bumps the row's version by one,
+// stamps the attempt's token, inserts the ledger row in the same
+// transaction, and reports the attempt to the run's Recorder with the
+// commit-sent and commit-ack instants read from the run's Clock. Strategies
+// put their own work inside the transaction through a callback, so none can
+// forget to record.
+//
+// The store touches only its own schema (Options.Schema), so it is safe to
+// point at a database the harness does not own.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	gb "github.com/ghostbench/ghostbench"
+)
+
+// DefaultSchema is the schema the store creates its tables in.
+const DefaultSchema = "ghostbench"
+
+// Options configures a Store. Zero fields take the defaults documented on
+// each.
+type Options struct {
+	// Schema holds the tables; default DefaultSchema. It must be a plain
+	// lower-case identifier.
+	Schema string
+	// Recorder receives every write attempt; default ghostbench.NopRecorder.
+	Recorder gb.Recorder
+	// Clock is the run's clock; default a clock started by New.
+	Clock *gb.Clock
+	// Hooks are the interleaving points; PointBeforeCommit is called
+	// inside the transaction just before COMMIT. May be nil.
+	Hooks *gb.Hooks
+	// FailCommit, when set, is asked once per write after the UPDATE; when
+	// it returns true the transaction arms a deferred constraint trigger
+	// that raises at COMMIT, so the failure comes from COMMIT itself after
+	// everything before it succeeded (DESIGN section 6).
+	FailCommit func(key gb.Key, token gb.Token) bool
+}
+
+// Store runs the data model's statements on a pgx pool.
+type Store struct {
+	pool   *pgxpool.Pool
+	schema string
+	rec    gb.Recorder
+	clock  *gb.Clock
+	hooks  *gb.Hooks
+	fail   atomic.Pointer[func(gb.Key, gb.Token) bool]
+
+	qRead, qWrite, qArm string
+}
+
+var identRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// New returns a store on pool. It returns an error naming the schema when
+// the schema is not a plain identifier.
+func New(pool *pgxpool.Pool, o Options) (*Store, error) {
+	if o.Schema == "" {
+		o.Schema = DefaultSchema
+	}
+	if !identRE.MatchString(o.Schema) {
+		return nil, fmt.Errorf("store schema %q: want a lower-case identifier ([a-z_][a-z0-9_]*, at most 63 characters)", o.Schema)
+	}
+	if o.Recorder == nil {
+		o.Recorder = gb.NopRecorder{}
+	}
+	if o.Clock == nil {
+		o.Clock = gb.NewClock()
+	}
+	s := &Store{pool: pool, schema: o.Schema, rec: o.Recorder, clock: o.Clock, hooks: o.Hooks}
+	s.SetFailCommit(o.FailCommit)
+	s.qRead = fmt.Sprintf(`SELECT version, token, balance FROM %s.rows WHERE id = $1`, s.schema)
+	s.qWrite = fmt.Sprintf(`WITH u AS (
+  UPDATE %[1]s.rows SET version = version + 1, token = $2, balance = balance + $3, updated_at = now()
+  WHERE id = $1 RETURNING id, version, token, balance
+), l AS (
+  INSERT INTO %[1]s.ledger (token, id, version) SELECT token, id, version FROM u
+)
+SELECT version, token, balance FROM u`, s.schema)
+	s.qArm = `SELECT set_config('ghostbench.fail_commit', 'on', true)`
+	return s, nil
+}
+
+// Schema returns the schema the store uses.
+func (s *Store) Schema() string { return s.schema }
+
+// Pool returns the store's pool.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Clock returns the run's clock.
+func (s *Store) Clock() *gb.Clock { return s.clock }
+
+// SetFailCommit replaces the FailCommit decision (nil disarms it). It is
+// safe to call while writes are running (a fault does so on schedule).
+func (s *Store) SetFailCommit(f func(gb.Key, gb.Token) bool) {
+	if f == nil {
+		s.fail.Store(nil)
+		return
+	}
+	s.fail.Store(&f)
+}
+
+// Setup (re)creates the schema's tables and seeds keys rows at version 0,
+// token 0, balance 0. Anything in the schema's two tables is dropped first,
+// nothing outside the schema is touched.
+func (s *Store) Setup(ctx context.Context, keys int) error {
+	if keys <= 0 {
+		return fmt.Errorf("store setup: keys = %d, want at least 1", keys)
+	}
+	ddl := fmt.Sprintf(`
+CREATE SCHEMA IF NOT EXISTS %[1]s;
+DROP TABLE IF EXISTS %[1]s.ledger;
+DROP TABLE IF EXISTS %[1]s.rows;
+CREATE TABLE %[1]s.rows (
+  id bigint PRIMARY KEY,
+  version bigint NOT NULL,
+  token bigint NOT NULL,
+  balance bigint NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE %[1]s.ledger (
+  token bigint PRIMARY KEY,
+  id bigint NOT NULL,
+  version bigint NOT NULL
+);
+CREATE OR REPLACE FUNCTION %[1]s.fail_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('ghostbench.fail_commit', true) = 'on' THEN
+    RAISE EXCEPTION 'ghostbench: injected failure at COMMIT' USING ERRCODE = 'P0001';
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER fail_commit AFTER INSERT ON %[1]s.ledger
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION %[1]s.fail_commit();
+INSERT INTO %[1]s.rows (id, version, token, balance) SELECT g, 0, 0, 0 FROM generate_series(0, %[2]d) g;
+ANALYZE %[1]s.rows;
+`, s.schema, keys-1)
+	if _, err := s.pool.Exec(ctx, ddl); err != nil {
+		return fmt.Errorf("store setup in schema %s: %w", s.schema, err)
+	}
+	return nil
+}
+
+// Drop removes the store's schema and everything in it.
+func (s *Store) Drop(ctx context.Context) error {
+	if _, err := s.pool.Exec(ctx, fmt.Sprintf(`DROP SCHEMA IF EXISTS %s CASCADE`, s.schema)); err != nil {
+		return fmt.Errorf("store drop schema %s: %w", s.schema, err)
+	}
+	return nil
+}
+
+// Read returns the committed row of key. Errors are classed as postgres (or
+// timeout).
+func (s *Store) Read(ctx context.Context, key gb.Key) (gb.Value, error) {
+	var v gb.Value
+	err := s.pool.QueryRow(ctx, s.qRead, int64(key)).Scan(&v.Version, &v.Token, &v.Balance)
+	if err != nil {
+		return gb.Value{}, gb.Postgres(fmt.Errorf("read key %d: %w", key, err))
+	}
+	return v, nil
+}
+
+// Write runs one write transaction for req: BEGIN; UPDATE the row (version
+// +1, token, balance +delta) and INSERT the ledger row; inTx (may be nil)
+// with the new value; COMMIT. It returns the committed value.
+//
+// If inTx returns an error the transaction is rolled back and that error is
+// returned as is (the strategy classes it). An error before COMMIT is sent
+// is a postgres-class error and the attempt certainly did not commit. An
+// error from COMMIT that the server sent (a raised exception) proves a
+// rollback; any other COMMIT error (connection lost, timeout) is wrapped
+// with ghostbench.Indeterminate: the ledger decides at the end of the run.
+func (s *Store) Write(ctx context.Context, req gb.WriteRequest, inTx func(ctx context.Context, tx pgx.Tx, v gb.Value) error) (gb.Value, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return gb.Value{}, gb.Postgres(fmt.Errorf("write key %d: begin: %w", req.Key, err))
+	}
+	var v gb.Value
+	if err := tx.QueryRow(ctx, s.qWrite, int64(req.Key), int64(req.Token), req.Delta).Scan(&v.Version, &v.Token, &v.Balance); err != nil {
+		rollback(tx)
+		return gb.Value{}, gb.Postgres(fmt.Errorf("write key %d: update: %w", req.Key, err))
+	}
+	s.rec.Began(req.Key, req.Token, v.Version)
+	abort := func(err error) (gb.Value, error) {
+		rollback(tx)
+		s.rec.Aborted(req.Key, req.Token, v.Version, -1)
+		return gb.Value{}, err
+	}
+	if f := s.fail.Load(); f != nil && (*f)(req.Key, req.Token) {
+		if _, err := tx.Exec(ctx, s.qArm); err != nil {
+			return abort(gb.Postgres(fmt.Errorf("write key %d: arm commit failure: %w", req.Key, err)))
+		}
+	}
+	if inTx != nil {
+		if err := inTx(ctx, tx, v); err != nil {
+			return abort(err)
+		}
+	}
+	if err := s.hooks.At(ctx, gb.PointBeforeCommit, req.Key); err != nil {
+		return abort(err)
+	}
+	sent := s.clock.Now()
+	s.rec.CommitSending(req.Key, req.Token, v.Version, sent)
+	err = tx.Commit(ctx)
+	ack := s.clock.Now()
+	if err == nil {
+		s.rec.Committed(req.Key, req.Token, v.Version, sent, ack)
+		return v, nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) || errors.Is(err, pgx.ErrTxCommitRollback) {
+		s.rec.Aborted(req.Key, req.Token, v.Version, sent)
+		return gb.Value{}, gb.Postgres(fmt.Errorf("write key %d: commit failed: %w", req.Key, err))
+	}
+	s.rec.Indeterminate(req.Key, req.Token, v.Version, sent)
+	return gb.Value{}, gb.Indeterminate(fmt.Errorf("write key %d: commit outcome unknown: %w", req.Key, err))
+}
+
+func rollback(tx pgx.Tx) {
+	// A fresh context: the caller's may be the reason we roll back.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = tx.Rollback(ctx)
+}
+
+// Committed asks the ledger which of tokens committed. It returns a map with
+// an entry for every token asked.
+func (s *Store) Committed(ctx context.Context, tokens []gb.Token) (map[gb.Token]bool, error) {
+	out := make(map[gb.Token]bool, len(tokens))
+	ids := make([]int64, len(tokens))
+	for i, t := range tokens {
+		ids[i] = int64(t)
+		out[t] = false
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT token FROM %s.ledger WHERE token = ANY($1)`, s.schema), ids)
+	if err != nil {
+		return nil, fmt.Errorf("ledger lookup: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t int64
+		if err := rows.Scan(&t); err != nil {
+			return nil, fmt.Errorf("ledger lookup: %w", err)
+		}
+		out[gb.Token(t)] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ledger lookup: %w", err)
+	}
+	return out, nil
+}
+
+// Rows returns every row, indexed by key, for the end-of-run audit.
+func (s *Store) Rows(ctx context.Context, keys int) ([]gb.Value, error) {
+	out := make([]gb.Value, keys)
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT id, version, token, balance FROM %s.rows WHERE id < $1`, s.schema), keys)
+	if err != nil {
+		return nil, fmt.Errorf("read rows: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var v gb.Value
+		if err := rows.Scan(&id, &v.Version, &v.Token, &v.Balance); err != nil {
+			return nil, fmt.Errorf("read rows: %w", err)
+		}
+		out[id] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read rows: %w", err)
+	}
+	return out, nil
+}
+
+// ServerSetting returns the value of a PostgreSQL setting (SHOW name).
+func (s *Store) ServerSetting(ctx context.Context, name string) (string, error) {
+	if !identRE.MatchString(strings.ToLower(name)) {
+		return "", fmt.Errorf("setting name %q: want an identifier", name)
+	}
+	var v string
+	if err := s.pool.QueryRow(ctx, "SHOW "+name).Scan(&v); err != nil {
+		return "", fmt.Errorf("show %s: %w", name, err)
+	}
+	return v, nil
+}

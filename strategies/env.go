@@ -1,0 +1,131 @@
+// Package strategies holds the caching strategies ghostbench ships, the
+// environment a strategy is built from, and the registry that finds a
+// strategy by name.
+//
+// A strategy is built by a Factory from an Env: a PostgreSQL pool, a Redis
+// client, the store (the only way to write a row), the TTL to put on every
+// cache entry, the interleaving hooks and its own parameters. Strategies
+// never time themselves: the runner times every call at the boundary.
+//
+// A user's own strategy is a Factory registered in a Registry; package
+// strategytest checks it against the same conformance suite as the built-in
+// ones.
+package strategies
+
+import (
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	gb "github.com/ghostbench/ghostbench"
+	"github.com/ghostbench/ghostbench/store"
+)
+
+// Env is everything a strategy is built from.
+type Env struct {
+	// DB is the PostgreSQL pool (the store uses the same one).
+	DB *pgxpool.Pool
+	// Redis is the cache client. It is a UniversalClient so that a
+	// cluster works without changing strategies.
+	Redis redis.UniversalClient
+	// Store runs the write transaction and records it.
+	Store *store.Store
+	// TTL is put on every cache entry a strategy writes; 0 means none
+	// (useful to unmask bugs that a TTL hides).
+	TTL time.Duration
+	// Prefix is put before every cache key; the harness touches no other
+	// keys. Default "gb:".
+	Prefix string
+	// Hooks are the interleaving points; may be nil.
+	Hooks *gb.Hooks
+	// Params are the strategy's own parameters (see Info.Params), already
+	// validated by the registry.
+	Params Params
+	// Warn reports an error that did not fail the operation (a
+	// best-effort DEL that failed after COMMIT). May be nil.
+	Warn func(key gb.Key, err error)
+	// Log receives debug messages; may be nil.
+	Log *slog.Logger
+}
+
+func (e *Env) warn(key gb.Key, err error) {
+	if e.Warn != nil && err != nil {
+		e.Warn(key, err)
+	}
+}
+
+// Params are a strategy's parameters as name=value strings, with typed
+// getters. Unknown names are refused by the registry before a strategy is
+// built, so a getter only ever sees declared names.
+type Params map[string]string
+
+// Duration returns the named parameter as a duration, or def when unset.
+// "none" and "0" are zero.
+func (p Params) Duration(name string, def time.Duration) (time.Duration, error) {
+	s, ok := p[name]
+	if !ok || s == "" {
+		return def, nil
+	}
+	if s == "none" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("parameter %s = %q: want a non-negative duration such as 280ms or 1s", name, s)
+	}
+	return d, nil
+}
+
+// Int returns the named parameter as an integer in [lo, hi], or def when
+// unset.
+func (p Params) Int(name string, def, lo, hi int) (int, error) {
+	s, ok := p[name]
+	if !ok || s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("parameter %s = %q: want an integer from %d to %d", name, s, lo, hi)
+	}
+	return n, nil
+}
+
+// ParseParams parses "name=value,name=value" (as given to -param). An empty
+// string is no parameters.
+func ParseParams(s string) (Params, error) {
+	p := Params{}
+	if strings.TrimSpace(s) == "" {
+		return p, nil
+	}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("parameter %q: want name=value", kv)
+		}
+		p[k] = v
+	}
+	return p, nil
+}
+
+// String returns the parameters as "a=1,b=2" in name order.
+func (p Params) String() string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k + "=" + p[k])
+	}
+	return b.String()
+}

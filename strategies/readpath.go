@@ -1,0 +1,80 @@
+package strategies
+
+import (
+	"time"
+
+	"context"
+
+	gb "github.com/ghostbench/ghostbench"
+)
+
+// fillRead is the cache-aside read path most strategies share: GET; on a hit
+// return it; on a miss SELECT the row, then SET it with the TTL. A cache
+// error on GET falls back to the database without filling (a cache outage
+// must not fail reads); a failed fill is a warning.
+type fillRead struct {
+	env   Env
+	cache *Cache
+}
+
+func (f *fillRead) Read(ctx context.Context, key gb.Key) (gb.ReadResult, error) {
+	v, ok, err := f.cache.Get(ctx, key)
+	if err == nil && ok {
+		return gb.ReadResult{Value: v, Hit: true}, nil
+	}
+	if err != nil {
+		f.env.warn(key, err)
+		v, err := f.env.Store.Read(ctx, key)
+		if err != nil {
+			return gb.ReadResult{}, err
+		}
+		return gb.ReadResult{Value: v}, nil
+	}
+	v, err = f.env.Store.Read(ctx, key)
+	if err != nil {
+		return gb.ReadResult{}, err
+	}
+	if err := f.env.Hooks.At(ctx, gb.PointAfterDBRead, key); err != nil {
+		return gb.ReadResult{}, err
+	}
+	if err := f.env.Hooks.At(ctx, gb.PointBeforeCacheSet, key); err != nil {
+		return gb.ReadResult{}, err
+	}
+	if err := f.cache.Set(ctx, key, v); err != nil {
+		f.env.warn(key, err)
+	}
+	return gb.ReadResult{Value: v}, nil
+}
+
+// Peek implements ghostbench.Inspector.
+func (f *fillRead) Peek(ctx context.Context, key gb.Key) (gb.Value, time.Duration, bool, error) {
+	return f.cache.Peek(ctx, key)
+}
+
+// del runs a best-effort DEL after COMMIT with its interleaving points. The
+// write has committed, so nothing here fails it: a cache error, or a hook
+// that gave up because the run was cancelled, is a warning.
+func (f *fillRead) del(ctx context.Context, key gb.Key) {
+	if err := f.env.Hooks.At(ctx, gb.PointBeforeCacheDel, key); err != nil {
+		f.env.warn(key, err)
+		return
+	}
+	if err := f.cache.Del(ctx, key); err != nil {
+		f.env.warn(key, err)
+	}
+	if err := f.env.Hooks.At(ctx, gb.PointAfterCacheDel, key); err != nil {
+		f.env.warn(key, err)
+	}
+}
+
+// afterCommit runs PointAfterCommit; false means the hook gave up (warned)
+// and the cache operation that follows must be skipped.
+func (f *fillRead) afterCommit(ctx context.Context, key gb.Key) bool {
+	if err := f.env.Hooks.At(ctx, gb.PointAfterCommit, key); err != nil {
+		f.env.warn(key, err)
+		return false
+	}
+	return true
+}
+
+func (f *fillRead) Close() error { return nil }
