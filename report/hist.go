@@ -1,0 +1,182 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Units of a Histogram's values.
+const (
+	// UnitMicros: values are durations in microseconds.
+	UnitMicros = "us"
+	// UnitVersions: values are counts of row versions (version lag).
+	UnitVersions = "versions"
+)
+
+// Ranges of the histograms the checker records. Values above the highest
+// are recorded as the highest and counted in Histogram.Clamped.
+const (
+	// HistSignificantDigits is the precision of every histogram: values
+	// below 2048 are exact, larger ones within 0.1%.
+	HistSignificantDigits = 3
+	// MaxLatencyMicros is the highest duration recorded: 60 s.
+	MaxLatencyMicros = 60_000_000
+	// MaxVersionLag is the highest version lag recorded.
+	MaxVersionLag = 1_000_000_000
+)
+
+// Histogram is the JSON form of one HdrHistogram: summary numbers for
+// tables, and the whole histogram in HDR, so that percentiles and CDFs can
+// be recomputed after a JSON round trip (Quantile, CDF, Decode).
+type Histogram struct {
+	// Unit is UnitMicros or UnitVersions.
+	Unit string `json:"unit"`
+	// Count is the number of recorded values (clamped ones included).
+	Count int64 `json:"count"`
+	// Min, Max and the percentiles are HdrHistogram's equivalent values:
+	// exact below 2048, within 0.1% above. 0 when Count is 0.
+	Min   int64   `json:"min"`
+	Max   int64   `json:"max"`
+	Mean  float64 `json:"mean"`
+	P50   int64   `json:"p50"`
+	P90   int64   `json:"p90"`
+	P99   int64   `json:"p99"`
+	P999  int64   `json:"p999"`
+	P9999 int64   `json:"p9999"`
+	// Clamped counts values that were out of range and recorded as the
+	// nearest bound (0 or the highest trackable value).
+	Clamped int64 `json:"clamped"`
+	// HDR is the histogram in HdrHistogram's V2 compressed encoding,
+	// base64 (the format of .hlog files; other HdrHistogram tools read it).
+	HDR string `json:"hdr"`
+}
+
+// CDFPoint is one step of a cumulative distribution: the fraction of
+// recorded values that are at most Value.
+type CDFPoint struct {
+	Value    int64   `json:"value"`
+	Fraction float64 `json:"fraction"`
+}
+
+// errEmptyHDR is returned by Decode for a Histogram without an encoding.
+var errEmptyHDR = errors.New("report: histogram has no HDR encoding")
+
+// Decode returns the HdrHistogram that h encodes. It returns an error when
+// HDR is empty or not a valid V2 compressed encoding.
+func (h *Histogram) Decode() (*hdr.Histogram, error) {
+	if h == nil || h.HDR == "" {
+		return nil, errEmptyHDR
+	}
+	d, err := hdr.Decode([]byte(h.HDR))
+	if err != nil {
+		return nil, fmt.Errorf("report: decode histogram: %w", err)
+	}
+	return d, nil
+}
+
+// Quantile returns the value at quantile q (0 <= q <= 1; 0.99 is the 99th
+// percentile), recomputed from HDR. It returns 0 for an empty histogram and
+// -1 when HDR cannot be decoded (Decode says why).
+func (h *Histogram) Quantile(q float64) int64 {
+	d, err := h.Decode()
+	if err != nil {
+		return -1
+	}
+	return quantile(d, q)
+}
+
+// CDF returns the cumulative distribution recomputed from HDR, one point per
+// non-empty HdrHistogram bucket, Value being the bucket's highest equivalent
+// value, for plotting. It returns nil for an empty histogram or when HDR
+// cannot be decoded (Decode says why).
+func (h *Histogram) CDF() []CDFPoint {
+	d, err := h.Decode()
+	if err != nil || d.TotalCount() == 0 {
+		return nil
+	}
+	total := float64(d.TotalCount())
+	var pts []CDFPoint
+	var cum int64
+	for _, b := range d.Distribution() {
+		if b.Count == 0 {
+			continue
+		}
+		cum += b.Count
+		pts = append(pts, CDFPoint{Value: b.To, Fraction: float64(cum) / total})
+	}
+	return pts
+}
+
+func quantile(d *hdr.Histogram, q float64) int64 {
+	if d.TotalCount() == 0 {
+		return 0
+	}
+	q = math.Max(0, math.Min(1, q))
+	return d.ValueAtQuantile(q * 100)
+}
+
+// recorder is an HdrHistogram with a fixed range and a count of clamped
+// values. It is not safe for concurrent use (a shard's lock protects it).
+type recorder struct {
+	h       *hdr.Histogram
+	highest int64
+	clamped int64
+}
+
+func newRecorder(highest int64) *recorder {
+	return &recorder{h: hdr.New(1, highest, HistSignificantDigits), highest: highest}
+}
+
+// record records v, clamped into [0, highest].
+func (r *recorder) record(v int64) {
+	if v < 0 {
+		v = 0
+		r.clamped++
+	} else if v > r.highest {
+		v = r.highest
+		r.clamped++
+	}
+	_ = r.h.RecordValue(v) // cannot fail: v is in range
+}
+
+// merge adds o into r (same range).
+func (r *recorder) merge(o *recorder) {
+	if o == nil {
+		return
+	}
+	r.h.Merge(o.h)
+	r.clamped += o.clamped
+}
+
+// histogram returns the JSON form of r.
+func (r *recorder) histogram(unit string) *Histogram {
+	d := r.h
+	out := &Histogram{Unit: unit, Count: d.TotalCount(), Clamped: r.clamped}
+	if out.Count > 0 {
+		out.Min = d.Min()
+		out.Max = d.Max()
+		out.Mean = d.Mean()
+		out.P50 = quantile(d, 0.50)
+		out.P90 = quantile(d, 0.90)
+		out.P99 = quantile(d, 0.99)
+		out.P999 = quantile(d, 0.999)
+		out.P9999 = quantile(d, 0.9999)
+	}
+	enc, err := d.Encode(hdr.V2CompressedEncodingCookieBase)
+	if err == nil { // encoding an in-memory histogram does not fail in practice
+		out.HDR = string(enc)
+	}
+	return out
+}
+
+// micros converts a duration in nanoseconds to microseconds, rounding up so
+// that a positive duration never reads as 0 µs.
+func micros(ns int64) int64 {
+	if ns < 0 {
+		return -1 // out of range: the recorder clamps it to 0 and counts it
+	}
+	return (ns + 999) / 1000
+}
