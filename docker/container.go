@@ -181,7 +181,7 @@ func (p *containerPair) teardown(ctx context.Context) error {
 		}
 	}
 	p.ids = left
-	return errors.Join(errs...)
+	return joinErrors(errs...)
 }
 
 func (p *containerPair) footprint() Footprint {
@@ -207,7 +207,7 @@ func provisionDocker(ctx context.Context, cfg *Config, eng *dockerEngine) (s *Se
 			tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
 			defer cancel()
 			if terr := pair.teardown(tctx); terr != nil {
-				err = errors.Join(err, fmt.Errorf("clean up: %w", terr))
+				err = joinErrors(err, fmt.Errorf("clean up: %w", terr))
 			}
 		}
 	}()
@@ -232,7 +232,7 @@ func provisionDocker(ctx context.Context, cfg *Config, eng *dockerEngine) (s *Se
 		redisErr = redisSrv.run(ctx, pair, redisRunOptions(ports[1], cfg.Redis, labels))
 	}()
 	wg.Wait()
-	if err := errors.Join(pgErr, redisErr); err != nil {
+	if err := joinErrors(pgErr, redisErr); err != nil {
 		return nil, err
 	}
 	rs, err := redisServer(redisURL)

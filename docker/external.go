@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -51,13 +52,21 @@ func provisionExternal(ctx context.Context, cfg *Config) (*Servers, error) {
 	}()
 	go func() {
 		defer wg.Done()
+		// A plain dial first: go-redis would log every failed dial.
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", s.Redis.Addr)
+		if err != nil {
+			redisErr = fmt.Errorf("%s: cannot use redis at %s: %w", redisName, s.Redis.Redacted(), err)
+			return
+		}
+		conn.Close()
 		s.Redis.Version, s.Redis.Settings, redisErr = describeRedis(ctx, s.Redis.redisOpts)
 		if redisErr != nil {
 			redisErr = fmt.Errorf("%s: cannot use redis at %s: %w", redisName, s.Redis.Redacted(), redisErr)
 		}
 	}()
 	wg.Wait()
-	if err := errors.Join(pgErr, redisErr); err != nil {
+	if err := joinErrors(pgErr, redisErr); err != nil {
 		return nil, err
 	}
 	s.footprint = func() Footprint { return Footprint{} }

@@ -255,7 +255,7 @@ func provisionLocal(ctx context.Context, cfg *Config, bins *localBinaries) (s *S
 			tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
 			defer cancel()
 			if terr := pair.teardown(tctx); terr != nil {
-				err = errors.Join(err, fmt.Errorf("clean up: %w", terr))
+				err = joinErrors(err, fmt.Errorf("clean up: %w", terr))
 			}
 		}
 	}()
@@ -278,7 +278,7 @@ func provisionLocal(ctx context.Context, cfg *Config, bins *localBinaries) (s *S
 		pair.redis, redisErr = startLocalRedis(ctx, cfg, bins, dir)
 	}()
 	wg.Wait()
-	if err := errors.Join(pgErr, redisErr); err != nil {
+	if err := joinErrors(pgErr, redisErr); err != nil {
 		return nil, err
 	}
 	pgURL, redisURL := loopbackURLs(pair.postgres.port, pair.redis.port, localPostgresUser, "", localPostgresDB)
@@ -321,7 +321,7 @@ func (p *localPair) teardown(ctx context.Context) error {
 			errs[2] = fmt.Errorf("remove %s: %w", p.dir, err)
 		}
 	}
-	return errors.Join(errs...)
+	return joinErrors(errs...)
 }
 
 // footprint returns the live server processes and the directory.

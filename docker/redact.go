@@ -132,3 +132,46 @@ func scrubError(err error, secrets []string) error {
 	}
 	return &redactedError{msg: clean, err: err}
 }
+
+// joinErrors is errors.Join on one line: messages are separated by "; "
+// and line breaks inside them (pgconn puts one per address tried) become
+// "; " too, so that a setting error stays one clear line.
+func joinErrors(errs ...error) error {
+	var kept []error
+	for _, err := range errs {
+		if err != nil {
+			kept = append(kept, err)
+		}
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	return &joinedError{errs: kept}
+}
+
+type joinedError struct{ errs []error }
+
+func (e *joinedError) Error() string {
+	parts := make([]string, len(e.errs))
+	for i, err := range e.errs {
+		parts[i] = oneLine(err.Error())
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (e *joinedError) Unwrap() []error { return e.errs }
+
+// oneLine replaces line breaks and the indentation after them by "; ".
+func oneLine(s string) string {
+	if !strings.Contains(s, "\n") {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, strings.TrimSuffix(l, ":"))
+		}
+	}
+	return strings.Join(out, "; ")
+}

@@ -2,7 +2,6 @@ package docker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"sync"
@@ -290,7 +289,7 @@ func (s *Servers) describe(ctx context.Context) error {
 		}
 	}()
 	wg.Wait()
-	return errors.Join(err1, err2)
+	return joinErrors(err1, err2)
 }
 
 // loopbackURLs returns the URLs of servers the harness starts on loopback.
