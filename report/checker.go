@@ -584,9 +584,9 @@ func (c *Checker) observeWrite(op *ghostbench.Op) {
 }
 
 func (c *Checker) recordLatency(sh *shard, kind int, op *ghostbench.Op) {
-	sh.record(kind, micros(int64(op.Complete)-c.start(op)))
+	sh.record(kind, ceilMicros(int64(op.Complete)-c.start(op)))
 	if c.cfg.OpenLoop {
-		sh.record(kind+recUncorrected, micros(int64(op.Complete-op.Invoke)))
+		sh.record(kind+recUncorrected, ceilMicros(int64(op.Complete-op.Invoke)))
 	}
 }
 

@@ -193,12 +193,12 @@ func (c *Checker) finishLocked(ctx context.Context, resolve Resolver) (*Metrics,
 				sw.WithWindow++
 			}
 			maxWin = max(maxWin, w)
-			win.record(micros(w))
+			win.record(ceilMicros(w))
 		}
 	})
-	sw.MaxUs = micros(maxWin)
-	sw.Fraction = ratio(sw.WithWindow, sw.Writes)
-	sw.Histogram = win.histogram(UnitMicros)
+	sw.MaxUs = ceilMicros(maxWin)
+	sw.Fraction = divideOrNil(sw.WithWindow, sw.Writes)
+	sw.Histogram = histogramOf(win, UnitMicros, MaxLatencyMicros)
 
 	// 5. Merge the shards.
 	c.merge(m)
@@ -224,10 +224,7 @@ func (c *Checker) eachKey(f func(sh *shard, ks *keyState)) {
 func (c *Checker) merge(m *Metrics) {
 	var rd readCounts
 	var wr writeCounts
-	var rec [numRec]*recorder
-	for k := range rec {
-		rec[k] = newRecorder(recHighest(k))
-	}
+	var rec [numRec]*recorder // nil: empty
 	var series []bucketCounts
 	var examples []Anomaly
 	var auditEx []AuditExample
@@ -258,7 +255,7 @@ func (c *Checker) merge(m *Metrics) {
 			wr.errorsReturned[k] += w.errorsReturned[k]
 		}
 		for k := range rec {
-			rec[k].merge(sh.rec[k])
+			mergeInto(&rec[k], sh.rec[k])
 		}
 		if len(sh.series) > len(series) {
 			series = append(series, make([]bucketCounts, len(sh.series)-len(series))...)
@@ -285,27 +282,27 @@ func (c *Checker) merge(m *Metrics) {
 
 	m.Reads = ReadMetrics{
 		Total: rd.total, OK: rd.ok, Hits: rd.hits, Misses: rd.misses,
-		Errors: classMap(&rd.errors),
+		Errors: countsByClass(&rd.errors),
 		Fresh:  rd.fresh, Stale: rd.stale, Ghost: rd.ghost, Early: rd.early, Unknown: rd.unknownCnt,
-		HitRatio:     ratio(rd.hits, rd.ok),
-		StaleRatio:   ratio(rd.stale, rd.ok),
-		GhostRatio:   ratio(rd.ghost, rd.ok),
-		StalenessAge: rec[recAge].histogram(UnitMicros),
-		VersionLag:   rec[recLag].histogram(UnitVersions),
+		HitRatio:     divideOrNil(rd.hits, rd.ok),
+		StaleRatio:   divideOrNil(rd.stale, rd.ok),
+		GhostRatio:   divideOrNil(rd.ghost, rd.ok),
+		StalenessAge: histogramOf(rec[recAge], UnitMicros, MaxLatencyMicros),
+		VersionLag:   histogramOf(rec[recLag], UnitVersions, MaxVersionLag),
 	}
 	m.Writes = WriteMetrics{
 		Attempted: wr.attempted, Committed: wr.committed, NotCommitted: wr.notCommitted, Unknown: wr.unknown,
-		Failed:                classMap(&wr.failed),
-		ErrorsReturned:        classMap(&wr.errorsReturned),
+		Failed:                countsByClass(&wr.failed),
+		ErrorsReturned:        countsByClass(&wr.errorsReturned),
 		CommittedDespiteError: wr.committedDespiteError,
 		OKNotCommitted:        wr.okNotCommitted,
-		Availability:          ratio(wr.committed, wr.attempted),
+		Availability:          divideOrNil(wr.committed, wr.attempted),
 	}
 	m.Latency = make(map[string]*Histogram)
 	for k := recReadHit; k <= recWriteError; k++ {
-		m.Latency[recNames[k]] = rec[k].histogram(UnitMicros)
+		m.Latency[recNames[k]] = histogramOf(rec[k], UnitMicros, MaxLatencyMicros)
 		if c.cfg.OpenLoop {
-			m.Latency[recNames[k]+UncorrectedSuffix] = rec[k+recUncorrected].histogram(UnitMicros)
+			m.Latency[recNames[k]+UncorrectedSuffix] = histogramOf(rec[k+recUncorrected], UnitMicros, MaxLatencyMicros)
 		}
 	}
 
@@ -322,7 +319,7 @@ func (c *Checker) merge(m *Metrics) {
 	}
 
 	s := &m.Series
-	s.BucketUs = micros(c.bucket)
+	s.BucketUs = ceilMicros(c.bucket)
 	n := len(series)
 	s.Ops, s.Errors, s.Reads, s.Writes = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	s.StaleReads, s.GhostReads, s.UnknownReads = make([]int64, n), make([]int64, n), make([]int64, n)
@@ -360,8 +357,8 @@ func (c *Checker) merge(m *Metrics) {
 
 // convergencePoint computes the fraction and nines of one probe offset.
 func convergencePoint(offsetNs, samples, consistent int64) ConvergencePoint {
-	p := ConvergencePoint{OffsetUs: micros(offsetNs), Samples: samples, Consistent: consistent}
-	p.Fraction = ratio(consistent, samples)
+	p := ConvergencePoint{OffsetUs: ceilMicros(offsetNs), Samples: samples, Consistent: consistent}
+	p.Fraction = divideOrNil(consistent, samples)
 	if p.Fraction != nil {
 		nines := NinesCap
 		if miss := 1 - *p.Fraction; miss > 0 {
@@ -377,7 +374,7 @@ func convergencePoint(offsetNs, samples, consistent int64) ConvergencePoint {
 }
 
 // ratio returns a/b, nil when b is 0.
-func ratio(a, b int64) *float64 {
+func divideOrNil(a, b int64) *float64 {
 	if b == 0 {
 		return nil
 	}
@@ -386,7 +383,7 @@ func ratio(a, b int64) *float64 {
 }
 
 // classMap returns the counts by class name, every failure class present.
-func classMap(counts *[numClasses]int64) map[string]int64 {
+func countsByClass(counts *[numClasses]int64) map[string]int64 {
 	out := make(map[string]int64, numClasses-1)
 	for _, cls := range ghostbench.ErrClasses() {
 		out[cls.String()] = counts[cls]

@@ -254,7 +254,7 @@ func (s *script) run(t *testing.T) (*Metrics, error) {
 }
 
 // values lists the values recorded in h, in order (exact below 2048).
-func values(t *testing.T, h *Histogram) string {
+func recordedValues(t *testing.T, h *Histogram) string {
 	t.Helper()
 	d, err := h.Decode()
 	if err != nil {
@@ -270,7 +270,7 @@ func values(t *testing.T, h *Histogram) string {
 }
 
 // metric returns the named quantity of m as a string.
-func metric(t *testing.T, m *Metrics, finishErr error, name string) (string, bool) {
+func historyMetric(t *testing.T, m *Metrics, finishErr error, name string) (string, bool) {
 	t.Helper()
 	if cls, ok := strings.CutPrefix(name, "failed."); ok {
 		return strconv.FormatInt(m.Writes.Failed[cls], 10), true
@@ -304,11 +304,11 @@ func metric(t *testing.T, m *Metrics, finishErr error, name string) (string, boo
 		}
 		return "0", true
 	case "ages":
-		return values(t, r.StalenessAge), true
+		return recordedValues(t, r.StalenessAge), true
 	case "lags":
-		return values(t, r.VersionLag), true
+		return recordedValues(t, r.VersionLag), true
 	case "windows":
-		return values(t, sw.Histogram), true
+		return recordedValues(t, sw.Histogram), true
 	}
 	return "", false
 }
@@ -331,7 +331,7 @@ func TestHistories(t *testing.T) {
 			}
 			slices.Sort(names)
 			for _, name := range names {
-				got, ok := metric(t, m, err, name)
+				got, ok := historyMetric(t, m, err, name)
 				if !ok {
 					t.Fatalf("unknown want name %q", name)
 				}

@@ -88,7 +88,9 @@ const (
 	stAborted                    // certainly not committed (in shard.aborted)
 )
 
-func (a *attempt) open() bool { return a.status == stBegan || a.status == stSending || a.status == stIndet }
+func (a *attempt) open() bool {
+	return a.status == stBegan || a.status == stSending || a.status == stIndet
+}
 
 func (a *attempt) setOp(op *ghostbench.Op, cls ghostbench.ErrClass) {
 	a.opSeen = true
@@ -603,7 +605,7 @@ func (c *Checker) settleRead(sh *shard, r *readRec, vd *verdict) {
 		if vd.stale {
 			rd.stale++
 			b.stale++
-			sh.record(recAge, micros(vd.age))
+			sh.record(recAge, ceilMicros(vd.age))
 			sh.record(recLag, vd.lag)
 		}
 		if vd.ghost {
@@ -728,7 +730,7 @@ func (c *Checker) evalAudit(sh *shard, ks *keyState, e *auditEntry, final bool) 
 	if kind != "" {
 		ttl := int64(-1)
 		if e.ttl >= 0 {
-			ttl = micros(int64(e.ttl))
+			ttl = ceilMicros(int64(e.ttl))
 		}
 		sh.addAuditExample(AuditExample{Key: e.key, Kind: kind, Cache: e.cache, DB: e.db, TTLUs: ttl})
 	}

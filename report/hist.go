@@ -1,9 +1,11 @@
 package report
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -51,7 +53,26 @@ type Histogram struct {
 	Clamped int64 `json:"clamped"`
 	// HDR is the histogram in HdrHistogram's V2 compressed encoding,
 	// base64 (the format of .hlog files; other HdrHistogram tools read it).
+	// A Histogram made by the checker fills it when marshalled to JSON
+	// (encoding costs a megabyte of zlib state, so it is done only when
+	// needed); Decode, Quantile and CDF work either way.
 	HDR string `json:"hdr"`
+
+	live *hdr.Histogram // the recorded histogram, until encoded
+}
+
+// MarshalJSON encodes h, with HDR filled in.
+func (h *Histogram) MarshalJSON() ([]byte, error) {
+	type plain Histogram // without the method
+	p := plain(*h)
+	if p.HDR == "" && h.live != nil {
+		enc, err := h.live.Encode(hdr.V2CompressedEncodingCookieBase)
+		if err != nil {
+			return nil, fmt.Errorf("report: encode histogram: %w", err)
+		}
+		p.HDR = string(enc)
+	}
+	return json.Marshal(p)
 }
 
 // CDFPoint is one step of a cumulative distribution: the fraction of
@@ -64,9 +85,13 @@ type CDFPoint struct {
 // errEmptyHDR is returned by Decode for a Histogram without an encoding.
 var errEmptyHDR = errors.New("report: histogram has no HDR encoding")
 
-// Decode returns the HdrHistogram that h encodes. It returns an error when
-// HDR is empty or not a valid V2 compressed encoding.
+// Decode returns the HdrHistogram that h holds, a copy the caller may
+// modify. It returns an error when HDR is empty or not a valid V2
+// compressed encoding.
 func (h *Histogram) Decode() (*hdr.Histogram, error) {
+	if h != nil && h.live != nil && h.HDR == "" {
+		return h.live.Clone(), nil
+	}
 	if h == nil || h.HDR == "" {
 		return nil, errEmptyHDR
 	}
@@ -85,7 +110,7 @@ func (h *Histogram) Quantile(q float64) int64 {
 	if err != nil {
 		return -1
 	}
-	return quantile(d, q)
+	return hdrQuantile(d, q)
 }
 
 // CDF returns the cumulative distribution recomputed from HDR, one point per
@@ -110,7 +135,7 @@ func (h *Histogram) CDF() []CDFPoint {
 	return pts
 }
 
-func quantile(d *hdr.Histogram, q float64) int64 {
+func hdrQuantile(d *hdr.Histogram, q float64) int64 {
 	if d.TotalCount() == 0 {
 		return 0
 	}
@@ -142,13 +167,16 @@ func (r *recorder) record(v int64) {
 	_ = r.h.RecordValue(v) // cannot fail: v is in range
 }
 
-// merge adds o into r (same range).
-func (r *recorder) merge(o *recorder) {
+// mergeInto adds o into *dst (same range), creating it when needed.
+func mergeInto(dst **recorder, o *recorder) {
 	if o == nil {
 		return
 	}
-	r.h.Merge(o.h)
-	r.clamped += o.clamped
+	if *dst == nil {
+		*dst = newRecorder(o.highest)
+	}
+	(*dst).h.Merge(o.h)
+	(*dst).clamped += o.clamped
 }
 
 // histogram returns the JSON form of r.
@@ -159,22 +187,45 @@ func (r *recorder) histogram(unit string) *Histogram {
 		out.Min = d.Min()
 		out.Max = d.Max()
 		out.Mean = d.Mean()
-		out.P50 = quantile(d, 0.50)
-		out.P90 = quantile(d, 0.90)
-		out.P99 = quantile(d, 0.99)
-		out.P999 = quantile(d, 0.999)
-		out.P9999 = quantile(d, 0.9999)
+		out.P50 = hdrQuantile(d, 0.50)
+		out.P90 = hdrQuantile(d, 0.90)
+		out.P99 = hdrQuantile(d, 0.99)
+		out.P999 = hdrQuantile(d, 0.999)
+		out.P9999 = hdrQuantile(d, 0.9999)
 	}
-	enc, err := d.Encode(hdr.V2CompressedEncodingCookieBase)
-	if err == nil { // encoding an in-memory histogram does not fail in practice
-		out.HDR = string(enc)
-	}
+	out.live = d
 	return out
+}
+
+// emptyHDR caches the encoding of an empty histogram by highest value:
+// most of a run's histograms may be empty, and encoding allocates a zlib
+// writer of about a megabyte.
+var emptyHDR sync.Map // int64 -> string
+
+// emptyHistogram returns the JSON form of an empty histogram.
+func emptyHistogram(unit string, highest int64) *Histogram {
+	if s, ok := emptyHDR.Load(highest); ok {
+		return &Histogram{Unit: unit, HDR: s.(string)}
+	}
+	enc, err := newRecorder(highest).h.Encode(hdr.V2CompressedEncodingCookieBase)
+	if err != nil { // encoding an empty histogram does not fail
+		return newRecorder(highest).histogram(unit)
+	}
+	emptyHDR.Store(highest, string(enc))
+	return &Histogram{Unit: unit, HDR: string(enc)}
+}
+
+// histogramOf returns the JSON form of r, which may be nil (empty).
+func histogramOf(r *recorder, unit string, highest int64) *Histogram {
+	if r == nil || r.h.TotalCount() == 0 && r.clamped == 0 {
+		return emptyHistogram(unit, highest)
+	}
+	return r.histogram(unit)
 }
 
 // micros converts a duration in nanoseconds to microseconds, rounding up so
 // that a positive duration never reads as 0 µs.
-func micros(ns int64) int64 {
+func ceilMicros(ns int64) int64 {
 	if ns < 0 {
 		return -1 // out of range: the recorder clamps it to 0 and counts it
 	}
