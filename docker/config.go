@@ -207,20 +207,27 @@ func ConfigFromEnv() Config {
 }
 
 // settingName returns how the user named a setting, for error messages:
-// the flag if a flag set it, else the environment variable.
+// the flag if a flag set it, the environment variable if the value came
+// from there, else the Config field.
 func (c *Config) settingName(key string) string {
 	if n, ok := c.origin[key]; ok {
 		return n
 	}
+	env, field, value := "", "", ""
 	switch key {
 	case "provider":
-		return EnvProvider
+		env, field, value = EnvProvider, "Config.Provider", c.Provider
 	case "postgres-url":
-		return EnvPostgresURL
+		env, field, value = EnvPostgresURL, "Config.PostgresURL", c.PostgresURL
 	case "redis-url":
-		return EnvRedisURL
+		env, field, value = EnvRedisURL, "Config.RedisURL", c.RedisURL
+	default:
+		return key
 	}
-	return key
+	if value == "" || strings.TrimSpace(os.Getenv(env)) == value {
+		return env // an unset setting is best set through the environment
+	}
+	return field
 }
 
 // RegisterFlags defines on fs the flags -provider, -postgres-url,

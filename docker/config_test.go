@@ -208,13 +208,21 @@ func TestProvisionBadSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// Settings come from the environment, as for a user.
+			t.Setenv(EnvProvider, tt.cfg.Provider)
+			t.Setenv(EnvPostgresURL, tt.cfg.PostgresURL)
+			t.Setenv(EnvRedisURL, tt.cfg.RedisURL)
 			for k, v := range tt.env {
 				t.Setenv(k, v)
+			}
+			cfg := ConfigFromEnv()
+			if tt.cfg.Postgres != (PostgresSettings{}) {
+				cfg.Postgres = tt.cfg.Postgres
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			start := time.Now()
-			s, err := Provision(ctx, tt.cfg)
+			s, err := Provision(ctx, cfg)
 			if err == nil {
 				s.Close()
 				t.Fatalf("Provision succeeded, want an error")
@@ -236,6 +244,15 @@ func TestProvisionBadSettings(t *testing.T) {
 				t.Errorf("error took %v", d)
 			}
 		})
+	}
+}
+
+func TestSettingNameWithoutEnvironment(t *testing.T) {
+	t.Setenv(EnvRedisURL, "")
+	c := Config{RedisURL: "xx"}
+	_, err := Provision(context.Background(), c)
+	if err == nil || !strings.Contains(err.Error(), "Config.RedisURL") {
+		t.Errorf("Provision(Config{RedisURL: \"xx\"}) = %v, want an error naming Config.RedisURL", err)
 	}
 }
 
