@@ -73,7 +73,7 @@ type fzHistory struct {
 	withWin   int64
 }
 
-func genHistory(seed uint64, nKeys, nOps uint8) *fzHistory {
+func ckGenHistory(seed uint64, nKeys, nOps uint8) *fzHistory {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	h := &fzHistory{keys: 1 + int(nKeys%3), ledger: map[ghostbench.Token]bool{}}
 	warmupEnd := rng.Int64N(40)
@@ -92,7 +92,13 @@ func genHistory(seed uint64, nKeys, nOps uint8) *fzHistory {
 	for k := range h.keys {
 		cursor := small(20)
 		ver := int64(0)
-		for range rng.IntN(2 + int(nOps%8)) {
+		attempts := rng.IntN(2 + int(nOps%8))
+		if nKeys&0x80 != 0 {
+			// Long histories: hundreds of versions, so that reads lag
+			// across whole 64-version blocks.
+			attempts = rng.IntN(300)
+		}
+		for range attempts {
 			a := &fzAttempt{key: ghostbench.Key(k), token: tok, version: ver + 1}
 			tok++
 			a.began = cursor + 1 + small(20)
@@ -273,7 +279,7 @@ func (h *fzHistory) reference(byKey [][]*fzAttempt) {
 }
 
 // checkHistory runs h through a Checker and compares with the reference.
-func checkHistory(t *testing.T, h *fzHistory) {
+func ckGenerated(t *testing.T, h *fzHistory) {
 	t.Helper()
 	c, err := NewChecker(CheckerConfig{Keys: h.keys, FullHistory: true})
 	if err != nil {
@@ -349,11 +355,12 @@ func FuzzChecker(f *testing.F) {
 	}{
 		{1, 0, 10}, {2, 1, 30}, {3, 2, 60}, {4, 0, 100}, {5, 2, 7},
 		{42, 1, 200}, {7, 0, 255}, {99, 2, 15}, {1234, 0, 40}, {777, 1, 90},
+		{8, 0x80, 255}, {9, 0x81, 120},
 	} {
 		f.Add(s.seed, s.keys, s.ops)
 	}
 	f.Fuzz(func(t *testing.T, seed uint64, keys, ops uint8) {
-		checkHistory(t, genHistory(seed, keys, ops))
+		ckGenerated(t, ckGenHistory(seed, keys, ops))
 	})
 }
 
@@ -365,8 +372,12 @@ func TestCheckerRandomHistories(t *testing.T) {
 		n = 50
 	}
 	for i := range n {
-		h := genHistory(uint64(i)*2654435761, uint8(i), uint8(i*7))
-		t.Run(fmt.Sprint(i), func(t *testing.T) { checkHistory(t, h) })
+		keys := uint8(i % 3)
+		if i%10 == 0 {
+			keys |= 0x80 // one in ten with long histories
+		}
+		h := ckGenHistory(uint64(i)*2654435761, keys, uint8(i*7))
+		t.Run(fmt.Sprint(i), func(t *testing.T) { ckGenerated(t, h) })
 		if t.Failed() {
 			return
 		}
