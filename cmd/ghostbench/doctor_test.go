@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ghostbench/ghostbench/docker"
+)
+
+func TestDoctorUsage(t *testing.T) {
+	t.Setenv(docker.EnvRedisURL, "redis://:usage-secret@127.0.0.1:1/0")
+	tests := []struct {
+		args     []string
+		wantCode int
+		wantOut  string // in stdout
+		wantErr  string // in stderr
+	}{
+		{[]string{"doctor", "-h"}, exitOK, "examples:", ""},
+		{[]string{"doctor", "-nosuchflag"}, exitUsage, "", "doctor: flag provided but not defined: -nosuchflag"},
+		{[]string{"doctor", "extra"}, exitUsage, "", `unexpected argument "extra"`},
+		{[]string{"doctor", "-pg-max-connections", "many"}, exitUsage, "", "pg-max-connections"},
+	}
+	for _, tt := range tests {
+		var out, errb bytes.Buffer
+		code := Run(context.Background(), tt.args, &out, &errb)
+		if code != tt.wantCode || !strings.Contains(out.String(), tt.wantOut) || !strings.Contains(errb.String(), tt.wantErr) {
+			t.Errorf("Run(%q) = %d, stdout %q, stderr %q; want %d, stdout with %q, stderr with %q",
+				tt.args, code, out.String(), errb.String(), tt.wantCode, tt.wantOut, tt.wantErr)
+		}
+		if strings.Contains(out.String()+errb.String(), "usage-secret") {
+			t.Errorf("Run(%q) shows the password of GHOSTBENCH_REDIS_URL", tt.args)
+		}
+	}
+}
+
+func TestDoctorBadSettings(t *testing.T) {
+	const pw = "doctor-secret-pw"
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"unreachable", map[string]string{docker.EnvPostgresURL: "postgres://u:" + pw + "@127.0.0.1:1/db", docker.EnvRedisURL: "redis://:" + pw + "@127.0.0.1:1/0"},
+			nil, "GHOSTBENCH_POSTGRES_URL: cannot use postgres at postgres://u:xxxxx@127.0.0.1:1/db"},
+		{"malformed flag URL", nil, []string{"-postgres-url", "postgres://u:" + pw + "@h:port/db", "-redis-url", "redis://127.0.0.1:1/0"},
+			`-postgres-url: malformed URL "postgres://u:xxxxx@h:port/db"`},
+		{"missing one", map[string]string{docker.EnvRedisURL: "redis://:" + pw + "@127.0.0.1:1/0"}, nil,
+			"GHOSTBENCH_POSTGRES_URL is not set"},
+		{"unknown provider", map[string]string{docker.EnvProvider: "cloud"}, nil, `GHOSTBENCH_PROVIDER: unknown provider "cloud"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, k := range []string{docker.EnvProvider, docker.EnvPostgresURL, docker.EnvRedisURL} {
+				t.Setenv(k, tt.env[k])
+			}
+			var out, errb bytes.Buffer
+			code := Run(context.Background(), append([]string{"doctor"}, tt.args...), &out, &errb)
+			if code != exitError {
+				t.Errorf("exit code %d, want %d", code, exitError)
+			}
+			lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], tt.want) {
+				t.Errorf("stderr = %q, want one line with %q", errb.String(), tt.want)
+			}
+			if strings.Contains(out.String()+errb.String(), pw) {
+				t.Errorf("the password appears in the output:\n%s\n%s", out.String(), errb.String())
+			}
+		})
+	}
+}
+
+// buildGhostbench builds the command into a temporary directory.
+func buildGhostbench(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "ghostbench")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestDoctorInterrupt checks that SIGINT (Ctrl-C) leaves nothing behind,
+// whether it comes while the servers are held or while they start.
+func TestDoctorInterrupt(t *testing.T) {
+	bin := buildGhostbench(t)
+
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		t.Run(fmt.Sprintf("%v while holding", sig), func(t *testing.T) { testHoldSignal(t, bin, sig) })
+	}
+
+	for _, after := range []time.Duration{20 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond} {
+		t.Run(fmt.Sprintf("while starting, after %v", after), func(t *testing.T) {
+			cmd := exec.Command(bin, "doctor", "-hold")
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			time.Sleep(after) // the point is to interrupt at various moments
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				t.Logf("exit: %v; output: %s", err, strings.TrimSpace(out.String()))
+			case <-time.After(time.Minute):
+				t.Fatal("doctor did not end within a minute of SIGINT")
+			}
+			assertNothingOf(t, cmd.Process.Pid)
+		})
+	}
+}
+
+// testHoldSignal runs doctor -hold until ready, sends sig, and checks that
+// the servers it printed are gone.
+func testHoldSignal(t *testing.T, bin string, sig os.Signal) {
+	cmd := exec.Command(bin, "doctor", "-hold")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var ready string
+	timeout := time.After(2 * time.Minute)
+	for ready == "" {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("doctor -hold ended before ready: %v", stderr.String())
+			}
+			if strings.HasPrefix(l, "ready ") {
+				ready = l
+			}
+		case <-timeout:
+			t.Fatal("doctor -hold not ready after 2 minutes")
+		}
+	}
+	m := regexp.MustCompile(`^ready pids=(\S*) dirs=(\S*) containers=(\S*)$`).FindStringSubmatch(ready)
+	if m == nil {
+		t.Fatalf("ready line %q", ready)
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	var rest []string
+	for l := range lines {
+		rest = append(rest, l)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("doctor -hold after %v: %v\n%s", sig, err, stderr.String())
+	}
+	if !strings.Contains(strings.Join(rest, "\n"), "torn down in") {
+		t.Errorf("no teardown line after %v: %q", sig, rest)
+	}
+	for _, p := range splitFootprint(m[1]) {
+		pid, _ := strconv.Atoi(p)
+		if docker.ProcessAlive(pid) {
+			t.Errorf("server process %d alive after %v", pid, sig)
+		}
+	}
+	for _, d := range splitFootprint(m[2]) {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("directory %s left after %v (%v)", d, sig, err)
+		}
+	}
+	for _, c := range splitFootprint(m[3]) {
+		if exec.Command("docker", "inspect", c).Run() == nil {
+			t.Errorf("container %s left after %v", c, sig)
+		}
+	}
+	assertNothingOf(t, cmd.Process.Pid)
+}
+
+// assertNothingOf checks that no instance directory named after the
+// process pid remains and that no process runs from one.
+func assertNothingOf(t *testing.T, pid int) {
+	t.Helper()
+	prefix := fmt.Sprintf("ghostbench-%d-", pid)
+	for _, base := range []string{os.TempDir(), "/dev/shm"} {
+		m, _ := filepath.Glob(filepath.Join(base, prefix+"*"))
+		for _, d := range m {
+			t.Errorf("directory %s left behind", d)
+		}
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil || !bytes.Contains(b, []byte(prefix)) {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if docker.ProcessAlive(pid) {
+			t.Errorf("process %d still runs from %s*: %q", pid, prefix, bytes.ReplaceAll(b, []byte{0}, []byte{' '}))
+		}
+	}
+}
+
+func splitFootprint(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
