@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -246,4 +247,70 @@ func MergeHistograms(hs ...*Histogram) *Histogram {
 		return nil
 	}
 	return acc.histogram(unit)
+}
+
+// WriteRunText writes one run's numbers for a terminal, one per line:
+// reads and their verdicts, writes and their failures, stale windows,
+// convergence, the audit and latency percentiles.
+func WriteRunText(w io.Writer, r *Run) error {
+	s := Summarize(r)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	p := func(format string, args ...any) { fmt.Fprintf(tw, format+"\n", args...) }
+	ratio := func(x *float64) string {
+		if x == nil {
+			return "-"
+		}
+		return strconv.FormatFloat(*x, 'g', 4, 64)
+	}
+	p("run\t%s (%s)", r.ID, r.Status)
+	if r.Error != "" {
+		p("error\t%s", r.Error)
+	}
+	p("strategy / scenario\t%s / %s, seed %d", r.Strategy, r.Scenario, r.Seed)
+	m := r.Metrics
+	if m == nil {
+		p("metrics\tnone")
+		return tw.Flush()
+	}
+	p("measured\t%.1fs, %.0f ops/s", r.MeasuredSeconds, s.OpsPerSec)
+	p("reads\t%d (%d hits, %d misses, hit ratio %s), %d errors", m.Reads.Total, m.Reads.Hits, m.Reads.Misses, ratio(m.Reads.HitRatio), m.Reads.Total-m.Reads.OK)
+	p("  stale\t%d (ratio %s), p50/p99/max age %s / %s / %s", m.Reads.Stale, ratio(m.Reads.StaleRatio),
+		FormatMicros(m.Reads.StalenessAge.P50), FormatMicros(m.Reads.StalenessAge.P99), FormatMicros(m.Reads.StalenessAge.Max))
+	p("  ghost / early / unknown\t%d / %d / %d", m.Reads.Ghost, m.Reads.Early, m.Reads.Unknown)
+	p("writes\t%d attempted, %d committed, availability %s", m.Writes.Attempted, m.Writes.Committed, ratio(m.Writes.Availability))
+	var failed []string
+	for _, c := range []string{"redis", "postgres", "timeout", "indeterminate", "other"} {
+		if n := m.Writes.Failed[c]; n > 0 {
+			failed = append(failed, fmt.Sprintf("%s %d", c, n))
+		}
+	}
+	if len(failed) > 0 {
+		p("  failed\t%s", strings.Join(failed, ", "))
+	}
+	p("stale windows\t%d of %d writes (fraction %s), max %s", m.StaleWindow.WithWindow, m.StaleWindow.Writes, ratio(m.StaleWindow.Fraction), FormatMicros(m.StaleWindow.MaxUs))
+	for _, c := range m.Convergence {
+		if c.Samples == 0 {
+			continue
+		}
+		capped := ""
+		if c.NinesCapped {
+			capped = "+"
+		}
+		p("convergence @%s\t%d/%d consistent (%s%s nines)", FormatMicros(c.OffsetUs), c.Consistent, c.Samples, ratio(c.Nines), capped)
+	}
+	p("audit\t%d keys, %d cached: %d stale until TTL, %d ghost until TTL, %d unknown", m.Audit.Checked, m.Audit.Present, m.Audit.StaleUntilTTL, m.Audit.GhostUntilTTL, m.Audit.Unknown)
+	if m.Warnings > 0 {
+		p("warnings\t%d cache errors after COMMIT (writes not failed)", m.Warnings)
+	}
+	for _, name := range []string{LatencyReadHit, LatencyReadMiss, LatencyWrite} {
+		h := m.Latency[name]
+		if h == nil || h.Count == 0 {
+			continue
+		}
+		p("latency %s\tp50 %s  p99 %s  p99.9 %s  max %s  (n=%d)", name, FormatMicros(h.P50), FormatMicros(h.P99), FormatMicros(h.P999), FormatMicros(h.Max), h.Count)
+	}
+	for _, f := range r.Faults {
+		p("fault %s\tscheduled %.2fs-%.2fs, in effect %.3fs-%.3fs %s%s", f.Fault, f.ScheduledStart, f.ScheduledEnd, f.Start, f.End, f.InjectError, f.HealError)
+	}
+	return tw.Flush()
 }

@@ -239,7 +239,7 @@ func printRun(w io.Writer, format string, res *report.Run) error {
 	case "csv":
 		return report.WriteSummaryCSV(w, []*report.Run{res})
 	default:
-		return report.WriteSummaryText(w, []*report.Run{res})
+		return report.WriteRunText(w, res)
 	}
 }
 
