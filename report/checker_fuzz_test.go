@@ -73,6 +73,7 @@ type fzHistory struct {
 	withWin   int64
 }
 
+// ckGenHistory generates a history from seed (see FuzzChecker).
 func ckGenHistory(seed uint64, nKeys, nOps uint8) *fzHistory {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	h := &fzHistory{keys: 1 + int(nKeys%3), ledger: map[ghostbench.Token]bool{}}
@@ -278,7 +279,7 @@ func (h *fzHistory) reference(byKey [][]*fzAttempt) {
 	}
 }
 
-// checkHistory runs h through a Checker and compares with the reference.
+// ckGenerated runs h through a Checker and compares with the reference.
 func ckGenerated(t *testing.T, h *fzHistory) {
 	t.Helper()
 	c, err := NewChecker(CheckerConfig{Keys: h.keys, FullHistory: true})
@@ -288,6 +289,13 @@ func ckGenerated(t *testing.T, h *fzHistory) {
 	for _, e := range h.events {
 		e.fn(c)
 	}
+	ckCompare(t, h, c)
+}
+
+// ckCompare finishes c, which was fed h (with FullHistory), compares its
+// verdicts with the reference ones in h, and returns the metrics.
+func ckCompare(t *testing.T, h *fzHistory, c *Checker) *Metrics {
+	t.Helper()
 	m, err := c.Finish(context.Background(), func(_ context.Context, tokens []ghostbench.Token) (map[ghostbench.Token]bool, error) {
 		out := map[ghostbench.Token]bool{}
 		for _, tk := range tokens {
@@ -341,11 +349,12 @@ func ckGenerated(t *testing.T, h *fzHistory) {
 	if gotC != wantC {
 		t.Errorf("totals: got %+v, want %+v", gotC, wantC)
 	}
-	if t.Failed() {
+	if t.Failed() && len(h.attempts) < 100 {
 		for _, a := range h.attempts {
 			t.Logf("attempt %+v", *a)
 		}
 	}
+	return m
 }
 
 func FuzzChecker(f *testing.F) {
