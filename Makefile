@@ -1,0 +1,63 @@
+# ghostbench: benchmarks of Redis-in-front-of-PostgreSQL caching strategies
+# against real servers. See README.md.
+
+# Pinned versions.
+STATICCHECK_VERSION := v0.8.2
+# Debian packages of the servers the local provider runs (bookworm: Redis 7,
+# PostgreSQL 15). The docker provider's images are pinned in
+# docker/container.go and docker/compose.yaml.
+SERVER_PACKAGES := redis-server postgresql
+TEST_TIMEOUT := 15m
+
+GO ?= go
+SHELL := /bin/bash
+BIN := $(CURDIR)/bin
+
+.PHONY: deps build test lint bench reference
+
+# deps installs Redis and the PostgreSQL server from Debian's packages when
+# they are missing, and makes sure the distribution's own service instances
+# do not stay running (ghostbench starts its own servers on free ports).
+deps:
+	@set -euo pipefail; \
+	have_pg() { \
+		{ command -v initdb && command -v postgres; } >/dev/null 2>&1 && return 0; \
+		for d in /usr/lib/postgresql/*/bin; do [ -x "$$d/initdb" ] && [ -x "$$d/postgres" ] && return 0; done; \
+		return 1; \
+	}; \
+	if command -v redis-server >/dev/null 2>&1 && have_pg; then \
+		echo "deps: redis-server and the PostgreSQL server are installed"; exit 0; \
+	fi; \
+	hint="install $(SERVER_PACKAGES) yourself, or set GHOSTBENCH_POSTGRES_URL and GHOSTBENCH_REDIS_URL"; \
+	if ! command -v apt-get >/dev/null 2>&1; then echo "deps: no apt-get here: $$hint" >&2; exit 1; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
+	else echo "deps: not root and no sudo: $$hint" >&2; exit 1; fi; \
+	echo "deps: installing $(SERVER_PACKAGES) from Debian's packages"; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(SERVER_PACKAGES); \
+	for s in redis-server postgresql; do $$sudo service $$s stop >/dev/null 2>&1 || true; done; \
+	command -v redis-server >/dev/null && have_pg || { echo "deps: servers still not found after installing" >&2; exit 1; }
+
+build:
+	$(GO) build -o $(BIN)/ghostbench ./cmd/ghostbench
+
+test: deps
+	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+$(BIN)/staticcheck-$(STATICCHECK_VERSION):
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(BIN)/staticcheck $@
+
+lint: $(BIN)/staticcheck-$(STATICCHECK_VERSION)
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt -l: not formatted:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(BIN)/staticcheck-$(STATICCHECK_VERSION) ./...
+
+bench:
+	@echo "make bench: the benchmark matrix is not implemented yet; nothing was measured." >&2
+	@exit 1
+
+reference:
+	@echo "make reference: the reference results are not implemented yet; nothing was produced." >&2
+	@exit 1
