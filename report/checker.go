@@ -253,6 +253,7 @@ func (c *Checker) Began(key ghostbench.Key, token ghostbench.Token, version int6
 	}
 	x := ks.grow(version)
 	x.inflight = append(x.inflight, attempt{token: token, version: version, sent: sentNever, status: stBegan, hist: -1})
+	ks.syncBusy()
 	sh.mu.Unlock()
 }
 
@@ -296,6 +297,7 @@ func (c *Checker) Committed(key ghostbench.Key, token ghostbench.Token, version 
 		c.infer(sh, ks, version)
 		c.sweep(sh, ks)
 		c.reeval(sh, ks)
+		ks.syncBusy()
 	}
 	c.unlock(sh)
 }
@@ -318,6 +320,7 @@ func (c *Checker) Aborted(key ghostbench.Key, token ghostbench.Token, version in
 		c.infer(sh, ks, version)
 		c.sweep(sh, ks)
 		c.reeval(sh, ks)
+		ks.syncBusy()
 	}
 	c.unlock(sh)
 }
@@ -341,6 +344,7 @@ func (c *Checker) Indeterminate(key ghostbench.Key, token ghostbench.Token, vers
 		c.infer(sh, ks, version)
 		c.sweep(sh, ks)
 		c.reeval(sh, ks)
+		ks.syncBusy()
 	}
 	c.unlock(sh)
 }
@@ -492,6 +496,20 @@ func (c *Checker) observeRead(op *ghostbench.Op) {
 		sh.mu.Unlock()
 		return
 	}
+	// Fast path: the latest committed version, no write of the key in
+	// flight, no deferred read: fresh (or early, in theory), nothing else
+	// to look at.
+	if v := op.Value.Version; v == ks.top && op.Value.Token == ks.topTok && op.Measured &&
+		!c.cfg.FullHistory && ks.busy == 0 {
+		if inv := int64(op.Invoke); inv > ks.topBest {
+			ks.topBest = inv
+		}
+		if int64(op.Complete) >= ks.topSent {
+			sh.rd.fresh++
+			sh.mu.Unlock()
+			return
+		}
+	}
 	ks.touch()
 	r := readRec{
 		key: op.Key, client: op.Client,
@@ -504,12 +522,13 @@ func (c *Checker) observeRead(op *ghostbench.Op) {
 		c.harness.Add(1)
 		c.settleRead(sh, &r, &verdict{unknown: true, sent: sentUnknown, status: StatusUnknown})
 	} else {
-		if r.measured && r.v < int64(len(ks.vers)) && r.invoke > ks.vers[r.v].best {
-			ks.vers[r.v].best = r.invoke
+		if r.measured && r.v < int64(len(ks.x.vers)) && r.invoke > ks.x.vers[r.v].best {
+			ks.x.vers[r.v].best = r.invoke
 		}
 		if !c.evalRead(sh, ks, &r, false) {
 			x := ks.extra()
 			x.deferred = append(x.deferred, r)
+			ks.syncBusy()
 		}
 	}
 	c.unlock(sh)
@@ -570,7 +589,7 @@ func (c *Checker) observeWrite(op *ghostbench.Op) {
 	a.setOp(op, cls)
 	a.hist = hist
 	reeval := a.status == stIndet
-	if a.status == stCommitted && ks.vers[a.version].ack == ackUnknown {
+	if a.status == stCommitted && ks.x.vers[a.version].ack == ackUnknown {
 		// Committed per inference before its op was seen: its ack is now
 		// bounded by op.Complete.
 		ks.setAck(a.version, a.opComplete)
@@ -580,6 +599,7 @@ func (c *Checker) observeWrite(op *ghostbench.Op) {
 	if reeval {
 		c.reeval(sh, ks)
 	}
+	ks.syncBusy()
 	c.unlock(sh)
 }
 
@@ -624,6 +644,8 @@ type shard struct {
 	wr     writeCounts
 	rec    [numRec]*recorder
 	series []bucketCounts
+	// The bucket last used and its start, to skip a division per op.
+	bucketIdx, bucketLo int64
 
 	examples []Anomaly // the earliest MaxExamples, sorted
 	notify   []Anomaly // settled under the lock, delivered after it
@@ -708,9 +730,15 @@ func (sh *shard) record(kind int, v int64) {
 
 // bucketAt returns the time-series bucket of instant t (ns).
 func (sh *shard) bucketAt(t, width int64) *bucketCounts {
+	if t >= sh.bucketLo && t < sh.bucketLo+width && int(sh.bucketIdx) < len(sh.series) {
+		return &sh.series[sh.bucketIdx] // most operations land in the current bucket: no division
+	}
 	i := int64(0)
 	if t > 0 {
 		i = min(t/width, maxSeriesBuckets-1)
+	}
+	if i < maxSeriesBuckets-1 {
+		sh.bucketIdx, sh.bucketLo = i, i*width
 	}
 	if i >= int64(len(sh.series)) {
 		n := int(i) + 1

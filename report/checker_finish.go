@@ -157,6 +157,7 @@ func (c *Checker) finishLocked(ctx context.Context, resolve Resolver) (*Metrics,
 			}
 		}
 		x.inflight = nil
+		ks.syncBusy()
 	})
 	for i := range c.shards {
 		sh := &c.shards[i]
@@ -177,13 +178,14 @@ func (c *Checker) finishLocked(ctx context.Context, resolve Resolver) (*Metrics,
 		if x == nil || len(x.measured) == 0 {
 			return
 		}
+		ks.flushTopBest()
 		best := int64(-1) // latest invoke of a read returning a version < v
 		for v := int64(1); v <= ks.top; v++ {
-			best = max(best, ks.vers[v-1].best)
+			best = max(best, ks.x.vers[v-1].best)
 			if !x.isMeasured(v) {
 				continue
 			}
-			ack := ks.vers[v].ack
+			ack := ks.x.vers[v].ack
 			if ack >= ackUnknown {
 				continue // cannot happen: a measured write's op was seen
 			}
@@ -214,7 +216,7 @@ func (c *Checker) eachKey(f func(sh *shard, ks *keyState)) {
 	for i := range c.shards {
 		sh := &c.shards[i]
 		for j := range sh.keys {
-			if ks := &sh.keys[j]; ks.vers != nil {
+			if ks := &sh.keys[j]; ks.x != nil {
 				f(sh, ks)
 			}
 		}

@@ -35,12 +35,28 @@ const (
 	blockSize = 1 << blockBits
 )
 
-// keyState is what the checker knows of one key: the table of its versions
-// (index = version), the highest committed one, and the rarely used rest.
+// keyState is what the checker knows of one key. The token and
+// commit-sent of its highest committed version are kept inline with the
+// latest invoke of the reads that returned it, and busy says whether a
+// write or a deferred read of the key is pending, so that the common read
+// (of the latest version, with nothing pending) touches this one 64-byte
+// cache line. The zero value is the seed row; everything else is in x,
+// created when the key is first written or read off that path.
 type keyState struct {
-	vers []verEntry
-	top  int64
-	x    *keyExtra
+	top     int64 // highest committed version
+	topTok  ghostbench.Token
+	topSent int64
+	topBest int64 // latest invoke of a read of version top, on top of x.vers[top].best (0: none)
+	busy    int64 // len(x.inflight) + len(x.deferred)
+	x       *keyExtra
+	_       [16]byte
+}
+
+// syncBusy updates ks.busy after x.inflight or x.deferred changed.
+func (ks *keyState) syncBusy() {
+	if ks.x != nil {
+		ks.busy = int64(len(ks.x.inflight) + len(ks.x.deferred))
+	}
 }
 
 // verEntry is one version of a key: 4 words per committed write.
@@ -51,8 +67,11 @@ type verEntry struct {
 	best  int64 // latest invoke of a measured read that returned this version, -1 if none
 }
 
-// keyExtra is allocated for keys that are written.
+// keyExtra is the state of a key beyond its seed row.
 type keyExtra struct {
+	// vers is the table of the key's versions, index = version: the
+	// committed ones and placeholders reserved by Began.
+	vers []verEntry
 	// inflight holds the attempts whose outcome or op is still missing;
 	// an attempt leaves when both are known.
 	inflight []attempt
@@ -118,38 +137,32 @@ type readRec struct {
 	hit, measured              bool
 }
 
-// touch makes sure the key has its seed row.
-func (ks *keyState) touch() {
-	if ks.vers == nil {
-		ks.vers = make([]verEntry, 1, 2)
-		ks.vers[0] = verEntry{token: 0, sent: 0, ack: 0, best: -1}
-	}
-}
-
-// extra returns the key's extra state, creating it.
-func (ks *keyState) extra() *keyExtra {
+// touch makes sure the key has its extra state, with the seed row in its
+// version table. It keeps the inline top fields as they are.
+func (ks *keyState) touch() *keyExtra {
 	if ks.x == nil {
-		ks.touch()
-		x := &keyExtra{}
-		for v := range ks.vers {
-			x.noteAck(int64(v), ks.vers[v].ack)
-		}
+		x := &keyExtra{vers: make([]verEntry, 1, 2)}
+		x.vers[0] = verEntry{token: 0, sent: 0, ack: 0, best: -1}
+		x.noteAck(0, 0)
 		ks.x = x
 	}
 	return ks.x
 }
 
+// extra returns the key's extra state, creating it.
+func (ks *keyState) extra() *keyExtra { return ks.touch() }
+
 func (ks *keyState) versionPlausible(v int64) bool {
-	return v >= 1 && v <= int64(len(ks.vers))+maxVersionJump
+	return v >= 1 && v <= int64(len(ks.x.vers))+maxVersionJump
 }
 
 // grow makes sure version v has an entry and returns the key's extra state.
 func (ks *keyState) grow(v int64) *keyExtra {
 	x := ks.extra()
-	for int64(len(ks.vers)) <= v {
-		ks.vers = append(ks.vers, verEntry{token: -1, sent: sentUnknown, ack: ackNone, best: -1})
+	for int64(len(ks.x.vers)) <= v {
+		ks.x.vers = append(ks.x.vers, verEntry{token: -1, sent: sentUnknown, ack: ackNone, best: -1})
 	}
-	for nb := (len(ks.vers) + blockSize - 1) >> blockBits; len(x.blockMin) < nb; {
+	for nb := (len(ks.x.vers) + blockSize - 1) >> blockBits; len(x.blockMin) < nb; {
 		x.blockMin = append(x.blockMin, ackNone)
 	}
 	return x
@@ -181,7 +194,7 @@ func (x *keyExtra) isMeasured(v int64) bool {
 // setAck sets the ack of committed version v (acks only ever decrease from
 // a sentinel to an instant, so the block minimum stays right).
 func (ks *keyState) setAck(v, ack int64) {
-	ks.vers[v].ack = ack
+	ks.x.vers[v].ack = ack
 	ks.extra().noteAck(v, ack)
 }
 
@@ -213,7 +226,7 @@ func (c *Checker) attemptFor(ks *keyState, t ghostbench.Token, version int64) *a
 // (a harness error) when another token already committed v.
 func (c *Checker) commitVersion(ks *keyState, v int64, t ghostbench.Token, sent, ack int64) bool {
 	ks.grow(v)
-	e := &ks.vers[v]
+	e := &ks.x.vers[v]
 	if e.ack != ackNone {
 		if e.token != t {
 			c.harness.Add(1)
@@ -224,9 +237,20 @@ func (c *Checker) commitVersion(ks *keyState, v int64, t ghostbench.Token, sent,
 	e.token, e.sent = t, sent
 	ks.setAck(v, ack)
 	if v > ks.top {
-		ks.top = v
+		ks.flushTopBest()
+		ks.top, ks.topTok, ks.topSent = v, t, sent
 	}
 	return true
+}
+
+// flushTopBest folds the inline best of the top version into its entry.
+func (ks *keyState) flushTopBest() {
+	if ks.topBest > 0 {
+		ks.touch()
+		e := &ks.x.vers[ks.top]
+		e.best = max(e.best, ks.topBest)
+		ks.topBest = 0
+	}
 }
 
 // resolveAborted settles a as not committed.
@@ -264,8 +288,8 @@ func (c *Checker) infer(sh *shard, ks *keyState, u int64) {
 	if x == nil {
 		return
 	}
-	for u >= 1 && u < int64(len(ks.vers)) {
-		if e := &ks.vers[u]; e.ack != ackNone {
+	for u >= 1 && u < int64(len(ks.x.vers)) {
+		if e := &ks.x.vers[u]; e.ack != ackNone {
 			for i := range x.inflight {
 				a := &x.inflight[i]
 				if a.version == u && a.status == stIndet && a.token != e.token {
@@ -273,7 +297,7 @@ func (c *Checker) infer(sh *shard, ks *keyState, u int64) {
 				}
 			}
 			u--
-			if u < 1 || ks.vers[u].ack != ackNone {
+			if u < 1 || ks.x.vers[u].ack != ackNone {
 				return
 			}
 			continue // rule 2 for the version below
@@ -298,7 +322,7 @@ func (c *Checker) infer(sh *shard, ks *keyState, u int64) {
 			return
 		}
 		u--
-		if u < 1 || ks.vers[u].ack != ackNone {
+		if u < 1 || ks.x.vers[u].ack != ackNone {
 			return
 		}
 	}
@@ -411,8 +435,8 @@ type verdict struct {
 // final is false it returns tsOpen for what may still change.
 func (c *Checker) tokenState(sh *shard, ks *keyState, v int64, t ghostbench.Token, final bool) (st int, sent int64, status string) {
 	superseded := false
-	if v >= 0 && v < int64(len(ks.vers)) {
-		if e := &ks.vers[v]; e.ack != ackNone {
+	if v >= 0 && v < int64(len(ks.x.vers)) {
+		if e := &ks.x.vers[v]; e.ack != ackNone {
 			if e.token == t {
 				return tsCommitted, e.sent, StatusCommitted
 			}
@@ -468,7 +492,7 @@ func (c *Checker) tokenState(sh *shard, ks *keyState, v int64, t ghostbench.Toke
 // unreported reports whether (v, t) depends on a token the recorder never
 // reported, which only the ledger can settle.
 func (c *Checker) unreported(sh *shard, ks *keyState, v int64, t ghostbench.Token) bool {
-	if v >= 0 && v < int64(len(ks.vers)) && ks.vers[v].ack != ackNone {
+	if v >= 0 && v < int64(len(ks.x.vers)) && ks.x.vers[v].ack != ackNone {
 		return false
 	}
 	if ks.find(t) != nil {
@@ -503,7 +527,7 @@ func (ks *keyState) staleBlocked(v, invoke int64) bool {
 				return true
 			}
 		case stCommitted:
-			if ks.vers[a.version].ack == ackUnknown {
+			if ks.x.vers[a.version].ack == ackUnknown {
 				return true
 			}
 		}
@@ -518,7 +542,7 @@ func (ks *keyState) staleBlocked(v, invoke int64) bool {
 // behind costs O(64 + lag/64).
 func (ks *keyState) newer(v, invoke int64) (minAck, minV, latest int64) {
 	minAck, minV, latest = ackNone, -1, -1
-	vers := ks.vers
+	vers := ks.x.vers
 	var bm []int64
 	if ks.x != nil {
 		bm = ks.x.blockMin
@@ -587,7 +611,7 @@ func (c *Checker) evalRead(sh *shard, ks *keyState, r *readRec, final bool) bool
 			vd.age = r.invoke - minAck
 			vd.lag = latest - r.v
 			vd.newerV, vd.newerAck, vd.latest = minV, minAck, latest
-			vd.newerTok = ks.vers[minV].token
+			vd.newerTok = ks.x.vers[minV].token
 		}
 	}
 	if blocked && !vd.stale {

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/ghostbench/ghostbench"
 )
@@ -472,5 +473,12 @@ func TestNewerLongHistory(t *testing.T) {
 				t.Fatalf("round %d, n %d: newer(%d, %d) = %d, %d, %d; want min ack %d, latest %d", round, n, v, invoke, minAck, minV, latest, wantMin, wantLatest)
 			}
 		}
+	}
+}
+
+// TestKeyStateIsOneCacheLine guards the layout the read fast path relies on.
+func TestKeyStateIsOneCacheLine(t *testing.T) {
+	if got := unsafe.Sizeof(keyState{}); got != 64 {
+		t.Errorf("keyState: got %d bytes, want 64", got)
 	}
 }

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package report
+
+import "time"
+
+// cpuTime is unknown here: the benchmark then reports wall-clock ops/s only.
+func cpuTime() time.Duration { return 0 }
