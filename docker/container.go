@@ -286,9 +286,10 @@ type containerServer struct {
 	stopSignal dc.Signal
 	ready      func(context.Context) error
 
-	mu     sync.Mutex
-	id     string
-	paused bool
+	mu          sync.Mutex
+	id          string
+	paused      bool
+	lastInspect time.Time // of exited; used under mu or before the server is shared
 }
 
 // run creates and starts the container (pulling the image if needed) and
@@ -326,8 +327,13 @@ func (c *containerServer) run(ctx context.Context, pair *containerPair, opts *do
 	return nil
 }
 
-// exited returns an error when the container is no longer running.
+// exited returns an error when the container is no longer running. It
+// asks the engine at most twice a second, however often readiness polls.
 func (c *containerServer) exited() error {
+	if time.Since(c.lastInspect) < 500*time.Millisecond {
+		return nil
+	}
+	c.lastInspect = time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ct, err := c.engine.pool.Client.InspectContainerWithContext(c.id, ctx)

@@ -116,7 +116,7 @@ func parseURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("malformed URL %q: %w", redactURL(raw), err)
 	}
 	if !strings.Contains(raw, "://") {
-		return nil, fmt.Errorf("malformed URL %q: want scheme://host:port/...", redactURL(raw))
+		return nil, fmt.Errorf("malformed URL %q: want a URL such as scheme://host:port/path", redactURL(raw))
 	}
 	return u, nil
 }

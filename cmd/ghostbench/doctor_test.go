@@ -102,6 +102,8 @@ func TestDoctorInterrupt(t *testing.T) {
 		t.Run(fmt.Sprintf("%v while holding", sig), func(t *testing.T) { testHoldSignal(t, bin, sig) })
 	}
 
+	t.Run("SIGKILL while holding", func(t *testing.T) { testHoldKilled(t, bin) })
+
 	for _, after := range []time.Duration{20 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond} {
 		t.Run(fmt.Sprintf("while starting, after %v", after), func(t *testing.T) {
 			cmd := exec.Command(bin, "doctor", "-hold")
@@ -199,6 +201,54 @@ func testHoldSignal(t *testing.T, bin string, sig os.Signal) {
 		}
 	}
 	assertNothingOf(t, cmd.Process.Pid)
+}
+
+// testHoldKilled kills doctor -hold with SIGKILL, which no program can
+// handle: local server processes must die with it (parent-death signal),
+// and the next provisioning removes the directory it left.
+func testHoldKilled(t *testing.T, bin string) {
+	cmd := exec.Command(bin, "doctor", "-hold", "-provider", "local")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(stdout)
+	var m []string
+	for sc.Scan() {
+		if m = regexp.MustCompile(`^ready pids=(\S*) dirs=(\S*) `).FindStringSubmatch(sc.Text()); m != nil {
+			break
+		}
+	}
+	if m == nil {
+		t.Fatalf("doctor -hold ended before ready: %v", cmd.Wait())
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, p := range splitFootprint(m[1]) {
+		pid, _ := strconv.Atoi(p)
+		for docker.ProcessAlive(pid) && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond) // polling for the kernel to deliver the signal
+		}
+		if docker.ProcessAlive(pid) {
+			t.Errorf("server process %d survived the harness's SIGKILL", pid)
+		}
+	}
+	// The next provisioning (here: doctor) reaps what the killed one left.
+	if out, err := exec.Command(bin, "doctor", "-provider", "local").CombinedOutput(); err != nil {
+		t.Fatalf("doctor: %v\n%s", err, out)
+	}
+	for _, d := range splitFootprint(m[2]) {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("directory %s of the killed harness not reaped (%v)", d, err)
+		}
+	}
 }
 
 // assertNothingOf checks that no instance directory named after the
