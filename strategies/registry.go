@@ -124,5 +124,6 @@ func (info Info) CheckParams(p Params) error {
 func Default() *Registry {
 	r := &Registry{}
 	registerBuiltins(r)
+	registerExtras(r)
 	return r
 }

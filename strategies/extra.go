@@ -1,0 +1,211 @@
+package strategies
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	gb "github.com/ghostbench/ghostbench"
+)
+
+// registerExtras registers the strategies beyond the four of the design's
+// minimum set (issue 7): each is a real implementation of a published
+// technique, so that the bench compares what people actually deploy.
+func registerExtras(r *Registry) {
+	r.Register(Info{
+		Name: "delayed-double-delete",
+		Description: "DEL, UPDATE+COMMIT, DEL again after a delay (default 500ms) from a timer; " +
+			"closes the stale set only when the stale fill lands inside the delay; reads as cache-aside",
+		Params: []Param{{Name: "delay", Default: "500ms", Help: "time from COMMIT to the second DEL"}},
+		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointBeforeCacheDel, gb.PointAfterCacheDel,
+			gb.PointBeforeDBUpdate, gb.PointAfterCommit, gb.PointBeforeApply},
+		New: newDelayedDoubleDelete,
+	})
+	r.Register(Info{
+		Name: "version-checked",
+		Description: "UPDATE+COMMIT then SET-if-newer; fills are SET-if-newer too (one Lua script compares the " +
+			"cached version): a late fill never overwrites a newer value",
+		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointAfterCommit},
+		New:    newVersionChecked,
+	})
+	r.Register(Info{
+		Name: "leases",
+		Description: "memcache-style leases: a miss takes a lease token, a write's DEL voids it, a fill with a void " +
+			"lease is dropped; concurrent missers wait for the holder's fill (default) or read through without filling",
+		Params: []Param{
+			{Name: "hot-miss", Default: "wait", Help: "what a miss does while another client holds the lease: wait (poll for the fill, then read through) or read-through (go to the database at once, never fill)"},
+			{Name: "wait", Default: "100ms", Help: "with hot-miss=wait, how long to wait for the holder's fill before reading through without filling"},
+			{Name: "lease", Default: "3s", Help: "lease lifetime: bounds how long a dead holder blocks others' fills"},
+		},
+		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointAfterCommit, gb.PointBeforeCacheDel, gb.PointAfterCacheDel},
+		New:    newLeases,
+	})
+}
+
+// LagReporter is implemented by strategies whose invalidation runs apart
+// from the write (a log consumer, a notification listener): it reports the
+// invalidation lag of every write it invalidated, from the instant the
+// writer saw COMMIT return (commit-ack) to the instant the DEL returned.
+//
+// The strategy measures it because only the strategy can pair a DEL with
+// its write (by the write's token); the runner should read it after Drain
+// and summarise it beside the staleness metrics. A negative lag means the
+// DEL returned before the writer saw its COMMIT return, which happens when
+// the change reaches the consumer faster than the ack reaches the writer.
+type LagReporter interface {
+	// InvalidationLag returns the lags measured so far, oldest first (at
+	// most the newest lagSamples of them).
+	InvalidationLag() []time.Duration
+}
+
+// lagSamples bounds the lags a lagRecorder keeps.
+const lagSamples = 1 << 16
+
+// lagPending bounds the unmatched acks (or DELs) a lagRecorder remembers;
+// past it they are forgotten, so a consumer that never catches up, or DELs
+// of writes made by someone else, cannot grow memory without bound.
+const lagPending = 1 << 16
+
+// lagRecorder pairs commit-acks with DELs by token. Its zero value is ready.
+type lagRecorder struct {
+	mu      sync.Mutex
+	acked   map[gb.Token]time.Time
+	deleted map[gb.Token]time.Time
+	samples []time.Duration // ring of at most lagSamples
+	next    int
+}
+
+// ack records that the write with token t saw COMMIT return at now.
+func (l *lagRecorder) ack(t gb.Token, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if d, ok := l.deleted[t]; ok {
+		delete(l.deleted, t)
+		l.add(d.Sub(now))
+		return
+	}
+	if l.acked == nil {
+		l.acked = map[gb.Token]time.Time{}
+	}
+	trim(l.acked)
+	l.acked[t] = now
+}
+
+// applied records that the invalidation of the write with token t returned
+// at now.
+func (l *lagRecorder) applied(t gb.Token, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if a, ok := l.acked[t]; ok {
+		delete(l.acked, t)
+		l.add(now.Sub(a))
+		return
+	}
+	if l.deleted == nil {
+		l.deleted = map[gb.Token]time.Time{}
+	}
+	trim(l.deleted)
+	l.deleted[t] = now
+}
+
+func trim(m map[gb.Token]time.Time) {
+	if len(m) >= lagPending {
+		clear(m) // forget them all: cheap, and only costs samples
+	}
+}
+
+func (l *lagRecorder) add(d time.Duration) {
+	if len(l.samples) < lagSamples {
+		l.samples = append(l.samples, d)
+		return
+	}
+	l.samples[l.next] = d
+	l.next = (l.next + 1) % lagSamples
+}
+
+// InvalidationLag implements LagReporter.
+func (l *lagRecorder) InvalidationLag() []time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]time.Duration, 0, len(l.samples))
+	out = append(out, l.samples[l.next:]...)
+	return append(out, l.samples[:l.next]...)
+}
+
+// instanceName returns "<kind>_<schema>_<8 hex>", a PostgreSQL identifier
+// unique to one strategy instance (for slots, publications and channels),
+// at most 63 characters.
+func instanceName(kind, schema string) (string, error) {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("random name suffix: %w", err)
+	}
+	suffix := hex.EncodeToString(b[:])
+	room := 63 - len(kind) - len(suffix) - 2
+	if len(schema) > room {
+		schema = schema[:room]
+	}
+	return kind + "_" + schema + "_" + suffix, nil
+}
+
+// parseKeyToken parses "key:token" as sent by a strategy's invalidation
+// message.
+func parseKeyToken(s string) (gb.Key, gb.Token, error) {
+	a, b, ok := strings.Cut(s, ":")
+	k, err1 := strconv.ParseInt(a, 10, 64)
+	t, err2 := strconv.ParseInt(b, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("invalidation payload %q: want key:token", s)
+	}
+	return gb.Key(k), gb.Token(t), nil
+}
+
+// delUntilApplied deletes key, retrying with a capped backoff until the DEL
+// succeeds or ctx is done: a log consumer must not drop an invalidation it
+// is about to confirm. The first failure of a streak is warned.
+func delUntilApplied(ctx context.Context, env *Env, cache *Cache, key gb.Key) error {
+	backoff := 5 * time.Millisecond
+	for i := 0; ; i++ {
+		err := cache.Del(ctx, key)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if i == 0 {
+			env.warn(key, fmt.Errorf("invalidation DEL failed, retrying until it succeeds: %w", err))
+		}
+		if !sleepCtx(ctx, backoff) {
+			return ctx.Err()
+		}
+		backoff = min(2*backoff, time.Second)
+	}
+}
+
+// sleepCtx sleeps d or until ctx is done; it reports whether it slept the
+// whole d.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// ttlMillis returns ttl in whole milliseconds for a Lua script, rounding a
+// positive sub-millisecond TTL up to 1; 0 means none.
+func ttlMillis(ttl time.Duration) int64 {
+	if ttl <= 0 {
+		return 0
+	}
+	return max(1, ttl.Milliseconds())
+}
