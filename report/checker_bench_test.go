@@ -198,7 +198,6 @@ func BenchmarkChecker(b *testing.B) {
 	}
 }
 
-
 // BenchmarkCheckerMemory10M feeds 10 million operations of the mixed
 // history (generated on the fly) and reports the heap in use afterwards,
 // before Finish: the checker's memory must not grow with operations, only
@@ -236,6 +235,10 @@ func BenchmarkCheckerMemory10M(b *testing.B) {
 			b.Fatalf("ops %d, harness errors %d, unknown %d", got, m.HarnessErrors, m.Reads.Unknown)
 		}
 		b.ReportMetric(float64(after.HeapInuse)/1e6, "heap-inuse-MB")
+		if rss := maxRSS(); rss > 0 {
+			// The whole test process at its peak, Finish included.
+			b.ReportMetric(float64(rss)/1e6, "max-rss-MB")
+		}
 		b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/float64(m.Writes.Committed), "B/committed-write")
 		b.ReportMetric(float64(m.Reads.Stale), "stale-reads")
 	}

@@ -283,6 +283,11 @@ func TestMetricsJSONRoundTrip(t *testing.T) {
 	if string(b) != string(b2) {
 		t.Error("JSON differs after a round trip")
 	}
+	// A Histogram copied by value marshals its HDR too.
+	byValue, err := json.Marshal(struct{ H Histogram }{*m.Latency[LatencyReadHit]})
+	if err != nil || !strings.Contains(string(byValue), `"hdr":"HISTF`) {
+		t.Errorf("by value: got %s, %v", byValue, err)
+	}
 	var empty Histogram
 	if empty.Quantile(0.5) != -1 || empty.CDF() != nil {
 		t.Error("an empty Histogram must report -1 and no CDF")

@@ -61,10 +61,11 @@ type Histogram struct {
 	live *hdr.Histogram // the recorded histogram, until encoded
 }
 
-// MarshalJSON encodes h, with HDR filled in.
-func (h *Histogram) MarshalJSON() ([]byte, error) {
+// MarshalJSON encodes h, with HDR filled in. (A value receiver, so that a
+// Histogram copied by value still marshals its HDR.)
+func (h Histogram) MarshalJSON() ([]byte, error) {
 	type plain Histogram // without the method
-	p := plain(*h)
+	p := plain(h)
 	if p.HDR == "" && h.live != nil {
 		enc, err := h.live.Encode(hdr.V2CompressedEncodingCookieBase)
 		if err != nil {
