@@ -45,6 +45,20 @@ func registerExtras(r *Registry) {
 		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointAfterCommit, gb.PointBeforeCacheDel, gb.PointAfterCacheDel},
 		New:    newLeases,
 	})
+	r.Register(Info{
+		Name: "cdc-invalidation",
+		Description: "UPDATE+COMMIT only; a logical-replication consumer (pgoutput, own slot and publication) " +
+			"DELs every updated key, confirming WAL positions only after the DEL; resumes from the slot after a kill",
+		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointBeforeApply},
+		New:    newCDCInvalidation,
+	})
+	r.Register(Info{
+		Name: "notify-invalidation",
+		Description: "pg_notify(channel, key) inside the write transaction; a LISTEN connection DELs the key. " +
+			"Notifications sent while the listener is disconnected are lost (stale until TTL)",
+		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointBeforeCommit, gb.PointBeforeApply},
+		New:    newNotifyInvalidation,
+	})
 }
 
 // LagReporter is implemented by strategies whose invalidation runs apart

@@ -25,6 +25,8 @@ var extras = []struct {
 	{"version-checked", nil},
 	{"leases", nil},
 	{"leases", strategies.Params{"hot-miss": "read-through"}},
+	{"cdc-invalidation", nil},
+	{"notify-invalidation", nil},
 }
 
 func TestExtrasRegistered(t *testing.T) {

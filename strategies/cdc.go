@@ -1,0 +1,494 @@
+package strategies
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	gb "github.com/ghostbench/ghostbench"
+)
+
+// cdcStatusEvery is how often the consumer confirms its position to the
+// server when nothing asks it sooner; it is also the longest it blocks in
+// one receive.
+const cdcStatusEvery = time.Second
+
+// cdcConfirmAfterCommit is the least time between two confirmations sent
+// because a transaction was applied.
+const cdcConfirmAfterCommit = 100 * time.Millisecond
+
+// cdcInvalidation invalidates from PostgreSQL's write-ahead log, as
+// Debezium-style pipelines do: the write path only commits; a consumer
+// streams the table's changes through logical replication (the pgoutput
+// plugin, protocol version 1) and DELs the key of every row an UPDATE (or
+// INSERT, DELETE) touched.
+//
+// The strategy creates its own publication (FOR TABLE <schema>.rows) and
+// replication slot, named gbcdc_<schema>_<random>, when it is built, and
+// drops both on Close. The consumer uses a replication connection of its
+// own (replication=database, settings taken from Env.DB). It confirms a
+// WAL position to the server (StandbyStatusUpdate) only after every DEL
+// up to it returned, so when its connection dies (pg_terminate_backend,
+// a network fault) it reconnects and resumes from the last confirmed
+// position: the slot keeps everything after it, and an invalidation is
+// applied again rather than lost. A DEL that fails is retried until it
+// succeeds (the stream waits behind it).
+//
+// Drain waits until the consumer has applied everything up to the WAL
+// insert position current when Drain was called (pg_current_wal_insert_lsn):
+// with synchronous_commit=off that includes waiting for the WAL writer to
+// flush, because a walsender streams only flushed WAL.
+//
+// Reads are cache-aside's, with cache-aside's stale set: a fill of a row
+// read before a commit that lands after the consumer's DEL stays until its
+// TTL. The invalidation lag (commit-ack to DEL) is measured per write
+// (LagReporter).
+type cdcInvalidation struct {
+	fillRead
+	lagRecorder
+	schema, slot, pub string
+	repl              *pgconn.Config
+
+	ctx    context.Context // the consumer's; cancelled by Close
+	cancel context.CancelFunc
+	exited chan struct{}
+	closed sync.Once
+
+	mu         sync.Mutex
+	pos        pglogrepl.LSN      // every change before it has been applied
+	progress   chan struct{}      // closed and replaced when pos moves or a stream starts
+	wantReply  bool               // a drainer asks for a keepalive
+	interrupt  context.CancelFunc // ends the consumer's current receive
+	reconnects int
+	streaming  chan struct{} // closed when the first stream has started
+	lastErr    error         // why the last stream ended
+}
+
+func newCDCInvalidation(env Env) (gb.Strategy, error) {
+	if env.DB == nil || env.Store == nil {
+		return nil, errors.New("cdc-invalidation needs Env.DB and Env.Store")
+	}
+	schema := env.Store.Schema()
+	name, err := instanceName("gbcdc", schema)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pub := pgx.Identifier{name}.Sanitize()
+	table := pgx.Identifier{schema, "rows"}.Sanitize()
+	if _, err := env.DB.Exec(ctx, "CREATE PUBLICATION "+pub+" FOR TABLE "+table); err != nil {
+		return nil, fmt.Errorf("create publication %s for %s: %w", name, table, err)
+	}
+	var lsnText string
+	err = env.DB.QueryRow(ctx, "SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')", name).Scan(&lsnText)
+	if err != nil {
+		_, _ = env.DB.Exec(ctx, "DROP PUBLICATION IF EXISTS "+pub)
+		var level string
+		if env.DB.QueryRow(ctx, "SHOW wal_level").Scan(&level) == nil && level != "logical" {
+			return nil, fmt.Errorf("create replication slot %s: %w (the server runs with wal_level=%s; logical decoding needs wal_level=logical)", name, err, level)
+		}
+		return nil, fmt.Errorf("create replication slot %s: %w", name, err)
+	}
+	start, err := pglogrepl.ParseLSN(lsnText)
+	if err != nil {
+		return nil, fmt.Errorf("replication slot %s: %w", name, err)
+	}
+	repl := env.DB.Config().ConnConfig.Config.Copy()
+	// Session settings meant for queries must not end a stream that runs
+	// for the whole run.
+	delete(repl.RuntimeParams, "statement_timeout")
+	delete(repl.RuntimeParams, "idle_in_transaction_session_timeout")
+	repl.RuntimeParams["replication"] = "database"
+
+	cctx, ccancel := context.WithCancel(context.Background())
+	s := &cdcInvalidation{
+		fillRead: fillRead{env: env, cache: NewCache(env)},
+		schema:   schema, slot: name, pub: name, repl: repl,
+		ctx:       gb.WithActor(cctx, gb.Actor{Kind: "worker"}),
+		cancel:    ccancel,
+		exited:    make(chan struct{}),
+		pos:       start,
+		progress:  make(chan struct{}),
+		streaming: make(chan struct{}),
+	}
+	go s.run()
+	// Wait for the stream, so that a server that refuses replication
+	// fails the build instead of a run, and a run's first writes are
+	// not measured with the consumer's start-up in their lag.
+	t := time.NewTimer(10 * time.Second)
+	defer t.Stop()
+	select {
+	case <-s.streaming:
+		return s, nil
+	case <-t.C:
+		s.mu.Lock()
+		err := s.lastErr
+		s.mu.Unlock()
+		_ = s.Close()
+		return nil, fmt.Errorf("cdc-invalidation: the replication stream did not start within 10s: %v", err)
+	}
+}
+
+// Slot returns the name of the strategy's replication slot (and
+// publication).
+func (s *cdcInvalidation) Slot() string { return s.slot }
+
+// Reconnects returns how often the consumer has reconnected.
+func (s *cdcInvalidation) Reconnects() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reconnects
+}
+
+func (s *cdcInvalidation) Write(ctx context.Context, req gb.WriteRequest) error {
+	if _, err := s.env.Store.Write(ctx, req, nil); err != nil {
+		return err
+	}
+	s.ack(req.Token, time.Now())
+	return nil
+}
+
+func (s *cdcInvalidation) logf(format string, args ...any) {
+	if s.env.Log != nil {
+		s.env.Log.Debug(fmt.Sprintf(format, args...), "strategy", "cdc-invalidation", "slot", s.slot)
+	}
+}
+
+// run streams until Close, reconnecting with a capped backoff.
+func (s *cdcInvalidation) run() {
+	defer close(s.exited)
+	backoff := 10 * time.Millisecond
+	for {
+		started, err := s.stream(s.ctx)
+		if s.ctx.Err() != nil {
+			return
+		}
+		s.logf("replication stream ended, reconnecting: %v", err)
+		s.mu.Lock()
+		s.lastErr = err
+		s.mu.Unlock()
+		if started {
+			backoff = 10 * time.Millisecond
+		}
+		if !sleepCtx(s.ctx, backoff) {
+			return
+		}
+		backoff = min(2*backoff, time.Second)
+		s.mu.Lock()
+		s.reconnects++
+		s.mu.Unlock()
+	}
+}
+
+// relation maps a relation's columns to the ones the consumer needs.
+type relation struct {
+	ours      bool
+	id, token int // column indexes, -1 when absent
+}
+
+// stream runs one replication connection; started reports whether the
+// stream got going (for the backoff).
+func (s *cdcInvalidation) stream(ctx context.Context) (started bool, err error) {
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	conn, err := pgconn.ConnectConfig(cctx, s.repl)
+	cancel()
+	if err != nil {
+		return false, fmt.Errorf("replication connection: %w", err)
+	}
+	defer func() {
+		c, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = conn.Close(c)
+		cancel()
+	}()
+	start := s.position()
+	cctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+	err = pglogrepl.StartReplication(cctx, conn, s.slot, start, pglogrepl.StartReplicationOptions{
+		PluginArgs: []string{"proto_version '1'", "publication_names '" + s.pub + "'"},
+	})
+	cancel()
+	if err != nil {
+		return false, fmt.Errorf("start replication on slot %s at %s: %w", s.slot, start, err)
+	}
+	s.logf("streaming from %s", start)
+	s.mu.Lock()
+	select {
+	case <-s.streaming:
+	default:
+		close(s.streaming)
+	}
+	s.mu.Unlock()
+	s.signal() // drainers ask the new stream for a keepalive
+
+	rels := map[uint32]relation{}
+	inTx := false
+	var lastSent time.Time
+	nextStatus := time.Now()
+	for {
+		pos, reply := s.takeReply()
+		if reply || !time.Now().Before(nextStatus) {
+			err := pglogrepl.SendStandbyStatusUpdate(ctx, conn, pglogrepl.StandbyStatusUpdate{WALWritePosition: pos, ReplyRequested: reply})
+			if err != nil {
+				return true, fmt.Errorf("confirm %s: %w", pos, err)
+			}
+			lastSent = time.Now()
+			nextStatus = lastSent.Add(cdcStatusEvery)
+		}
+		rctx, rcancel := context.WithDeadline(ctx, nextStatus)
+		s.setInterrupt(rcancel)
+		msg, err := conn.ReceiveMessage(rctx)
+		s.setInterrupt(nil)
+		rcancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return true, ctx.Err()
+			}
+			if pgconn.Timeout(err) || errors.Is(err, context.Canceled) {
+				continue // time to confirm, or a drainer's interrupt
+			}
+			return true, fmt.Errorf("receive: %w", err)
+		}
+		var data []byte
+		switch m := msg.(type) {
+		case *pgproto3.CopyData:
+			data = m.Data
+		case *pgproto3.ErrorResponse:
+			return true, pgconn.ErrorResponseToPgError(m)
+		default:
+			continue
+		}
+		if len(data) == 0 {
+			continue
+		}
+		switch data[0] {
+		case pglogrepl.PrimaryKeepaliveMessageByteID:
+			pkm, err := pglogrepl.ParsePrimaryKeepaliveMessage(data[1:])
+			if err != nil {
+				return true, err
+			}
+			// Every transaction that committed before the server's
+			// position has been sent before this keepalive, and applied
+			// unless one is half received.
+			if !inTx {
+				s.advance(pkm.ServerWALEnd)
+			}
+			if pkm.ReplyRequested {
+				nextStatus = time.Time{}
+			}
+		case pglogrepl.XLogDataByteID:
+			xld, err := pglogrepl.ParseXLogData(data[1:])
+			if err != nil {
+				return true, err
+			}
+			lm, err := pglogrepl.Parse(xld.WALData)
+			if err != nil {
+				return true, fmt.Errorf("decode pgoutput message at %s: %w", xld.WALStart, err)
+			}
+			switch m := lm.(type) {
+			case *pglogrepl.RelationMessage:
+				r := relation{ours: m.Namespace == s.schema && m.RelationName == "rows", id: -1, token: -1}
+				for i, c := range m.Columns {
+					switch c.Name {
+					case "id":
+						r.id = i
+					case "token":
+						r.token = i
+					}
+				}
+				rels[m.RelationID] = r
+			case *pglogrepl.BeginMessage:
+				inTx = true
+			case *pglogrepl.UpdateMessage:
+				if err := s.apply(rels[m.RelationID], m.NewTuple); err != nil {
+					return true, err
+				}
+			case *pglogrepl.InsertMessage:
+				if err := s.apply(rels[m.RelationID], m.Tuple); err != nil {
+					return true, err
+				}
+			case *pglogrepl.DeleteMessage:
+				if err := s.apply(rels[m.RelationID], m.OldTuple); err != nil {
+					return true, err
+				}
+			case *pglogrepl.TruncateMessage:
+				s.env.warn(-1, errors.New("cdc-invalidation: the rows table was truncated; its cached keys are not invalidated"))
+			case *pglogrepl.CommitMessage:
+				inTx = false
+				s.advance(m.TransactionEndLSN)
+				if time.Since(lastSent) >= cdcConfirmAfterCommit {
+					nextStatus = time.Time{}
+				}
+			}
+		}
+	}
+}
+
+// apply DELs the key of one changed row; it returns an error only when the
+// consumer is stopping.
+func (s *cdcInvalidation) apply(rel relation, tuple *pglogrepl.TupleData) error {
+	if !rel.ours || rel.id < 0 || tuple == nil {
+		return nil
+	}
+	id, ok := column(tuple, rel.id)
+	if !ok {
+		s.env.warn(-1, errors.New("cdc-invalidation: a change of rows came without its id"))
+		return nil
+	}
+	key := gb.Key(id)
+	if err := s.env.Hooks.At(s.ctx, gb.PointBeforeApply, key); err != nil {
+		return err
+	}
+	if err := delUntilApplied(s.ctx, &s.env, s.cache, key); err != nil {
+		return err
+	}
+	if tok, ok := column(tuple, rel.token); ok {
+		s.applied(gb.Token(tok), time.Now())
+	}
+	return nil
+}
+
+// column returns column i of tuple as an integer.
+func column(t *pglogrepl.TupleData, i int) (int64, bool) {
+	if i < 0 || i >= len(t.Columns) || t.Columns[i].DataType != pglogrepl.TupleDataTypeText {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(t.Columns[i].Data), 10, 64)
+	return n, err == nil
+}
+
+func (s *cdcInvalidation) position() pglogrepl.LSN {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pos
+}
+
+// advance records that everything before lsn has been applied.
+func (s *cdcInvalidation) advance(lsn pglogrepl.LSN) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if lsn > s.pos {
+		s.pos = lsn
+		close(s.progress)
+		s.progress = make(chan struct{})
+	}
+}
+
+// signal wakes the drainers.
+func (s *cdcInvalidation) signal() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.progress)
+	s.progress = make(chan struct{})
+}
+
+// takeReply returns the position to confirm and whether a drainer asked
+// for a keepalive (clearing the request).
+func (s *cdcInvalidation) takeReply() (pglogrepl.LSN, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.wantReply
+	s.wantReply = false
+	return s.pos, r
+}
+
+// setInterrupt registers the cancel of the consumer's current receive;
+// when a drainer has asked meanwhile, the receive is cancelled at once.
+func (s *cdcInvalidation) setInterrupt(c context.CancelFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.interrupt = c
+	if c != nil && s.wantReply {
+		c()
+	}
+}
+
+// Drain waits until the consumer has applied every change up to the WAL
+// insert position current at the call. It returns an error when ctx ends first,
+// when the position cannot be read, or when the consumer has stopped.
+func (s *cdcInvalidation) Drain(ctx context.Context) error {
+	// The insert position, not pg_current_wal_lsn (the write position):
+	// with synchronous_commit=off a commit returns before its record is
+	// even written, so the write position can lie before commits that
+	// were acknowledged before this call.
+	var t string
+	if err := s.env.DB.QueryRow(ctx, "SELECT pg_current_wal_insert_lsn()::text").Scan(&t); err != nil {
+		return fmt.Errorf("cdc drain: read the WAL position: %w", err)
+	}
+	target, err := pglogrepl.ParseLSN(t)
+	if err != nil {
+		return fmt.Errorf("cdc drain: %w", err)
+	}
+	// If the server's write position stays beyond the last record end
+	// (nothing else writes), a transaction of our own moves it on.
+	nudge := time.Now().Add(500 * time.Millisecond)
+	for {
+		s.mu.Lock()
+		pos, progress := s.pos, s.progress
+		if pos < target {
+			s.wantReply = true
+			if s.interrupt != nil {
+				s.interrupt()
+			}
+		}
+		s.mu.Unlock()
+		if pos >= target {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("cdc drain: applied up to %s, waiting for %s: %w", pos, target, ctx.Err())
+		case <-s.exited:
+			return errors.New("cdc drain: the consumer has stopped")
+		case <-progress:
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(nudge) {
+			nudge = time.Now().Add(time.Hour)
+			if _, err := s.env.DB.Exec(ctx, "SELECT pg_current_xact_id()"); err != nil {
+				return fmt.Errorf("cdc drain: %w", err)
+			}
+		}
+		if !sleepCtx(ctx, 2*time.Millisecond) { // at most one keepalive request per 2 ms
+			return fmt.Errorf("cdc drain: %w", ctx.Err())
+		}
+	}
+}
+
+// Close stops the consumer (changes not yet applied are dropped) and drops
+// the slot and the publication.
+func (s *cdcInvalidation) Close() error {
+	var err error
+	s.closed.Do(func() {
+		s.cancel()
+		<-s.exited
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var errs []error
+		for {
+			// The walsender may not have noticed yet that our
+			// connection is gone: the slot is then still active.
+			_, e := s.env.DB.Exec(ctx, "SELECT pg_drop_replication_slot($1)", s.slot)
+			var pgErr *pgconn.PgError
+			if e != nil && errors.As(e, &pgErr) && pgErr.Code == "55006" && sleepCtx(ctx, 10*time.Millisecond) {
+				continue
+			}
+			if e != nil && !(errors.As(e, &pgErr) && pgErr.Code == "42704") { // 42704: already gone
+				errs = append(errs, fmt.Errorf("drop replication slot %s: %w", s.slot, e))
+			}
+			break
+		}
+		if _, e := s.env.DB.Exec(ctx, "DROP PUBLICATION IF EXISTS "+pgx.Identifier{s.pub}.Sanitize()); e != nil {
+			errs = append(errs, fmt.Errorf("drop publication %s: %w", s.pub, e))
+		}
+		err = errors.Join(errs...)
+	})
+	return err
+}
