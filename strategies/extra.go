@@ -59,6 +59,13 @@ func registerExtras(r *Registry) {
 		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointBeforeCommit, gb.PointBeforeApply},
 		New:    newNotifyInvalidation,
 	})
+	r.Register(Info{
+		Name: "go-redis-cache",
+		Description: "github.com/go-redis/cache/v9 unchanged: Once (singleflight read-through) on reads, " +
+			"UPDATE+COMMIT then Delete on writes",
+		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointAfterCommit, gb.PointBeforeCacheDel, gb.PointAfterCacheDel},
+		New:    newGoRedisCache,
+	})
 }
 
 // LagReporter is implemented by strategies whose invalidation runs apart

@@ -27,6 +27,7 @@ var extras = []struct {
 	{"leases", strategies.Params{"hot-miss": "read-through"}},
 	{"cdc-invalidation", nil},
 	{"notify-invalidation", nil},
+	{"go-redis-cache", nil},
 }
 
 func TestExtrasRegistered(t *testing.T) {
