@@ -40,8 +40,8 @@ import (
 // audit_unknown), harness, finish_err (0/1), window_writes, with_window,
 // window_max (µs), and lists of exact values: ages (µs), lags, windows (µs).
 
-// script is a parsed history.
-type script struct {
+// historyScript is a parsed history.
+type historyScript struct {
 	cfg    CheckerConfig
 	steps  []func(c *Checker)
 	ledger map[ghostbench.Token]bool
@@ -49,14 +49,14 @@ type script struct {
 	want   map[string]string
 }
 
-func parseScript(t *testing.T, path string) *script {
+func parseHistoryScript(t *testing.T, path string) *historyScript {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	s := &script{want: map[string]string{}}
+	s := &historyScript{want: map[string]string{}}
 	sc := bufio.NewScanner(f)
 	line := 0
 	client := 0
@@ -94,7 +94,7 @@ func parseScript(t *testing.T, path string) *script {
 			}
 			return n
 		}
-		us := func(name string) time.Duration {
+		atUs := func(name string) time.Duration {
 			n := num(name)
 			if n < 0 {
 				return time.Duration(n)
@@ -154,16 +154,16 @@ func parseScript(t *testing.T, path string) *script {
 			k, tk, v := key(), tok(), num("v")
 			s.steps = append(s.steps, func(c *Checker) { c.Began(k, tk, v) })
 		case "sending":
-			k, tk, v, sent := key(), tok(), num("v"), us("sent")
+			k, tk, v, sent := key(), tok(), num("v"), atUs("sent")
 			s.steps = append(s.steps, func(c *Checker) { c.CommitSending(k, tk, v, sent) })
 		case "committed":
-			k, tk, v, sent, ack := key(), tok(), num("v"), us("sent"), us("ack")
+			k, tk, v, sent, ack := key(), tok(), num("v"), atUs("sent"), atUs("ack")
 			s.steps = append(s.steps, func(c *Checker) { c.Committed(k, tk, v, sent, ack) })
 		case "aborted":
-			k, tk, v, sent := key(), tok(), num("v"), us("sent")
+			k, tk, v, sent := key(), tok(), num("v"), atUs("sent")
 			s.steps = append(s.steps, func(c *Checker) { c.Aborted(k, tk, v, sent) })
 		case "indeterminate":
-			k, tk, v, sent := key(), tok(), num("v"), us("sent")
+			k, tk, v, sent := key(), tok(), num("v"), atUs("sent")
 			s.steps = append(s.steps, func(c *Checker) { c.Indeterminate(k, tk, v, sent) })
 		case "write", "read":
 			client++
@@ -189,7 +189,7 @@ func parseScript(t *testing.T, path string) *script {
 				s.steps = append(s.steps, func(c *Checker) { c.AuditKey(k, ghostbench.Value{}, 0, false, db) })
 				break
 			}
-			cache, ttl := value("cache"), us("ttl")
+			cache, ttl := value("cache"), atUs("ttl")
 			s.steps = append(s.steps, func(c *Checker) { c.AuditKey(k, cache, ttl, true, db) })
 		case "ledger":
 			if flags["fail"] {
@@ -225,7 +225,7 @@ func parseScript(t *testing.T, path string) *script {
 }
 
 // run feeds the script to a new checker and finishes it.
-func (s *script) run(t *testing.T) (*Metrics, error) {
+func (s *historyScript) run(t *testing.T) (*Metrics, error) {
 	t.Helper()
 	c, err := NewChecker(s.cfg)
 	if err != nil {
@@ -323,7 +323,7 @@ func TestHistories(t *testing.T) {
 	}
 	for _, path := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
-			s := parseScript(t, path)
+			s := parseHistoryScript(t, path)
 			m, err := s.run(t)
 			names := make([]string, 0, len(s.want))
 			for k := range s.want {
