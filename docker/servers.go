@@ -131,8 +131,9 @@ func (s *Servers) Close() error {
 // cfg says, and returns them ready to accept connections. The provider is
 // cfg.Provider, or under "auto" (or "") the first available of external
 // (when a URL is given), docker (when an engine answers) and local (when
-// the binaries are installed). Provision does not read the environment
-// itself: use ConfigFromEnv for that.
+// the binaries are installed); when the chosen Docker engine cannot run the
+// servers, "auto" falls back to local, and Reason says why. Provision does
+// not read the environment itself: use ConfigFromEnv for that.
 //
 // The error names the setting at fault when one is (for example
 // GHOSTBENCH_REDIS_URL), and never contains a password. When Provision fails
@@ -166,25 +167,36 @@ func provision(ctx context.Context, cfg *Config) (*Servers, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("provision: %w", err)
 	}
-	choice, err := choose(ctx, cfg)
+	ch, err := choose(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Logf("provider %s: %s", choice.name, choice.reason)
+	cfg.Logf("provider %s: %s", ch.name, ch.reason)
 	var s *Servers
-	switch choice.name {
+	switch ch.name {
 	case ProviderExternal:
 		s, err = provisionExternal(ctx, cfg)
 	case ProviderDocker:
-		s, err = provisionDocker(ctx, cfg, choice.engine)
+		s, err = provisionDocker(ctx, cfg, ch.engine)
 	case ProviderLocal:
-		s, err = provisionLocal(ctx, cfg, choice.local)
+		s, err = provisionLocal(ctx, cfg, ch.local)
+	}
+	if err != nil && ch.name == ProviderDocker && ch.auto && ctx.Err() == nil {
+		// An engine that answers a ping may still be unable to run the
+		// images (no registry access, no space). Under "auto" the local
+		// provider is the next choice, and the reason says why.
+		derr := fmt.Errorf("docker provider: %w", err)
+		if bins, lerr := findLocal(); lerr == nil {
+			cfg.Logf("%v; falling back to the local provider", derr)
+			ch = choice{name: ProviderLocal, reason: fmt.Sprintf("the Docker engine answered but %v; %s", oneLine(derr.Error()), bins), local: bins}
+			s, err = provisionLocal(ctx, cfg, bins)
+		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s provider: %w", choice.name, err)
+		return nil, fmt.Errorf("%s provider: %w", ch.name, err)
 	}
-	s.Provider = choice.name
-	s.Reason = choice.reason
+	s.Provider = ch.name
+	s.Reason = ch.reason
 	return s, nil
 }
 
@@ -192,6 +204,7 @@ func provision(ctx context.Context, cfg *Config) (*Servers, error) {
 type choice struct {
 	name   string
 	reason string
+	auto   bool // chosen under "auto", not forced
 	engine *dockerEngine
 	local  *localBinaries
 }
@@ -234,7 +247,7 @@ func choose(ctx context.Context, cfg *Config) (choice, error) {
 	}
 	eng, derr := pingDocker(ctx)
 	if derr == nil {
-		return choice{name: ProviderDocker, reason: "no URLs given; a Docker engine answered at " + eng.endpoint, engine: eng}, nil
+		return choice{name: ProviderDocker, reason: "no URLs given; a Docker engine answered at " + eng.endpoint, engine: eng, auto: true}, nil
 	}
 	if err := ctx.Err(); err != nil {
 		return choice{}, fmt.Errorf("choose provider: %w", err)
