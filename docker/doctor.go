@@ -48,8 +48,6 @@ func Doctor(ctx context.Context, cfg Config, w io.Writer) error {
 		}
 	}
 
-	logf := cfg.Logf
-	cfg.Logf = nil
 	start := time.Now()
 	s, err := Provision(ctx, cfg)
 	ready := time.Since(start)
@@ -63,7 +61,6 @@ func Doctor(ctx context.Context, cfg Config, w io.Writer) error {
 		}
 		return err
 	}
-	cfg.Logf = logf
 	p("\nusing: %s (%s)\n", s.Provider, s.Reason)
 	for _, srv := range []*Server{s.Postgres, s.Redis} {
 		p("  %-9s %s at %s\n", srv.Name, srv.Version, srv.Redacted())
