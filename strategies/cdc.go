@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -83,6 +84,9 @@ func newCDCInvalidation(env Env) (gb.Strategy, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if err := reapSlots(ctx, env, name[:len(name)-8]); err != nil {
+		return nil, err
+	}
 	pub := pgx.Identifier{name}.Sanitize()
 	table := pgx.Identifier{schema, "rows"}.Sanitize()
 	if _, err := env.DB.Exec(ctx, "CREATE PUBLICATION "+pub+" FOR TABLE "+table); err != nil {
@@ -136,6 +140,40 @@ func newCDCInvalidation(env Env) (gb.Strategy, error) {
 		_ = s.Close()
 		return nil, fmt.Errorf("cdc-invalidation: the replication stream did not start within 10s: %v", err)
 	}
+}
+
+// reapSlots drops the inactive slots (and their publications) named
+// prefix* that an earlier instance on the same schema left behind when its
+// process died before Close. A forgotten slot is not harmless: the server
+// keeps all WAL after its position, without bound. Slots with a walsender
+// (another live instance) are left alone.
+func reapSlots(ctx context.Context, env Env, prefix string) error {
+	like := strings.NewReplacer(`\`, `\\`, `_`, `\_`, `%`, `\%`).Replace(prefix) + "%"
+	rows, err := env.DB.Query(ctx, `SELECT slot_name::text FROM pg_replication_slots
+WHERE slot_name LIKE $1 AND NOT active AND database = current_database()`, like)
+	if err != nil {
+		return fmt.Errorf("look for left-over replication slots: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("look for left-over replication slots: %w", err)
+	}
+	for _, n := range names {
+		if _, err := env.DB.Exec(ctx, "SELECT pg_drop_replication_slot($1)", n); err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && (pgErr.Code == "55006" || pgErr.Code == "42704") {
+				continue // became active, or someone else dropped it
+			}
+			return fmt.Errorf("drop left-over replication slot %s: %w", n, err)
+		}
+		if _, err := env.DB.Exec(ctx, "DROP PUBLICATION IF EXISTS "+pgx.Identifier{n}.Sanitize()); err != nil {
+			return fmt.Errorf("drop left-over publication %s: %w", n, err)
+		}
+		if env.Log != nil {
+			env.Log.Info("dropped a left-over replication slot", "slot", n)
+		}
+	}
+	return nil
 }
 
 // Slot returns the name of the strategy's replication slot (and

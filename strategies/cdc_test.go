@@ -20,6 +20,25 @@ func TestCDCInvalidation(t *testing.T) {
 	srv := servertest.Start(t)
 	db := adminPool(t, srv)
 
+	// A slot left behind by an instance that died before Close (on the
+	// same schema) retains WAL without bound: the next instance drops it.
+	t.Run("ReapsLeftOverSlot", func(t *testing.T) {
+		const dead = "gbcdc_ghostbench_deadbeef"
+		ctx := tctx(t)
+		if _, err := db.Exec(ctx, `SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, dead); err != nil {
+			t.Fatal(err)
+		}
+		s := session(t, srv, "cdc-invalidation", nil, time.Minute)
+		var n int
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1`, dead).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Errorf("the left-over slot %s is still there", dead)
+		}
+		closeSession(t, s)
+	})
+
 	// The consumer is held while it applies key 0's invalidation; its
 	// walsender is killed; key 1 is written while no stream runs. After
 	// the consumer reconnects and resumes from its slot, both keys are
