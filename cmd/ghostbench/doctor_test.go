@@ -86,7 +86,11 @@ func TestDoctorBadSettings(t *testing.T) {
 func buildGhostbench(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "ghostbench")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
