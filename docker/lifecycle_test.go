@@ -179,7 +179,7 @@ func testLifecycle(t *testing.T, s *Servers) {
 	if err := rc.Get(ctx, "k").Err(); err == nil {
 		t.Errorf("GET on killed redis succeeded")
 	}
-	if d := time.Since(start); d > 500*time.Millisecond {
+	if d := time.Since(start); d > time.Second { // go-redis defaults: 1.7 s
 		t.Errorf("GET on killed redis took %v; the client should not retry", d)
 	}
 	if err := red.Start(ctx); err != nil {
