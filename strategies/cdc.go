@@ -104,7 +104,7 @@ func newCDCInvalidation(env Env) (gb.Strategy, error) {
 	}
 	start, err := pglogrepl.ParseLSN(lsnText)
 	if err != nil {
-		return nil, fmt.Errorf("replication slot %s: %w", name, err)
+		return nil, errors.Join(fmt.Errorf("replication slot %s: %w", name, err), dropSlot(ctx, env, name))
 	}
 	repl := env.DB.Config().ConnConfig.Config.Copy()
 	// Session settings meant for queries must not end a stream that runs
@@ -115,8 +115,11 @@ func newCDCInvalidation(env Env) (gb.Strategy, error) {
 
 	cctx, ccancel := context.WithCancel(context.Background())
 	s := &cdcInvalidation{
-		fillRead: fillRead{env: env, cache: NewCache(env)},
-		schema:   schema, slot: name, pub: name, repl: repl,
+		fillRead:  fillRead{env: env, cache: NewCache(env)},
+		schema:    schema,
+		slot:      name,
+		pub:       name,
+		repl:      repl,
 		ctx:       gb.WithActor(cctx, gb.Actor{Kind: "worker"}),
 		cancel:    ccancel,
 		exited:    make(chan struct{}),
@@ -509,24 +512,29 @@ func (s *cdcInvalidation) Close() error {
 		<-s.exited
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		var errs []error
-		for {
-			// The walsender may not have noticed yet that our
-			// connection is gone: the slot is then still active.
-			_, e := s.env.DB.Exec(ctx, "SELECT pg_drop_replication_slot($1)", s.slot)
-			var pgErr *pgconn.PgError
-			if e != nil && errors.As(e, &pgErr) && pgErr.Code == "55006" && sleepCtx(ctx, 10*time.Millisecond) {
-				continue
-			}
-			if e != nil && !(errors.As(e, &pgErr) && pgErr.Code == "42704") { // 42704: already gone
-				errs = append(errs, fmt.Errorf("drop replication slot %s: %w", s.slot, e))
-			}
-			break
-		}
-		if _, e := s.env.DB.Exec(ctx, "DROP PUBLICATION IF EXISTS "+pgx.Identifier{s.pub}.Sanitize()); e != nil {
-			errs = append(errs, fmt.Errorf("drop publication %s: %w", s.pub, e))
-		}
-		err = errors.Join(errs...)
+		err = dropSlot(ctx, s.env, s.slot)
 	})
 	return err
+}
+
+// dropSlot drops the replication slot and the publication called name. A
+// slot still active (its walsender has not yet noticed that our connection
+// is gone) is retried until ctx ends; one already gone is no error.
+func dropSlot(ctx context.Context, env Env, name string) error {
+	var errs []error
+	for {
+		_, err := env.DB.Exec(ctx, "SELECT pg_drop_replication_slot($1)", name)
+		var pgErr *pgconn.PgError
+		if err != nil && errors.As(err, &pgErr) && pgErr.Code == "55006" && sleepCtx(ctx, 10*time.Millisecond) {
+			continue // object_in_use: still active
+		}
+		if err != nil && !(errors.As(err, &pgErr) && pgErr.Code == "42704") { // undefined_object: gone
+			errs = append(errs, fmt.Errorf("drop replication slot %s: %w", name, err))
+		}
+		break
+	}
+	if _, err := env.DB.Exec(ctx, "DROP PUBLICATION IF EXISTS "+pgx.Identifier{name}.Sanitize()); err != nil {
+		errs = append(errs, fmt.Errorf("drop publication %s: %w", name, err))
+	}
+	return errors.Join(errs...)
 }
