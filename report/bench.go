@@ -1,0 +1,166 @@
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// BenchSchemaVersion is the version of the bench.json layout. It changes
+// when a field changes meaning or is removed; adding a field does not
+// change it.
+const BenchSchemaVersion = 1
+
+// Statuses of a run in a bench (BenchRun.Status). The first three are a
+// Run's own statuses.
+const (
+	StatusOK          = "ok"          // the run completed
+	StatusInterrupted = "interrupted" // cancelled; partial results in its run.json
+	StatusError       = "error"       // failed; Error says why (run.json only when something was measured)
+	StatusNotRun      = "not-run"     // never started (the bench was interrupted first)
+)
+
+// Bench is a matrix of runs, strategies x scenarios, as written to
+// bench.json at the top of a results folder. Every run of one scenario used
+// the same seed and the same effective scenario, so that rows of one table
+// differ only by strategy. It is the index the report is rendered from:
+// Runs lists every cell of the matrix, finished or not, in the order they
+// were (or would have been) run.
+type Bench struct {
+	Schema int    `json:"schema"`
+	Name   string `json:"name"`
+	// Started is when the bench began; ElapsedSeconds how long it took,
+	// provisioning included.
+	Started        time.Time `json:"started"`
+	ElapsedSeconds float64   `json:"elapsed_s"`
+	// Status is "ok" when every run was attempted, "interrupted" when
+	// the bench was cancelled.
+	Status string `json:"status"`
+	// Seed is the seed every run used.
+	Seed int64 `json:"seed"`
+	// Duration is each run's duration, warm-up included ("3s"); every
+	// scenario's warm-up and fault schedule were scaled by Scale.
+	Duration string `json:"duration"`
+	// Flags are the command line's effective flag values by name (every
+	// flag, defaults included; passwords redacted).
+	Flags map[string]string `json:"flags"`
+	// Scenarios and Strategies are the matrix's axes, in order.
+	Scenarios  []string `json:"scenarios"`
+	Strategies []string `json:"strategies"`
+	// ScenarioInfo describes each scenario as it ran (after scaling).
+	ScenarioInfo []BenchScenario `json:"scenario_info"`
+	// Env is where the bench ran (the first run's environment).
+	Env *Environment `json:"env,omitempty"`
+	// Provisions counts how many times servers were provisioned (1, plus
+	// one per run that broke them).
+	Provisions int `json:"provisions"`
+	// Runs is every cell of the matrix.
+	Runs []BenchRun `json:"runs"`
+}
+
+// BenchScenario describes one scenario of a bench as it ran.
+type BenchScenario struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// Scale is the factor applied to the scenario's duration, warm-up and
+	// fault schedule (run duration / catalogue duration).
+	Scale float64 `json:"scale"`
+	// Faults describes the scaled fault schedule, one entry per step:
+	// "redis-down at 900ms for 900ms".
+	Faults []string `json:"faults,omitempty"`
+}
+
+// BenchRun is one cell of the matrix.
+type BenchRun struct {
+	Scenario string `json:"scenario"`
+	Strategy string `json:"strategy"`
+	// Status is one of the Status* constants.
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+	// Dir is the run's folder relative to the bench folder (run.json and
+	// the .hgrm files are in it); empty when nothing was written.
+	Dir            string  `json:"dir,omitempty"`
+	Seed           int64   `json:"seed"`
+	ElapsedSeconds float64 `json:"elapsed_s"`
+}
+
+// RunDir returns the folder, relative to a bench folder, that holds the
+// files of the run of strategy in scenario: runs/<scenario>/<strategy>.
+func RunDir(scenario, strategy string) string {
+	return filepath.Join("runs", fileSafe(scenario), fileSafe(strategy))
+}
+
+// fileSafe replaces every character outside [A-Za-z0-9._-] by '_'.
+func fileSafe(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 || b[0] == '.' {
+		return "_" + string(b)
+	}
+	return string(b)
+}
+
+// Bench file names inside a results folder.
+const (
+	BenchFile    = "bench.json"
+	RunFile      = "run.json"
+	SummaryFile  = "summary.md"
+	BenchFmtFile = "bench.txt"
+	IndexFile    = "index.html"
+	PlotsDir     = "plots"
+)
+
+// WriteBench writes b to dir/bench.json, atomically.
+func WriteBench(dir string, b *Bench) error {
+	return WriteJSON(filepath.Join(dir, BenchFile), b)
+}
+
+// ReadBench reads dir/bench.json. It returns an error for a missing file,
+// invalid JSON or another schema version.
+func ReadBench(dir string) (*Bench, error) {
+	path := filepath.Join(dir, BenchFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var b Bench
+	if err := json.Unmarshal(data, &b); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if b.Schema != BenchSchemaVersion {
+		return nil, fmt.Errorf("%s: schema %d, this ghostbench reads schema %d", path, b.Schema, BenchSchemaVersion)
+	}
+	return &b, nil
+}
+
+// LoadBench reads dir/bench.json and the run.json of every run that has
+// one. runs[i] belongs to b.Runs[i] and is nil when the run wrote nothing.
+// A run.json that is listed but cannot be read is an error.
+func LoadBench(dir string) (b *Bench, runs []*Run, err error) {
+	b, err = ReadBench(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	runs = make([]*Run, len(b.Runs))
+	for i, br := range b.Runs {
+		if br.Dir == "" {
+			continue
+		}
+		r, err := ReadRun(filepath.Join(dir, br.Dir, RunFile))
+		if errors.Is(err, os.ErrNotExist) && br.Status != StatusOK {
+			continue // an error or interrupted run that measured nothing
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		runs[i] = r
+	}
+	return b, runs, nil
+}
