@@ -42,6 +42,15 @@ type Run struct {
 	Drain DrainResult `json:"drain"`
 
 	Metrics *Metrics `json:"metrics,omitempty"`
+
+	// InvalidationLag is, for strategies whose invalidation runs apart
+	// from the write (a WAL consumer, a notification listener), the time
+	// from each write's commit-ack to its DEL returning, in microseconds.
+	// Nil for other strategies.
+	InvalidationLag *Histogram `json:"invalidation_lag,omitempty"`
+	// InvalidationLagNegative counts DELs that returned before the writer
+	// saw its COMMIT return (recorded as 0 in the histogram).
+	InvalidationLagNegative int64 `json:"invalidation_lag_negative,omitempty"`
 }
 
 // Environment records what a run ran on.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -313,4 +314,20 @@ func WriteRunText(w io.Writer, r *Run) error {
 		p("fault %s\tscheduled %.2fs-%.2fs, in effect %.3fs-%.3fs %s%s", f.Fault, f.ScheduledStart, f.ScheduledEnd, f.Start, f.End, f.InjectError, f.HealError)
 	}
 	return tw.Flush()
+}
+
+// DurationHistogram returns the histogram (microseconds) of ds and how many
+// of them were negative (recorded as 0).
+func DurationHistogram(ds []time.Duration) (*Histogram, int64) {
+	r := newRecorder(MaxLatencyMicros)
+	var neg int64
+	for _, d := range ds {
+		if d < 0 {
+			neg++
+			d = 0
+		}
+		r.record(ceilMicros(int64(d)))
+	}
+	h := r.histogram(UnitMicros)
+	return h, neg
 }

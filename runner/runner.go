@@ -55,6 +55,10 @@ type Config struct {
 	Hooks *gb.Hooks
 	// FullHistory keeps every classified operation in the metrics.
 	FullHistory bool
+	// Tap, when set, also receives every write attempt the store reports,
+	// after the checker does (a reproduce case builds its timeline from
+	// it). Like any Recorder it must be fast and safe for concurrent use.
+	Tap gb.Recorder
 	// OnAnomaly is called for every stale, ghost or early read.
 	OnAnomaly func(report.Anomaly)
 	// Progress, when set, is called about once a second with live numbers.
@@ -229,8 +233,12 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 	}
 	r.clock = gb.NewClock()
 	r.prober = newProber(r, offsets, sc.Probe.PerSecond)
+	rec := r.prober.wrap(r.checker)
+	if r.cfg.Tap != nil {
+		rec = teeRecorder{rec, r.cfg.Tap}
+	}
 	r.store, err = store.New(r.db, store.Options{
-		Schema: r.cfg.Schema, Recorder: r.prober.wrap(r.checker), Clock: r.clock, Hooks: r.cfg.Hooks,
+		Schema: r.cfg.Schema, Recorder: rec, Clock: r.clock, Hooks: r.cfg.Hooks,
 	})
 	if err != nil {
 		return err
@@ -361,6 +369,9 @@ func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupte
 			out.Drain.Error = err.Error()
 		}
 	}
+	if lr, ok := r.strat.(strategies.LagReporter); ok {
+		out.InvalidationLag, out.InvalidationLagNegative = report.DurationHistogram(lr.InvalidationLag())
+	}
 	r.prober.stop()
 	if proberDone != nil {
 		<-proberDone
@@ -475,4 +486,32 @@ func environment(s *docker.Servers) report.Environment {
 		env.GitCommit = os.Getenv("GHOSTBENCH_GIT_COMMIT")
 	}
 	return env
+}
+
+// teeRecorder forwards every event to a, then to b (Config.Tap).
+type teeRecorder struct{ a, b gb.Recorder }
+
+func (t teeRecorder) Began(k gb.Key, tok gb.Token, v int64) {
+	t.a.Began(k, tok, v)
+	t.b.Began(k, tok, v)
+}
+
+func (t teeRecorder) CommitSending(k gb.Key, tok gb.Token, v int64, sent time.Duration) {
+	t.a.CommitSending(k, tok, v, sent)
+	t.b.CommitSending(k, tok, v, sent)
+}
+
+func (t teeRecorder) Committed(k gb.Key, tok gb.Token, v int64, sent, ack time.Duration) {
+	t.a.Committed(k, tok, v, sent, ack)
+	t.b.Committed(k, tok, v, sent, ack)
+}
+
+func (t teeRecorder) Aborted(k gb.Key, tok gb.Token, v int64, sent time.Duration) {
+	t.a.Aborted(k, tok, v, sent)
+	t.b.Aborted(k, tok, v, sent)
+}
+
+func (t teeRecorder) Indeterminate(k gb.Key, tok gb.Token, v int64, sent time.Duration) {
+	t.a.Indeterminate(k, tok, v, sent)
+	t.b.Indeterminate(k, tok, v, sent)
 }

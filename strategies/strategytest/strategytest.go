@@ -91,6 +91,9 @@ func (h *harness) setup(t *testing.T, ttl time.Duration) *fixture {
 	prefix := fmt.Sprintf("gbconf:%s:%d:", h.info.Name, h.n)
 	cc := docker.DefaultClientConfig()
 	cc.PoolSize = 32
+	// The suite checks behaviour, not fault handling: generous timeouts
+	// keep a loaded machine (tests under -race) from failing it.
+	cc.DialTimeout, cc.ReadTimeout, cc.WriteTimeout = 5*time.Second, 5*time.Second, 5*time.Second
 	rdb := h.srv.RedisClient(cc)
 	t.Cleanup(func() { rdb.Close() })
 	db, err := h.srv.PostgresPool(ctx, cc)
