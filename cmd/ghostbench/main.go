@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Exit codes, part of the public interface.
@@ -46,13 +48,24 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"doctor": {"show which servers would be used and why", cmdDoctor},
-		"list":   {"list strategies, scenarios and faults", cmdList},
-		"run":    {"run one strategy through one scenario", cmdRun},
+		"bench":   {"run strategies x scenarios and write a results folder with report", cmdBench},
+		"compare": {"show how two benches differ, per scenario and strategy", cmdCompare},
+		"doctor":  {"show which servers would be used and why", cmdDoctor},
+		"list":    {"list strategies, scenarios and faults", cmdList},
+		"report":  {"render a bench's summary, plots and index.html again from its JSON", cmdReport},
+		"run":     {"run one strategy through one scenario", cmdRun},
 	}
 }
 
+// quietRedisLog drops go-redis's own log lines ("failed to dial ..."):
+// under an injected fault they would flood the terminal, and every failure
+// that matters is already counted as an operation error.
+type quietRedisLog struct{}
+
+func (quietRedisLog) Printf(context.Context, string, ...any) {}
+
 func main() {
+	redis.SetLogger(quietRedisLog{})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
