@@ -72,17 +72,24 @@ func PlotBase(scenario, kind string) string {
 	return filepath.ToSlash(filepath.Join(PlotsDir, fileSafe(scenario)+"-"+kind))
 }
 
-// WritePlots renders every plot of m into dir/plots as PNG and SVG, files
-// written atomically, and returns them in report order (per scenario, per
-// kind). A plot with no data to show still renders, with its axes and a
-// note saying so.
-func WritePlots(dir string, m *Matrix) ([]PlotFile, error) {
+// WritePlots renders every plot of m into dir/plots as PNG and SVG (PNG
+// only, removing the SVG, with opt.Light), files written atomically, and
+// returns them in report order (per scenario, per kind). A plot with no
+// data to show still renders, with its axes and a note saying so.
+func WritePlots(dir string, m *Matrix, opt RenderOptions) ([]PlotFile, error) {
 	var out []PlotFile
+	formats := []string{"png", "svg"}
 	for _, sc := range m.Scenarios {
 		for _, kind := range plotKinds {
 			fig := m.figure(sc, kind)
 			base := PlotBase(sc, kind)
-			for _, format := range []string{"png", "svg"} {
+			if opt.Light {
+				formats = []string{"png"}
+				if err := removeIfExists(filepath.Join(dir, filepath.FromSlash(base)+".svg")); err != nil {
+					return out, err
+				}
+			}
+			for _, format := range formats {
 				data, err := fig.render(format)
 				if err != nil {
 					return out, fmt.Errorf("plot %s: %w", base, err)

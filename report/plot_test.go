@@ -20,7 +20,7 @@ func renderTestBench(t *testing.T) (string, *Matrix) {
 	t.Helper()
 	dir := t.TempDir()
 	copyTree(t, benchDir, dir)
-	m, err := RenderBench(dir)
+	m, err := RenderBench(dir, RenderOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

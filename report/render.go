@@ -2,21 +2,34 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 )
+
+// RenderOptions changes what Render writes.
+type RenderOptions struct {
+	// Light keeps the folder small, for committing it: PNG plots only,
+	// no SVG plots and no .hgrm files (any left from an earlier render are
+	// removed, so that index.html does not link them), and run.json files
+	// rewritten without indentation. A light folder can still be rendered
+	// again and compared.
+	Light bool
+}
 
 // RenderBench reads the bench in dir (bench.json and the run.json files,
 // LoadBench) and renders every derived file from them, without running
 // anything: see Render. It returns the matrix it rendered.
-func RenderBench(dir string) (*Matrix, error) {
+func RenderBench(dir string, opt RenderOptions) (*Matrix, error) {
 	b, runs, err := LoadBench(dir)
 	if err != nil {
 		return nil, err
 	}
 	m := NewMatrix(b, runs)
-	return m, Render(dir, m)
+	return m, Render(dir, m, opt)
 }
 
 // Render writes into dir, atomically file by file, everything derived from
@@ -24,7 +37,7 @@ func RenderBench(dir string) (*Matrix, error) {
 // summary.md, bench.txt, the plots (plots/*.png and *.svg) and index.html,
 // in that order, so that index.html links only to files that exist. It
 // goes on after a failure and returns every error joined.
-func Render(dir string, m *Matrix) error {
+func Render(dir string, m *Matrix, opt RenderOptions) error {
 	var errs []error
 	note := func(what string, err error) {
 		if err != nil {
@@ -34,6 +47,17 @@ func Render(dir string, m *Matrix) error {
 	for _, sc := range m.Scenarios {
 		for _, c := range m.Row(sc) {
 			if !c.measured() || c.Dir == "" {
+				continue
+			}
+			if opt.Light {
+				for _, kind := range []string{HgrmRead, HgrmWrite} {
+					note("remove .hgrm", removeIfExists(filepath.Join(dir, c.Dir, kind+".hgrm")))
+				}
+				if data, err := json.Marshal(c.Run); err != nil {
+					note(c.Dir, err)
+				} else {
+					note(c.Dir, WriteFileAtomic(filepath.Join(dir, c.Dir, RunFile), append(data, '\n')))
+				}
 				continue
 			}
 			for _, kind := range []string{HgrmRead, HgrmWrite} {
@@ -61,8 +85,16 @@ func Render(dir string, m *Matrix) error {
 	}
 	write(SummaryFile, func(b *bytes.Buffer) error { return WriteSummaryMarkdown(b, m) })
 	write(BenchFmtFile, func(b *bytes.Buffer) error { return WriteBenchFmt(b, m) })
-	plots, err := WritePlots(dir, m)
+	plots, err := WritePlots(dir, m, opt)
 	note("plots", err)
 	write(IndexFile, func(b *bytes.Buffer) error { return WriteIndexHTML(b, dir, m, plots) })
 	return errors.Join(errs...)
+}
+
+// removeIfExists removes path; a missing file is not an error.
+func removeIfExists(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }

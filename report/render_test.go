@@ -27,3 +27,43 @@ func TestRenderBench(t *testing.T) {
 	t.Run("hgrm", func(t *testing.T) { testHgrmFiles(t, dir, m) })
 	t.Run("browser", func(t *testing.T) { testIndexInBrowser(t, dir, m) })
 }
+
+// A light render (results/reference) has PNG plots only, no .hgrm, compact
+// run.json files, an index that links none of what is gone, and can be
+// loaded and rendered again.
+func TestRenderLight(t *testing.T) {
+	dir, _ := renderTestBench(t) // full render first: light must remove the extras
+	m, err := RenderBench(dir, RenderOptions{Light: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var svg, hgrm, png int
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		switch filepath.Ext(path) {
+		case ".svg":
+			svg++
+		case ".hgrm":
+			hgrm++
+		case ".png":
+			png++
+		}
+		return err
+	})
+	if svg != 0 || hgrm != 0 || png != len(m.Scenarios)*len(plotKinds) {
+		t.Errorf("light render left %d SVG, %d .hgrm and %d PNG files, want 0, 0 and %d", svg, hgrm, png, len(m.Scenarios)*len(plotKinds))
+	}
+	index := string(readFile(t, dir, IndexFile))
+	for _, gone := range []string{".svg", ".hgrm"} {
+		if strings.Contains(index, gone) {
+			t.Errorf("light index.html still links %s files", gone)
+		}
+	}
+	for _, c := range m.measuredCells(m.Scenarios[0]) {
+		if data := readFile(t, dir, c.Dir, RunFile); strings.Contains(string(data), "\n  ") {
+			t.Errorf("%s/run.json is still indented", c.Dir)
+		}
+	}
+	if _, err := RenderBench(dir, RenderOptions{Light: true}); err != nil {
+		t.Errorf("rendering a light folder again: %v", err)
+	}
+}
