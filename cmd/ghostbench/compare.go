@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/ghostbench/ghostbench/report"
+)
+
+const compareUsage = `usage: ghostbench compare [-format text|json|csv] OLD NEW
+
+Shows how two benches differ, per scenario and strategy: stale-read ratio,
+ghost reads, stale-until-TTL keys, write availability, p99 read and write
+latency, as old -> new with the delta (latencies also relative). OLD and NEW
+are results folders written by "ghostbench bench". Cells only one bench has
+are shown with the other side missing.
+
+Single runs are noisy: for the latencies and throughput, prefer benchstat
+over several benches (benchstat OLD/bench.txt NEW/bench.txt).
+
+examples:
+  ghostbench compare results/20260101-120000-bench results/20260102-120000-bench
+  ghostbench compare -format csv results/reference results/20260102-120000-bench > diff.csv
+
+flags:
+`
+
+func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "text", "output `format`: text, json or csv")
+	fs.Usage = func() { fmt.Fprint(stderr, compareUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return usageError{err}
+	}
+	if fs.NArg() != 2 {
+		return usagef("compare: want two results folders (OLD NEW), got %d arguments", fs.NArg())
+	}
+	if *format != "text" && *format != "json" && *format != "csv" {
+		return usagef("compare: -format %q: want text, json or csv", *format)
+	}
+	load := func(dir string) (*report.Matrix, error) {
+		b, runs, err := report.LoadBench(dir)
+		if errors.Is(err, os.ErrNotExist) && b == nil {
+			return nil, usagef("compare: %s is not a results folder (no %s): %v", dir, report.BenchFile, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("compare: %w", err)
+		}
+		return report.NewMatrix(b, runs), nil
+	}
+	old, err := load(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	nw, err := load(fs.Arg(1))
+	if err != nil {
+		return err
+	}
+	c := report.Compare(fs.Arg(0), old, fs.Arg(1), nw)
+	switch *format {
+	case "json":
+		return c.WriteJSON(stdout)
+	case "csv":
+		return c.WriteCSV(stdout)
+	}
+	return c.WriteText(stdout)
+}
