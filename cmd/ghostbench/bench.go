@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/report"
 	"github.com/ghostbench/ghostbench/runner"
@@ -144,9 +142,6 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else if err := clearBenchDir(folder); err != nil {
 		return fmt.Errorf("bench: -dir %s: %w", folder, err)
 	}
-	// go-redis logs every failed dial on stderr; during a Redis fault that
-	// floods the terminal, and the runner counts those errors anyway.
-	redis.SetLogger(silentRedisLog{})
 	flags := map[string]string{}
 	fs.VisitAll(func(f *flag.Flag) { flags[f.Name] = f.Value.String() })
 	b := &report.Bench{
@@ -204,11 +199,6 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	return nil
 }
-
-// silentRedisLog drops go-redis's internal log lines.
-type silentRedisLog struct{}
-
-func (silentRedisLog) Printf(context.Context, string, ...any) {}
 
 // clearBenchDir removes what an earlier bench wrote into dir (bench.json,
 // the runs and plots folders, the derived files), and nothing else, so
