@@ -13,7 +13,7 @@ GO ?= go
 SHELL := /bin/bash
 BIN := $(CURDIR)/bin
 
-.PHONY: deps build test lint bench reference
+.PHONY: deps deps-browser build test lint bench reference
 
 # deps installs Redis and the PostgreSQL server from Debian's packages when
 # they are missing, and makes sure the distribution's own service instances
@@ -42,7 +42,26 @@ deps:
 build:
 	$(GO) build -o $(BIN)/ghostbench ./cmd/ghostbench
 
-test: deps
+# deps-browser installs Debian's chromium when no Chromium is found: the
+# report tests load index.html in a real headless browser, and fail (they do
+# not skip) without one. GHOSTBENCH_CHROMIUM may name another binary.
+deps-browser:
+	@set -euo pipefail; \
+	if [ -n "$${GHOSTBENCH_CHROMIUM:-}" ]; then echo "deps-browser: using $$GHOSTBENCH_CHROMIUM"; exit 0; fi; \
+	for b in chromium chromium-browser google-chrome google-chrome-stable; do \
+		if command -v $$b >/dev/null 2>&1; then echo "deps-browser: $$b is installed"; exit 0; fi; \
+	done; \
+	hint="install chromium yourself, or set GHOSTBENCH_CHROMIUM to a Chromium or Chrome binary"; \
+	if ! command -v apt-get >/dev/null 2>&1; then echo "deps-browser: no apt-get here: $$hint" >&2; exit 1; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
+	else echo "deps-browser: not root and no sudo: $$hint" >&2; exit 1; fi; \
+	echo "deps-browser: installing chromium from Debian's packages"; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; \
+	command -v chromium >/dev/null || { echo "deps-browser: chromium still not found after installing" >&2; exit 1; }
+
+test: deps deps-browser
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 
 $(BIN)/staticcheck-$(STATICCHECK_VERSION):
@@ -54,10 +73,18 @@ lint: $(BIN)/staticcheck-$(STATICCHECK_VERSION)
 	$(GO) vet ./...
 	$(BIN)/staticcheck-$(STATICCHECK_VERSION) ./...
 
-bench:
-	@echo "make bench: the benchmark matrix is not implemented yet; nothing was measured." >&2
-	@exit 1
+# bench runs every registered strategy through the default scenarios (3 s
+# runs, faults scaled; see "ghostbench bench -h") into
+# results/<timestamp>-bench/ and prints the path of its index.html. Extra
+# flags: make bench BENCH_FLAGS="-duration 10s -strategies cache-aside,write-through".
+BENCH_FLAGS ?=
+GIT_COMMIT = $$(git rev-parse HEAD 2>/dev/null)
 
-reference:
-	@echo "make reference: the reference results are not implemented yet; nothing was produced." >&2
-	@exit 1
+bench: deps build
+	GHOSTBENCH_GIT_COMMIT=$(GIT_COMMIT) $(BIN)/ghostbench bench -out results $(BENCH_FLAGS)
+
+# reference runs the default bench into results/reference, kept small
+# (PNG plots, no SVG or .hgrm) so that it can be committed.
+reference: deps build
+	GHOSTBENCH_GIT_COMMIT=$(GIT_COMMIT) $(BIN)/ghostbench bench -dir results/reference -name reference -light $(BENCH_FLAGS)
+	@du -sh results/reference
