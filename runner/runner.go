@@ -59,6 +59,10 @@ type Config struct {
 	// after the checker does (a reproduce case builds its timeline from
 	// it). Like any Recorder it must be fast and safe for concurrent use.
 	Tap gb.Recorder
+	// LazyPool opens PostgreSQL connections on demand instead of keeping
+	// a warm minimum: for short scripted sessions (reproduce cases run
+	// many), where opening eight connections costs more than the script.
+	LazyPool bool
 	// OnAnomaly is called for every stale, ghost or early read.
 	OnAnomaly func(report.Anomaly)
 	// Progress, when set, is called about once a second with live numbers.
@@ -403,7 +407,9 @@ func (r *run) openDB(ctx context.Context, conns int) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("postgres URL %s: %w", r.cfg.Servers.Postgres.Redacted(), err)
 	}
 	pc.MaxConns = int32(conns)
-	pc.MinConns = int32(min(conns, 8))
+	if !r.cfg.LazyPool {
+		pc.MinConns = int32(min(conns, 8))
+	}
 	pc.ConnConfig.ConnectTimeout = r.sc.Timeouts.Postgres.D()
 	rp := pc.ConnConfig.RuntimeParams
 	rp["synchronous_commit"] = r.sc.Postgres.SynchronousCommit
