@@ -54,6 +54,8 @@ func commands() map[string]command {
 		"list":    {"list strategies, scenarios and faults", cmdList},
 		"report":  {"render a bench's summary, plots and index.html again from its JSON", cmdReport},
 		"run":     {"run one strategy through one scenario", cmdRun},
+
+		"reproduce": {"run a named ghost-data bug as a deterministic, explained repro", cmdReproduce},
 	}
 }
 

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/faults"
+	"github.com/ghostbench/ghostbench/reproduce"
+	"github.com/ghostbench/ghostbench/strategies"
+)
+
+const reproduceUsage = `usage: ghostbench reproduce [CASE [flags]]
+
+Without a case, lists the cases. With one, runs the case's scripted
+interleaving (barriers at the strategies' interleaving points, faults
+injected and healed at scripted moments) against real PostgreSQL and Redis,
+provisioned as "ghostbench doctor" shows; prints the timeline and the
+verdict (DESIGN section 4, plus a porcupine linearizability check), and
+writes results/reproduce-<case>-<strategy>-<time>/ with index.html,
+timeline.json, run.json and linearizability.html.
+
+-strategy runs the same interleaving against another strategy, to check a
+fix. The script degrades gracefully rather than refusing: a hold at a point
+the strategy never reaches on that path is skipped (the timeline says so),
+and the case's parameters go only to strategies that declare them.
+
+exit codes: 0 the run was clean, 1 error (or a verdict that could not be
+verified), 2 usage, 3 the anomaly was reproduced.
+
+examples:
+  ghostbench reproduce
+  ghostbench reproduce cache-aside-stale-set
+  ghostbench reproduce cache-aside-stale-set -strategy version-checked
+  ghostbench reproduce async-invalidation-lag -param lag=100ms -format json
+  ghostbench reproduce write-through-lost-reply -out /tmp/repros
+
+flags:
+`
+
+func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("reproduce", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		strategy     = fs.String("strategy", "", "run the interleaving against this strategy `name` (default: the case's own)")
+		params       = fs.String("param", "", "strategy parameters as `name=value,...`, e.g. lag=100ms")
+		outDir       = fs.String("out", "results", "`directory` the case's folder is written in")
+		format       = fs.String("format", "text", "output `format`: text or json")
+		ttl          = fs.Duration("ttl", reproduce.DefaultTTL, "cache entry TTL (the anomalies last until it expires)")
+		redisTimeout = fs.Duration("redis-timeout", reproduce.DefaultRedisTimeout, "Redis client timeout: how long a lost reply or a partition takes to surface")
+		allowChanges = fs.Bool(strings.TrimPrefix(faults.AllowServerChangesFlag, "-"), false,
+			"let redis-oom run CONFIG SET maxmemory on a Redis the harness does not own (restored at heal)")
+		pcfg = docker.ConfigFromEnv()
+	)
+	pcfg.RegisterFlags(fs)
+	fs.Usage = func() { fmt.Fprint(stderr, reproduceUsage); fs.PrintDefaults() }
+	// The case comes first ("reproduce CASE -strategy S"), but flags
+	// before it work too.
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var name string
+	if fs.NArg() > 0 {
+		name = fs.Arg(0)
+		if err := parseFlags(fs, fs.Args()[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return usagef("reproduce: unexpected argument %q after the case", fs.Arg(0))
+		}
+	}
+	if *format != "text" && *format != "json" {
+		return usagef("reproduce: -format %q: want text or json", *format)
+	}
+	if name == "" {
+		return listCases(stdout)
+	}
+	c, ok := reproduce.Lookup(name)
+	if !ok {
+		return usagef("reproduce: unknown case %q; allowed: %s", name, strings.Join(reproduce.Names(), ", "))
+	}
+	if *ttl <= 0 || *redisTimeout <= 0 {
+		return usagef("reproduce: -ttl and -redis-timeout must be positive durations")
+	}
+	p, err := strategies.ParseParams(*params)
+	if err != nil {
+		return usagef("-param: %v", err)
+	}
+	reg := strategies.Default()
+	info, p, err := c.Resolve(reg, *strategy, p)
+	if err != nil {
+		return usageError{err}
+	}
+
+	srv, err := docker.Provision(ctx, pcfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	fmt.Fprintf(stderr, "servers: %s (%s); PostgreSQL %s at %s, Redis %s at %s\n",
+		srv.Provider, srv.Reason, srv.Postgres.Version, srv.Postgres.Addr, srv.Redis.Version, srv.Redis.Addr)
+
+	res, err := reproduce.Run(ctx, c, reproduce.Options{
+		Servers: srv, Strategy: info.Name, Params: p, Registry: reg, TTL: *ttl, RedisTimeout: *redisTimeout,
+		Faults: faults.Options{AllowServerChanges: *allowChanges},
+	})
+	var ue *reproduce.UsageError
+	if errors.As(err, &ue) {
+		return usageError{err}
+	}
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(*outDir, res.DirName())
+	if err := res.WriteDir(dir); err != nil {
+		return fmt.Errorf("write %s: %w", dir, err)
+	}
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			*reproduce.Result
+			Dir string `json:"dir"`
+		}{res, dir}); err != nil {
+			return err
+		}
+	default:
+		if err := res.WriteText(stdout); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(dir, reproduce.IndexFile))
+	v := res.Verdict
+	switch v.Outcome {
+	case reproduce.OutcomeAnomaly:
+		return budgetError{fmt.Sprintf("reproduce %s: anomaly reproduced on %s (%s)", c.Name, res.Strategy, v.Normalized())}
+	case reproduce.OutcomeClean:
+		return nil
+	default:
+		return fmt.Errorf("reproduce %s: verdict unknown on %s (%s): nothing was proved, but not everything could be verified", c.Name, res.Strategy, v.Normalized())
+	}
+}
+
+// parseFlags parses args into fs, mapping -h to errHelp and anything else
+// wrong to a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return usageError{err}
+	}
+	return nil
+}
+
+// listCases prints the catalogue: one line per case.
+func listCases(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CASES (ghostbench reproduce CASE [-strategy S] [-out DIR] [-format text|json])")
+	for _, row := range reproduceRows() {
+		fmt.Fprintf(tw, "  %s\t%s\n", row[0], row[1])
+	}
+	return tw.Flush()
+}
+
+// reproduceRows are the cases as name and one-line description, for the
+// listing above and the REPRODUCE section of "ghostbench list".
+func reproduceRows() [][2]string {
+	var rows [][2]string
+	for _, c := range reproduce.Cases() {
+		rows = append(rows, [2]string{c.Name, c.Summary})
+	}
+	return rows
+}
+
+// reproduceListing is the REPRODUCE section of "ghostbench list".
+func reproduceListing() listing {
+	return listing{title: "REPRODUCE (ghostbench reproduce CASE)", rows: reproduceRows()}
+}
