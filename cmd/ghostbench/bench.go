@@ -62,7 +62,7 @@ const defaultBenchDuration = 3 * time.Second
 type benchCell struct {
 	sc       *scenarios.Scenario
 	strategy string
-	faults   func(context.Context, runner.FaultEnv) ([]runner.Step, error)
+	faults   *faultPlan
 }
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -463,7 +463,7 @@ type runSpec struct {
 	params   strategies.Params
 	reg      *strategies.Registry
 	srv      *docker.Servers
-	faults   func(context.Context, runner.FaultEnv) ([]runner.Step, error)
+	faults   *faultPlan
 	progress func(runner.Progress)
 	id       string
 }
@@ -471,8 +471,13 @@ type runSpec struct {
 // executeRun runs spec: the one path from provisioned servers to a
 // report.Run that ghostbench run and ghostbench bench share.
 func executeRun(ctx context.Context, spec runSpec) (*report.Run, error) {
+	srv, buildFaults, closeFaults, err := spec.faults.prepare(ctx, spec.srv)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFaults()
 	return runner.Run(ctx, runner.Config{
 		Scenario: spec.sc, Strategy: spec.strategy, Params: spec.params, Registry: spec.reg,
-		Servers: spec.srv, BuildFaults: spec.faults, Progress: spec.progress, ID: spec.id,
+		Servers: srv, BuildFaults: buildFaults, Progress: spec.progress, ID: spec.id,
 	})
 }

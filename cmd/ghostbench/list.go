@@ -71,6 +71,7 @@ type listing struct {
 
 func extraListings() []listing {
 	var out []listing
+	out = append(out, faultListing())
 	out = append(out, reproduceListing())
 	return out
 }

@@ -135,9 +135,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		format   = fs.String("format", "text", "summary `format`: text, json or csv")
 		quiet    = fs.Bool("quiet", false, "no progress lines, even on a terminal")
 		pcfg     = docker.ConfigFromEnv()
+		ff       faultFlags
 	)
 	sf.register(fs, "steady-read-heavy")
 	pcfg.RegisterFlags(fs)
+	ff.register(fs)
 	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -170,7 +172,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	buildFaults, err := faultBuilder(sc, pcfg)
+	plan, err := ff.builder(sc, pcfg)
 	if err != nil {
 		return usageError{err}
 	}
@@ -190,8 +192,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stderr, "servers: %s (%s); PostgreSQL %s at %s, Redis %s at %s\n",
 		srv.Provider, srv.Reason, srv.Postgres.Version, srv.Postgres.Addr, srv.Redis.Version, srv.Redis.Addr)
 
+	runSrv, buildFaults, closeFaults, err := plan.prepare(ctx, srv)
+	if err != nil {
+		return err
+	}
+	defer closeFaults()
 	cfg := runner.Config{
-		Scenario: sc, Strategy: *strategy, Params: p, Registry: reg, Servers: srv,
+		Scenario: sc, Strategy: *strategy, Params: p, Registry: reg, Servers: runSrv,
 		BuildFaults: buildFaults,
 	}
 	if !*quiet && isTerminal(stderr) {
@@ -253,4 +260,3 @@ func isTerminal(w io.Writer) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
-
