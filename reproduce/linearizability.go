@@ -91,6 +91,7 @@ type regInput struct {
 	outcome string // writes: report.Outcome*
 	value   regValue
 	key     gb.Key
+	actor   string // for the visualization only
 }
 
 // regValue is the register's state and a read's output.
@@ -151,15 +152,15 @@ var registerModel = porcupine.Model{
 	DescribeOperation: func(input, output any) string {
 		in := input.(regInput)
 		if in.read {
-			return fmt.Sprintf("read → %s", output.(regValue))
+			return fmt.Sprintf("%s: read → %s", in.actor, output.(regValue))
 		}
 		switch in.outcome {
 		case report.OutcomeCommitted:
-			return fmt.Sprintf("write %s (committed)", in.value)
+			return fmt.Sprintf("%s: write %s (committed)", in.actor, in.value)
 		case report.OutcomeUnknown:
-			return fmt.Sprintf("write %s (outcome unknown)", in.value)
+			return fmt.Sprintf("%s: write %s (outcome unknown)", in.actor, in.value)
 		default:
-			return fmt.Sprintf("write t%d (not committed: no effect)", in.value.token)
+			return fmt.Sprintf("%s: write t%d (not committed: no effect)", in.actor, in.value.token)
 		}
 	},
 	DescribeState: func(state any) string { return state.(regValue).String() },
@@ -186,7 +187,7 @@ func checkHistory(h []report.HistoryEntry, names map[int]string, timeout time.Du
 	clients := map[int]int{}
 	var ops []porcupine.Operation
 	for _, e := range h {
-		in := regInput{key: e.Key, read: e.Kind == gb.OpRead.String()}
+		in := regInput{key: e.Key, read: e.Kind == gb.OpRead.String(), actor: names[e.Client]}
 		var out regValue
 		ret := e.CompleteNs
 		meta := opMeta{actor: names[e.Client], verdict: e.Verdict}

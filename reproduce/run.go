@@ -19,7 +19,7 @@ import (
 // Defaults of Options.
 const (
 	DefaultTTL          = time.Minute
-	DefaultRedisTimeout = 200 * time.Millisecond
+	DefaultRedisTimeout = 500 * time.Millisecond
 	DefaultCheckTimeout = 10 * time.Second
 	DefaultSchema       = "ghostbench_reproduce"
 	DefaultPrefix       = "gb:reproduce:"
@@ -41,9 +41,11 @@ type Options struct {
 	// TTL is put on every cache entry; default DefaultTTL. The anomalies
 	// last until it expires.
 	TTL time.Duration
-	// RedisTimeout is the Redis client's read and write timeout: how long
-	// a lost reply or a partition takes to surface; default
-	// DefaultRedisTimeout.
+	// RedisTimeout is the Redis client's dial, read and write timeout:
+	// how long a lost reply or a partition takes to surface; default
+	// DefaultRedisTimeout (the scenarios' default). Every cache command
+	// has it, so it must stay well above what a loaded machine takes to
+	// answer, or a spurious timeout changes the interleaving.
 	RedisTimeout time.Duration
 	// CheckTimeout bounds porcupine; default DefaultCheckTimeout.
 	CheckTimeout time.Duration

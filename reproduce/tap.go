@@ -39,6 +39,7 @@ type cacheCommand struct {
 	actor        string
 	start, end   int64
 	text, result string
+	short        string // the command and the value it writes, for a narrow box
 	failed       bool
 }
 
@@ -99,19 +100,22 @@ func (c *collector) window(fault string, start, end time.Duration) {
 
 func (c *collector) Began(_ gb.Key, t gb.Token, v int64) {
 	if c.on() {
-		c.add(Event{Kind: EventDB, Actor: c.owner(t), Effect: fmt.Sprintf("UPDATE ran: row v%d (token %d) inside the transaction, not committed", v, t)})
+		c.add(Event{Kind: EventDB, Actor: c.owner(t), Effect: fmt.Sprintf("UPDATE ran: row v%d (token %d) inside the transaction, not committed", v, t),
+			short: fmt.Sprintf("UPDATE v%d/t%d", v, t)})
 	}
 }
 
 func (c *collector) CommitSending(_ gb.Key, t gb.Token, v int64, sent time.Duration) {
 	if c.on() {
-		c.add(Event{AtNs: int64(sent), Kind: EventDB, Actor: c.owner(t), Effect: fmt.Sprintf("COMMIT sent (v%d, token %d)", v, t)})
+		c.add(Event{AtNs: int64(sent), Kind: EventDB, Actor: c.owner(t), Effect: fmt.Sprintf("COMMIT sent (v%d, token %d)", v, t),
+			short: "COMMIT sent"})
 	}
 }
 
 func (c *collector) Committed(_ gb.Key, t gb.Token, v int64, _, ack time.Duration) {
 	if c.on() {
-		c.add(Event{AtNs: int64(ack), Kind: EventDB, Actor: c.owner(t), Effect: fmt.Sprintf("COMMIT acknowledged: v%d (token %d) committed", v, t)})
+		c.add(Event{AtNs: int64(ack), Kind: EventDB, Actor: c.owner(t), Effect: fmt.Sprintf("COMMIT acknowledged: v%d (token %d) committed", v, t),
+			short: fmt.Sprintf("committed v%d/t%d", v, t)})
 	}
 }
 
@@ -123,19 +127,20 @@ func (c *collector) Aborted(_ gb.Key, t gb.Token, v int64, sent time.Duration) {
 	if sent >= 0 {
 		eff = fmt.Sprintf("COMMIT failed: v%d (token %d) rolled back, never committed", v, t)
 	}
-	c.add(Event{Kind: EventDB, Actor: c.owner(t), Effect: eff})
+	c.add(Event{Kind: EventDB, Actor: c.owner(t), Effect: eff, short: fmt.Sprintf("rolled back t%d", t)})
 }
 
 func (c *collector) Indeterminate(_ gb.Key, t gb.Token, v int64, _ time.Duration) {
 	if c.on() {
-		c.add(Event{Kind: EventDB, Actor: c.owner(t), Effect: fmt.Sprintf("COMMIT outcome unknown (v%d, token %d): the ledger decides at the end", v, t)})
+		c.add(Event{Kind: EventDB, Actor: c.owner(t), Effect: fmt.Sprintf("COMMIT outcome unknown (v%d, token %d): the ledger decides at the end", v, t),
+			short: fmt.Sprintf("COMMIT unknown t%d", t)})
 	}
 }
 
 // The redis.Hook side: the cache commands the strategy sends.
 
-// skippedCommands are not shown: reads (a read's completion says hit or
-// miss) and connection housekeeping.
+// skippedCommands are not shown unless they fail: reads (a read's
+// completion says hit or miss) and connection housekeeping.
 var skippedCommands = map[string]bool{
 	"get": true, "mget": true, "pttl": true, "ttl": true, "exists": true, "ping": true, "hello": true,
 	"client": true, "info": true, "scan": true, "select": true, "auth": true, "config": true,
@@ -146,12 +151,14 @@ func (c *collector) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (c *collector) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if !c.on() || skippedCommands[cmd.Name()] {
+		if !c.on() {
 			return next(ctx, cmd)
 		}
 		start := c.now()
 		err := next(ctx, cmd)
-		c.cacheCmd(ctx, cmd, err, start, c.now())
+		if !skippedCommands[cmd.Name()] || failed(cmd, err) {
+			c.cacheCmd(ctx, cmd, err, start, c.now())
+		}
 		return err
 	}
 }
@@ -165,12 +172,20 @@ func (c *collector) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 		err := next(ctx, cmds)
 		end := c.now()
 		for _, cmd := range cmds {
-			if !skippedCommands[cmd.Name()] {
+			if !skippedCommands[cmd.Name()] || failed(cmd, cmd.Err()) {
 				c.cacheCmd(ctx, cmd, cmd.Err(), start, end)
 			}
 		}
 		return err
 	}
+}
+
+// failed reports whether cmd failed (a miss, redis.Nil, is no failure).
+func failed(cmd redis.Cmder, err error) bool {
+	if err == nil {
+		err = cmd.Err()
+	}
+	return err != nil && !errors.Is(err, redis.Nil)
 }
 
 // cacheCmd records cmd, which returned err (the hook's return value: a
@@ -187,7 +202,7 @@ func (c *collector) cacheCmd(ctx context.Context, cmd redis.Cmder, err error, st
 		actor = ActorName(a)
 	}
 	text := c.describe(cmd)
-	cc := cacheCommand{actor: actor, start: int64(start), end: int64(end), text: text}
+	cc := cacheCommand{actor: actor, start: int64(start), end: int64(end), text: text, short: shortCmd(cmd)}
 	if err != nil && !errors.Is(err, redis.Nil) {
 		cc.failed = true
 		cc.result = errText(err, end-start)
@@ -200,6 +215,18 @@ func (c *collector) cacheCmd(ctx context.Context, cmd redis.Cmder, err error, st
 	c.mu.Lock()
 	c.cmds = append(c.cmds, cc)
 	c.mu.Unlock()
+}
+
+// shortCmd returns the command's name and the first cache value among its
+// arguments ("SET v1/t101/b9"), for the visualization.
+func shortCmd(cmd redis.Cmder) string {
+	out := strings.ToUpper(cmd.Name())
+	for _, a := range cmd.Args()[1:] {
+		if v, err := gb.ParseCache(fmt.Sprint(a)); err == nil {
+			return out + " " + v.String()
+		}
+	}
+	return out
 }
 
 // describe renders a command with the key prefix removed and cache values

@@ -43,7 +43,8 @@ type Event struct {
 	// by "+" ("stale-read", "ghost-read+early-read", "stale-until-ttl").
 	Anomaly string `json:"anomaly,omitempty"`
 
-	seq int // order among events at the same instant
+	seq   int    // order among events at the same instant
+	short string // a few words for the visualization's narrow boxes
 }
 
 // FaultWindow is when a fault was in effect: from Inject's return to
@@ -208,28 +209,32 @@ func annotations(r *Result, col *collector) []porcupine.Annotation {
 		case EventRelease:
 			if h, ok := held[e.Actor]; ok {
 				out = append(out, porcupine.Annotation{Tag: "barrier", Start: h.AtNs, End: e.AtNs,
-					Description: e.Actor + " " + h.Effect, BackgroundColor: "#fff3c4"})
+					Description: e.Actor + " held", Details: e.Actor + " " + h.Effect, BackgroundColor: "#fff3c4"})
 				delete(held, e.Actor)
 			}
 		case EventDB:
+			short := e.short
+			if short == "" {
+				short = e.Effect
+			}
 			out = append(out, porcupine.Annotation{Tag: "postgres", Start: e.AtNs,
-				Description: e.Actor + ": " + e.Effect, BackgroundColor: "#dbeafe"})
+				Description: short, Details: e.Actor + ": " + e.Effect, BackgroundColor: "#dbeafe"})
 		case EventComplete:
 			if e.Anomaly != "" {
 				out = append(out, porcupine.Annotation{Tag: "anomaly", Start: e.AtNs,
-					Description: e.Actor + ": " + e.Anomaly, Details: e.Effect, TextColor: "#ffffff", BackgroundColor: "#c0392b"})
+					Description: e.Anomaly, Details: e.Actor + ": " + e.Effect, TextColor: "#ffffff", BackgroundColor: "#c0392b"})
 			}
 		}
 	}
 	col.mu.Lock()
 	defer col.mu.Unlock()
 	for _, c := range col.cmds {
-		bg := "#e3f4e1"
+		bg, short := "#e3f4e1", c.short
 		if c.failed {
-			bg = "#fbd5d5"
+			bg, short = "#fbd5d5", short+" ✗"
 		}
 		out = append(out, porcupine.Annotation{Tag: "redis", Start: c.start, End: c.end,
-			Description: c.actor + ": " + c.text + " → " + c.result, BackgroundColor: bg})
+			Description: short, Details: c.actor + ": " + c.text + " → " + c.result, BackgroundColor: bg})
 	}
 	return out
 }

@@ -213,7 +213,11 @@ func judge(c Case, run *report.Run, names map[int]string, owners map[gb.Token]st
 		what := fmt.Sprintf("write by %s (token %d) at %s", names[e.Client], e.Token, fmtDur(e.InvokeNs))
 		why := "returned no error"
 		if e.Error != "" {
-			why = fmt.Sprintf("failed after %s (%s: %s)", fmtDur(e.CompleteNs-e.InvokeNs), e.Class, e.Error)
+			msg := e.Error
+			if !strings.HasPrefix(msg, e.Class+": ") {
+				msg = e.Class + ": " + msg
+			}
+			why = fmt.Sprintf("failed after %s (%s)", fmtDur(e.CompleteNs-e.InvokeNs), msg)
 		}
 		switch {
 		case e.Verdict == report.OutcomeUnknown:
