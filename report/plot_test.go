@@ -101,21 +101,34 @@ func checkPNG(t *testing.T, path, kind string) {
 // pixelStats counts distinct colours, non-white pixels and pixels with a
 // clear hue (not grey).
 func pixelStats(img image.Image) (colours, nonWhite, coloured int) {
+	count := func(c color.RGBA, n int) {
+		if c.R < 250 || c.G < 250 || c.B < 250 {
+			nonWhite += n
+		}
+		if max(c.R, c.G, c.B)-min(c.R, c.G, c.B) > 60 {
+			coloured += n
+		}
+	}
+	if p, ok := img.(*image.Paletted); ok { // the plots' own format: fast
+		used := make([]int, len(p.Palette))
+		for _, i := range p.Pix {
+			used[i]++
+		}
+		for i, n := range used {
+			if n > 0 {
+				colours++
+				count(color.RGBAModel.Convert(p.Palette[i]).(color.RGBA), n)
+			}
+		}
+		return colours, nonWhite, coloured
+	}
 	seen := map[color.RGBA]bool{}
 	b := img.Bounds()
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, a := img.At(x, y).RGBA()
-			c := color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(bl >> 8), uint8(a >> 8)}
+			c := color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)
 			seen[c] = true
-			if c.R < 250 || c.G < 250 || c.B < 250 {
-				nonWhite++
-			}
-			hi := max(c.R, c.G, c.B)
-			lo := min(c.R, c.G, c.B)
-			if hi-lo > 60 {
-				coloured++
-			}
+			count(c, 1)
 		}
 	}
 	return len(seen), nonWhite, coloured
