@@ -272,7 +272,6 @@ func paletted(img image.Image) *image.Paletted {
 	return out
 }
 
-
 func (f *figure) draw(c draw.Canvas) {
 	c.SetColor(color.White)
 	c.Fill(c.Rectangle.Path())
