@@ -12,8 +12,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/ghostbench/ghostbench/docker"
 )
+
+func init() {
+	// go-redis logs every failed dial through a process-wide logger; tests
+	// that inject faults would bury their own output under those lines.
+	redis.SetLogger(quietLog{})
+}
+
+type quietLog struct{}
+
+func (quietLog) Printf(context.Context, string, ...any) {}
 
 // startTimeout bounds provisioning; the docker provider may pull images.
 const startTimeout = 5 * time.Minute
