@@ -79,9 +79,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		light      = fs.Bool("light", false, "keep the folder small (PNG plots only, no SVG or .hgrm, compact run.json), as for results/reference")
 		quiet      = fs.Bool("quiet", false, "no progress line, even on a terminal")
 		pcfg       = docker.ConfigFromEnv()
+		ff         faultFlags
 		regFactory = strategies.Default
 	)
 	pcfg.RegisterFlags(fs)
+	ff.register(fs)
 	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -121,7 +123,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := sc.Validate(); err != nil {
 			return usageError{err}
 		}
-		build, err := faultBuilder(sc, pcfg)
+		build, err := ff.builder(sc, pcfg)
 		if err != nil {
 			return usageError{err}
 		}
@@ -365,8 +367,8 @@ func (br *benchRunner) run(ctx context.Context, cells []benchCell) error {
 				br.bench.Env = &env
 			}
 			rec.Dir = report.RunDir(c.sc.Name, c.strategy)
-			if werr := report.WriteJSON(filepath.Join(br.folder, rec.Dir, report.RunFile), res); werr != nil {
-				return fmt.Errorf("write run.json: %w", werr)
+			if werr := writeRun(filepath.Join(br.folder, rec.Dir, report.RunFile), res); werr != nil {
+				return werr
 			}
 			if res.Status == report.StatusError {
 				br.broken = true
@@ -456,7 +458,8 @@ func pingServers(ctx context.Context, srv *docker.Servers) error {
 }
 
 // runSpec is one run of a strategy through a scenario on servers already
-// provisioned.
+// provisioned: what ghostbench run does once and ghostbench bench once per
+// cell.
 type runSpec struct {
 	sc       *scenarios.Scenario
 	strategy string
@@ -469,7 +472,9 @@ type runSpec struct {
 }
 
 // executeRun runs spec: the one path from provisioned servers to a
-// report.Run that ghostbench run and ghostbench bench share.
+// report.Run that ghostbench run and ghostbench bench share (fault proxies
+// started for this run, runner.Run, proxies stopped and faults healed).
+// Write the result with writeRun.
 func executeRun(ctx context.Context, spec runSpec) (*report.Run, error) {
 	srv, buildFaults, closeFaults, err := spec.faults.prepare(ctx, spec.srv)
 	if err != nil {
@@ -480,4 +485,12 @@ func executeRun(ctx context.Context, spec runSpec) (*report.Run, error) {
 		Scenario: spec.sc, Strategy: spec.strategy, Params: spec.params, Registry: spec.reg,
 		Servers: srv, BuildFaults: buildFaults, Progress: spec.progress, ID: spec.id,
 	})
+}
+
+// writeRun writes res to path (a run.json), atomically.
+func writeRun(path string, res *report.Run) error {
+	if err := report.WriteJSON(path, res); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }

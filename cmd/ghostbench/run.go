@@ -192,32 +192,25 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stderr, "servers: %s (%s); PostgreSQL %s at %s, Redis %s at %s\n",
 		srv.Provider, srv.Reason, srv.Postgres.Version, srv.Postgres.Addr, srv.Redis.Version, srv.Redis.Addr)
 
-	runSrv, buildFaults, closeFaults, err := plan.prepare(ctx, srv)
-	if err != nil {
-		return err
-	}
-	defer closeFaults()
-	cfg := runner.Config{
-		Scenario: sc, Strategy: *strategy, Params: p, Registry: reg, Servers: runSrv,
-		BuildFaults: buildFaults,
-	}
+	var progress func(runner.Progress)
 	if !*quiet && isTerminal(stderr) {
-		cfg.Progress = func(pr runner.Progress) {
+		progress = func(pr runner.Progress) {
 			fmt.Fprintf(stderr, "\r%6.1fs  %8.0f ops/s  %9d ops  %6d errors  %6d stale  %4d ghost ",
 				pr.Elapsed.Seconds(), pr.OpsPerSec, pr.Ops, pr.Errors, pr.Stale, pr.Ghost)
 		}
 	}
-	res, err := runner.Run(ctx, cfg)
-	if cfg.Progress != nil {
+	res, err := executeRun(ctx, runSpec{
+		sc: sc, strategy: *strategy, params: p, reg: reg, srv: srv, faults: plan, progress: progress,
+	})
+	if progress != nil {
 		fmt.Fprintln(stderr)
 	}
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(*outDir, res.ID)
-	path := filepath.Join(dir, "run.json")
-	if werr := report.WriteJSON(path, res); werr != nil {
-		return fmt.Errorf("write %s: %w", path, werr)
+	path := filepath.Join(*outDir, res.ID, report.RunFile)
+	if werr := writeRun(path, res); werr != nil {
+		return werr
 	}
 	if err := printRun(stdout, *format, res); err != nil {
 		return err
