@@ -70,6 +70,3 @@ func (f *appBarrier) Heal(ctx context.Context) error {
 		return nil
 	})
 }
-
-// Held returns how many actors the barrier holds now.
-func (f *appBarrier) Held() int64 { return f.held.Load() }

@@ -4,9 +4,21 @@
 // failing at COMMIT; a strategy delayed or held at an interleaving point.
 //
 // Every fault is a runner.Fault: Inject returns once the fault is in effect
-// and Heal returns once its absence is confirmed (Redis answers PING again,
-// a PING through the proxy answers, maxmemory is back), so the window the
-// runner records between the two is the real one, not the scheduled one.
+// (the process is gone, the toxic is on every connection, a probe SET got
+// the OOM error, the killed sessions are gone) and Heal returns once its
+// absence is confirmed (Redis answers PING at the server, through the proxy
+// and through the run's own client; a probe SET succeeds; held actors are
+// released), so the window the runner records between the two is the real
+// one, not the scheduled one. The run's own client matters: after a Redis
+// outage go-redis keeps failing new connections for up to a second after
+// the server is back (its pool retries dials once a second), and the window
+// closes only when the run can use Redis again.
+//
+// Faults are one file each: redis_down.go, redis_oom.go, redis_latency.go,
+// redis_lost_replies.go, redis_partition.go, redis_restart.go,
+// redis_pause.go, pg_latency.go, pg_conn_kill.go, pg_commit_fail.go,
+// app_delay.go and app_barrier.go; "ghostbench list" prints them with their
+// parameters.
 //
 // # Using it
 //

@@ -33,7 +33,7 @@ type rule struct {
 	held    *atomic.Int64
 }
 
-func (r *rule) matches(p gb.Point, ctx context.Context) bool {
+func (r *rule) matches(ctx context.Context, p gb.Point) bool {
 	if r.point != p {
 		return false
 	}
@@ -79,7 +79,7 @@ func (ps *Points) Hook(ctx context.Context, p gb.Point, _ gb.Key) error {
 	var sleep time.Duration
 	var barriers []*rule
 	for _, r := range *cur {
-		if !r.matches(p, ctx) {
+		if !r.matches(ctx, p) {
 			continue
 		}
 		if r.release != nil {

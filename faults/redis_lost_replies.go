@@ -5,6 +5,20 @@ import (
 	"github.com/ghostbench/ghostbench/runner"
 )
 
+// redisLostRepliesKind drops everything Redis sends (a Toxiproxy timeout
+// toxic with timeout 0, downstream only): every command that reaches Redis
+// is applied, its reply never arrives, and the client times out after its
+// ReadTimeout.
+//
+// With go-redis that holds for one command per connection already open
+// when the fault starts (measured: 1 of 10 sequential DELs applied). A
+// timeout makes go-redis close the connection, and every new connection
+// begins with a HELLO whose reply is lost too, so the commands meant for
+// it never leave the client. After the first wave of timeouts, lost
+// replies look to the harness like a partition: this is the client's
+// behaviour, not the proxy's, and it is why cache-aside's DELs are lost
+// (keys stale until TTL) while write-through's in-transaction SETs of the
+// first wave are applied (ghost values).
 func redisLostRepliesKind() Kind {
 	return Kind{
 		Name:        "redis-lost-replies",

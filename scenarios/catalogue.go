@@ -47,7 +47,15 @@ func catalogue() []*Scenario {
 		fault("lost-replies", "from 3s to 6s Redis applies commands but its replies never arrive (client timeouts)", "redis-lost-replies", nil),
 		fault("partition", "from 3s to 6s nothing passes between the harness and Redis (no reset)", "redis-partition", nil),
 		fault("pg-connection-kill", "every 500ms from 3s to 6s the harness's PostgreSQL sessions are terminated", "pg-conn-kill", map[string]string{"every": "500ms"}),
+		fault("redis-pause", "Redis frozen (SIGSTOP) from 3s to 6s: connections stay open, commands hang until client timeouts", "redis-pause", nil),
+		fault("pg-latency", "50ms +-20ms added to every PostgreSQL reply from 3s to 6s: longer transactions, wider races", "pg-latency", map[string]string{"latency": "50ms", "jitter": "20ms"}),
+		fault("pg-commit-failure", "from 3s to 6s one COMMIT in five fails after everything before it (cache writes included) succeeded", "pg-commit-fail", map[string]string{"probability": "0.2"}),
+		fault("slow-cache-fill", "from 3s to 6s a read that missed waits 50ms between its SELECT and its SET: the cache-aside fill race, widened", "app-delay",
+			map[string]string{"point": "after-db-read", "delay": "50ms", "actor": "reader"}),
 	)
+	s = base("redis-crash-restart", "Redis killed at 3s and restarted 200ms later, empty: every cached key lost at once")
+	s.Faults = []FaultStep{{At: sec(3), For: ms(200), Fault: "redis-restart"}}
+	out = append(out, s)
 	for _, s := range out {
 		s.Defaults()
 	}
