@@ -30,21 +30,16 @@ type faultPlan struct {
 	opts faults.Options
 }
 
-// faultBuilder checks sc's fault schedule against the servers pcfg will
-// provision (external ones cannot be stopped or reconfigured), with the
-// safe defaults: no change to a server the harness does not own. The error
+// builder checks sc's fault schedule against the servers pcfg will
+// provision (external ones cannot be stopped, and are reconfigured only
+// with -allow-server-changes) before anything is provisioned. The error
 // names the step, the field, the value and what is allowed.
-func faultBuilder(sc *scenarios.Scenario, pcfg docker.Config) (*faultPlan, error) {
-	return (&faultFlags{}).builder(sc, pcfg)
-}
-
-// builder is faultBuilder with the options the flags set.
 func (f *faultFlags) builder(sc *scenarios.Scenario, pcfg docker.Config) (*faultPlan, error) {
 	if len(sc.Faults) == 0 {
 		return nil, nil
 	}
 	opts := faults.Options{AllowServerChanges: f.allowServerChanges}
-	// Provision checks again against the servers it really got.
+	// prepare checks again against the servers really provisioned.
 	if err := faults.Check(sc, expectedTarget(pcfg), opts); err != nil {
 		return nil, err
 	}
