@@ -208,11 +208,7 @@ func WriteSummaryText(w io.Writer, runs []*Run) error {
 // microseconds.
 func WriteSummaryCSV(w io.Writer, runs []*Run) error {
 	cw := csv.NewWriter(w)
-	h := make([]string, len(summaryHeader))
-	for i, s := range summaryHeader {
-		h[i] = s
-	}
-	if err := cw.Write(h); err != nil {
+	if err := cw.Write(summaryHeader); err != nil {
 		return err
 	}
 	for _, r := range runs {
