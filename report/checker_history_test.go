@@ -125,18 +125,18 @@ func parseHistoryScript(t *testing.T, path string) *historyScript {
 			}
 			return time.Duration(i) * time.Microsecond, time.Duration(c) * time.Microsecond
 		}
-		errOf := func() (error, ghostbench.ErrClass) {
+		errOf := func() (ghostbench.ErrClass, error) {
 			name, ok := kv["err"]
 			if !ok {
-				return nil, ghostbench.ClassNone
+				return ghostbench.ClassNone, nil
 			}
 			for _, cls := range ghostbench.ErrClasses() {
 				if cls.String() == name {
-					return fmt.Errorf("injected %s error", name), cls
+					return cls, fmt.Errorf("injected %s error", name)
 				}
 			}
 			fail("unknown class %q", name)
-			return nil, 0
+			return 0, nil
 		}
 		key := func() ghostbench.Key { return ghostbench.Key(num("k")) }
 		tok := func() ghostbench.Token { return ghostbench.Token(num("t")) }
@@ -170,7 +170,7 @@ func parseHistoryScript(t *testing.T, path string) *historyScript {
 			op := &ghostbench.Op{Key: key(), Client: client, Measured: !flags["warmup"]}
 			op.Invoke, op.Complete = interval()
 			op.Intended = op.Invoke
-			op.Err, op.Class = errOf()
+			op.Class, op.Err = errOf()
 			if verb == "write" {
 				op.Kind = ghostbench.OpWrite
 				op.Token = tok()
