@@ -263,3 +263,22 @@ func TestCatalogue(t *testing.T) {
 		t.Error("Lookup(nope) found a case")
 	}
 }
+
+// TestInterrupted cancels a case midway (as Ctrl-C does): Run still closes
+// and audits the session and returns what ran with the error.
+func TestInterrupted(t *testing.T) {
+	srv := servertest.Start(t)
+	c, _ := reproduce.Lookup("async-invalidation-lag")
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	res, err := reproduce.Run(ctx, c, fast(srv, "", strategies.Params{"lag": "2s"}))
+	if !errors.Is(err, context.DeadlineExceeded) || res == nil {
+		t.Fatalf("Run = %v, %v; want the partial result and the context's error", res, err)
+	}
+	if res.Verdict.Counts[reproduce.ClassStaleRead] != 1 {
+		t.Errorf("verdict %s, want the one stale read made before the interruption", res.Verdict.Normalized())
+	}
+	if err := res.WriteDir(t.TempDir()); err != nil {
+		t.Errorf("WriteDir of the partial result: %v", err)
+	}
+}

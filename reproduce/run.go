@@ -82,8 +82,11 @@ type Result struct {
 // Run runs case c once against real servers and returns its result. A
 // run whose verdict is an anomaly is not an error: the error is for a
 // harness that could not run or finish the script (servers unreachable, a
-// fault that could not be injected or healed). It returns a *UsageError for
-// an unknown strategy or parameter and for a fault the servers do not
+// fault that could not be injected or healed, ctx cancelled). When the
+// script stopped midway the session is still closed and audited, and Run
+// returns the partial result with the error (write it: it is what was
+// measured); when nothing ran the result is nil. It returns a *UsageError
+// for an unknown strategy or parameter and for a fault the servers do not
 // allow (faults.Check's message names the flag that would).
 func Run(ctx context.Context, c Case, o Options) (*Result, error) {
 	if c.run == nil {
@@ -171,10 +174,7 @@ func Run(ctx context.Context, c Case, o Options) (*Result, error) {
 	col.stop()
 	auditAt := int64(sess.Now())
 	run := closeSession()
-	if serr != nil {
-		return nil, fmt.Errorf("case %s on %s: %w", c.Name, info.Name, serr)
-	}
-	if run.Status != "ok" {
+	if run.Status == "error" {
 		return nil, fmt.Errorf("case %s on %s: session ended with status %s: %s", c.Name, info.Name, run.Status, run.Error)
 	}
 
@@ -201,6 +201,11 @@ func Run(ctx context.Context, c Case, o Options) (*Result, error) {
 	}
 	res.Verdict = judge(c, run, names, owners, lin)
 	res.Timeline = buildTimeline(col, s.ops, run, auditAt, s.key)
+	if serr != nil {
+		// What ran is still worth writing (an interrupted case, a fault
+		// that could not be healed): the result comes with the error.
+		return res, fmt.Errorf("case %s on %s: %w", c.Name, info.Name, serr)
+	}
 	return res, nil
 }
 

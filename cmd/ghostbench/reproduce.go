@@ -115,12 +115,13 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if errors.As(err, &ue) {
 		return usageError{err}
 	}
-	if err != nil {
+	if res == nil {
 		return err
 	}
+	runErr := err
 	dir := filepath.Join(*outDir, res.DirName())
 	if err := res.WriteDir(dir); err != nil {
-		return fmt.Errorf("write %s: %w", dir, err)
+		return errors.Join(runErr, fmt.Errorf("write %s: %w", dir, err))
 	}
 	switch *format {
 	case "json":
@@ -138,6 +139,9 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(dir, reproduce.IndexFile))
+	if runErr != nil {
+		return fmt.Errorf("%w (partial timeline written)", runErr)
+	}
 	v := res.Verdict
 	switch v.Outcome {
 	case reproduce.OutcomeAnomaly:
