@@ -73,7 +73,7 @@ lint: $(BIN)/staticcheck-$(STATICCHECK_VERSION)
 	$(GO) vet ./...
 	$(BIN)/staticcheck-$(STATICCHECK_VERSION) ./...
 
-# bench runs every registered strategy through the default scenarios (3 s
+# bench runs every registered strategy through the default scenarios (2.5 s
 # runs, faults scaled; see "ghostbench bench -h") into
 # results/<timestamp>-bench/ and prints the path of its index.html. Extra
 # flags: make bench BENCH_FLAGS="-duration 10s -strategies cache-aside,write-through".
