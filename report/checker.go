@@ -563,6 +563,7 @@ func (c *Checker) observeWrite(op *ghostbench.Op) {
 		if op.Err != nil {
 			sh.wr.errorsReturned[cls]++
 			b.errors++
+			b.writeErrors++
 			c.recordLatency(sh, recWriteError, op)
 		}
 	}
@@ -683,7 +684,7 @@ type auditEntry struct {
 }
 
 type bucketCounts struct {
-	ops, errors, reads, writes, stale, ghost, unknown int64
+	ops, errors, reads, writes, writeErrors, stale, ghost, unknown int64
 }
 
 // The histograms of a shard. The uncorrected latency histogram of kind k

@@ -268,6 +268,7 @@ func (c *Checker) merge(m *Metrics) {
 			t.errors += b.errors
 			t.reads += b.reads
 			t.writes += b.writes
+			t.writeErrors += b.writeErrors
 			t.stale += b.stale
 			t.ghost += b.ghost
 			t.unknown += b.unknown
@@ -325,8 +326,10 @@ func (c *Checker) merge(m *Metrics) {
 	n := len(series)
 	s.Ops, s.Errors, s.Reads, s.Writes = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	s.StaleReads, s.GhostReads, s.UnknownReads = make([]int64, n), make([]int64, n), make([]int64, n)
+	s.WriteErrors = make([]int64, n)
 	for i, b := range series {
 		s.Ops[i], s.Errors[i], s.Reads[i], s.Writes[i] = b.ops, b.errors, b.reads, b.writes
+		s.WriteErrors[i] = b.writeErrors
 		s.StaleReads[i], s.GhostReads[i], s.UnknownReads[i] = b.stale, b.ghost, b.unknown
 	}
 

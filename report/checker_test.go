@@ -206,18 +206,19 @@ func TestClosedLoopIgnoresIntended(t *testing.T) {
 func TestSeries(t *testing.T) {
 	c := ckNew(t, CheckerConfig{Keys: 1, Bucket: 100 * time.Millisecond})
 	ms := time.Millisecond
-	ckCommit(c, 0, 1, 1, 10*ms, 20*ms, true)                                                                                       // write, complete ~20 ms: bucket 0
-	c.Observe(ckRead(0, 1, 1, 50*ms, 60*ms))                                                                                       // fresh, bucket 0
-	c.Observe(ckRead(0, 0, 0, 250*ms, 260*ms))                                                                                     // stale, bucket 2
-	c.Observe(ckRead(0, 1, 9, 251*ms, 270*ms))                                                                                     // ghost (superseded), bucket 2
-	c.Observe(&ghostbench.Op{Kind: ghostbench.OpRead, Err: errors.New("x"), Invoke: 310 * ms, Complete: 320 * ms, Measured: true}) // error, bucket 3
-	c.Observe(&ghostbench.Op{Kind: ghostbench.OpRead, Hit: true, Invoke: 330 * ms, Complete: 340 * ms})                            // warm-up: not counted
+	ckCommit(c, 0, 1, 1, 10*ms, 20*ms, true)                                                                                                              // write, complete ~20 ms: bucket 0
+	c.Observe(ckRead(0, 1, 1, 50*ms, 60*ms))                                                                                                              // fresh, bucket 0
+	c.Observe(ckRead(0, 0, 0, 250*ms, 260*ms))                                                                                                            // stale, bucket 2
+	c.Observe(ckRead(0, 1, 9, 251*ms, 270*ms))                                                                                                            // ghost (superseded), bucket 2
+	c.Observe(&ghostbench.Op{Kind: ghostbench.OpRead, Err: errors.New("x"), Invoke: 310 * ms, Complete: 320 * ms, Measured: true})                        // error, bucket 3
+	c.Observe(&ghostbench.Op{Kind: ghostbench.OpRead, Hit: true, Invoke: 330 * ms, Complete: 340 * ms})                                                   // warm-up: not counted
+	c.Observe(&ghostbench.Op{Kind: ghostbench.OpWrite, Token: 77, Err: errors.New("begin failed"), Invoke: 150 * ms, Complete: 160 * ms, Measured: true}) // failed write, bucket 1
 	m := ckFinish(t, c)
 	s := m.Series
-	got := [][]int64{s.Ops, s.Reads, s.Writes, s.Errors, s.StaleReads, s.GhostReads, s.UnknownReads}
-	want := [][]int64{{2, 0, 2, 1}, {1, 0, 2, 1}, {1, 0, 0, 0}, {0, 0, 0, 1}, {0, 0, 1, 0}, {0, 0, 1, 0}, {0, 0, 0, 0}}
+	got := [][]int64{s.Ops, s.Reads, s.Writes, s.Errors, s.WriteErrors, s.StaleReads, s.GhostReads, s.UnknownReads}
+	want := [][]int64{{2, 1, 2, 1}, {1, 0, 2, 1}, {1, 1, 0, 0}, {0, 1, 0, 1}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 1, 0}, {0, 0, 0, 0}}
 	if !reflect.DeepEqual(got, want) || s.BucketUs != 100_000 {
-		t.Errorf("series (ops, reads, writes, errors, stale, ghost, unknown): got %v, want %v (bucket %d)", got, want, s.BucketUs)
+		t.Errorf("series (ops, reads, writes, errors, write errors, stale, ghost, unknown): got %v, want %v (bucket %d)", got, want, s.BucketUs)
 	}
 }
 

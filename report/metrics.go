@@ -189,11 +189,15 @@ type AuditExample struct {
 // Series counts measured operations in fixed buckets of completion time:
 // element i covers [i*BucketUs, (i+1)*BucketUs) µs after the run's start.
 type Series struct {
-	BucketUs     int64   `json:"bucket_us"`
-	Ops          []int64 `json:"ops"`
-	Errors       []int64 `json:"errors"`
-	Reads        []int64 `json:"reads"`
-	Writes       []int64 `json:"writes"`
+	BucketUs int64   `json:"bucket_us"`
+	Ops      []int64 `json:"ops"`
+	Errors   []int64 `json:"errors"`
+	Reads    []int64 `json:"reads"`
+	Writes   []int64 `json:"writes"`
+	// WriteErrors counts the writes that returned an error (a subset of
+	// Errors), so write availability inside a fault window can be read
+	// from the series.
+	WriteErrors  []int64 `json:"write_errors"`
 	StaleReads   []int64 `json:"stale_reads"`
 	GhostReads   []int64 `json:"ghost_reads"`
 	UnknownReads []int64 `json:"unknown_reads"`
