@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/report"
@@ -28,6 +29,10 @@ examples:
   ghostbench run -strategy cache-aside -scenario steady-read-heavy -duration 10s
   ghostbench run -strategy async-invalidation -param lag=100ms -writers 8
   ghostbench run -strategy write-through -scenario my-scenario.yaml -seed 42 -format json
+  ghostbench run -strategy my-strategy -budget ghost<=0,stale-until-ttl<=0,stale-ratio<=0.001
+
+exit codes: 0 ok, 1 error (or an interrupted run: partial results are
+written), 2 usage, 3 the -budget was broken.
 
 flags:
 `
@@ -134,6 +139,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		outDir   = fs.String("out", "results", "`directory` the run folder is written in")
 		format   = fs.String("format", "text", "summary `format`: text, json or csv")
 		quiet    = fs.Bool("quiet", false, "no progress lines, even on a terminal")
+		budgetS  = fs.String("budget", "", "consistency `budget` to gate CI on, e.g. ghost<=0,stale-until-ttl<=0,stale-ratio<=0.001,availability>=1; exit 3 when broken")
 		pcfg     = docker.ConfigFromEnv()
 		ff       faultFlags
 	)
@@ -167,6 +173,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if err := info.CheckParams(p); err != nil {
 		return usagef("-param: %v", err)
+	}
+	budget, err := report.ParseBudget(*budgetS)
+	if err != nil {
+		return usagef("-budget: %v", err)
 	}
 	sc, err := sf.load(fs)
 	if err != nil {
@@ -221,6 +231,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return errors.New(res.Error + " (partial results written)")
 	case "error":
 		return errors.New(res.Error)
+	}
+	if v := budget.Check(res); len(v) > 0 {
+		msgs := make([]string, len(v))
+		for i, x := range v {
+			msgs[i] = x.String()
+		}
+		return budgetError{"budget broken: " + strings.Join(msgs, "; ")}
 	}
 	return nil
 }

@@ -1,0 +1,70 @@
+package report
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestBudget(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	run := &Run{Metrics: &Metrics{
+		Reads:  ReadMetrics{Stale: 12, Ghost: 1, StaleRatio: f(0.002), StalenessAge: &Histogram{P99: 4500}},
+		Writes: WriteMetrics{Availability: f(0.98)},
+		Audit:  AuditResult{StaleUntilTTL: 2},
+	}}
+	for _, tc := range []struct {
+		budget string
+		want   []string
+	}{
+		{"", nil},
+		{"ghost<=0", []string{"ghost = 1, budget <= 0"}},
+		{"ghost<=1,stale-ratio<=0.01", nil},
+		{"stale-ratio<=0.001, availability>=0.99", []string{"stale-ratio = 0.002, budget <= 0.001", "availability = 0.98, budget >= 0.99"}},
+		{"stale-until-ttl<=0,p99-staleness-ms<=4", []string{"stale-until-ttl = 2, budget <= 0", "p99-staleness-ms = 4.5, budget <= 4"}},
+	} {
+		b, err := ParseBudget(tc.budget)
+		if err != nil {
+			t.Fatalf("ParseBudget(%q): %v", tc.budget, err)
+		}
+		var got []string
+		for _, v := range b.Check(run) {
+			got = append(got, v.String())
+		}
+		if strings.Join(got, "; ") != strings.Join(tc.want, "; ") {
+			t.Errorf("budget %q: got %q, want %q", tc.budget, got, tc.want)
+		}
+	}
+	// A run that measured nothing breaks every bound.
+	b, _ := ParseBudget("ghost<=0")
+	if v := b.Check(&Run{}); len(v) != 1 {
+		t.Errorf("run without metrics: %d violations, want 1", len(v))
+	}
+}
+
+func TestParseBudgetErrors(t *testing.T) {
+	for in, want := range map[string]string{
+		"ghost=0":          "want name<=value or name>=value",
+		"ghosts<=0":        `unknown metric "ghosts"; allowed:`,
+		"availability<=1":  "availability takes >=",
+		"ghost>=1":         "ghost takes <=",
+		"stale-ratio<=abc": `value "abc" is not a number`,
+	} {
+		_, err := ParseBudget(in)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseBudget(%q) = %v, want an error containing %q", in, err, want)
+		}
+	}
+}
+
+func FuzzParseBudget(f *testing.F) {
+	for _, s := range []string{"ghost<=0", "availability>=1,stale-ratio<=0.01", "x", ",,", "stale<=1e9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b, err := ParseBudget(s)
+		if err != nil {
+			return
+		}
+		_ = b.Check(&Run{Metrics: &Metrics{}})
+	})
+}
