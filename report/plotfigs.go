@@ -175,17 +175,20 @@ func (fractionTicks) Ticks(min, max float64) []plot.Tick {
 // share of committed writes whose window was longer than x.
 func (m *Matrix) staleWindowFigure(sc string) *figure {
 	f := newFigure(fmt.Sprintf("%s: stale windows (share of writes with a window longer than x)", sc),
-		"For each strategy, the share of committed writes after whose commit reads kept returning an older version for longer than x (both axes logarithmic). The line starts at the share of writes with any stale window; strategies with none have no line.")
+		"For each strategy, the share of committed writes after whose commit reads kept returning an older version for longer than x (both axes logarithmic). A line's level on the left is the share of writes with any stale window; it drops to the bottom at the longest window. Strategies with none have no line.")
 	p := newPlot("", "stale window (ms)", "share of committed writes")
+	// P(window > x) as steps: the share of writes with a window longer
+	// than x stays at its level until the next window value, then drops.
+	type line struct {
+		c   *Cell
+		pts plotter.XYs // (window ms, share longer than the previous value) and (same, share after it)
+	}
+	var lines []line
 	var xs, ys []float64
 	var none []string
 	for _, c := range m.measuredCells(sc) {
 		sw := c.Run.Metrics.StaleWindow
 		pts := sw.Histogram.CDF()
-		if sw.WithWindow == 0 || len(pts) == 0 {
-			none = append(none, c.Strategy)
-			continue
-		}
 		var xys plotter.XYs
 		prev := 0.0 // CDF before the current point
 		for _, pt := range pts {
@@ -196,32 +199,38 @@ func (m *Matrix) staleWindowFigure(sc string) *figure {
 			x := float64(pt.Value) / 1000
 			before, after := 1-prev, 1-pt.Fraction
 			xys = append(xys, plotter.XY{X: x, Y: before})
-			ys = append(ys, before)
-			xs = append(xs, x)
+			xs, ys = append(xs, x), append(ys, before)
 			if after > 1e-12 {
 				xys = append(xys, plotter.XY{X: x, Y: after})
 			}
 			prev = pt.Fraction
 		}
-		if len(xys) == 0 {
+		if sw.WithWindow == 0 || len(xys) == 0 {
 			none = append(none, c.Strategy)
 			continue
 		}
-		m.addLine(p, c.Strategy, xys, plotter.NoStep)
-		f.legend = append(f.legend, legendEntry{name: fmt.Sprintf("%s  (%d of %d)%s", c.Strategy, sw.WithWindow, sw.Writes, statusSuffix(c)), style: m.strategyStyle(c.Strategy)})
+		lines = append(lines, line{c, xys})
 	}
-	if lo, hi, ok := logRange(xs); ok {
-		setLogAxis(&p.X, lo, hi, msLabel)
-	} else {
-		setLogAxis(&p.X, 0.1, 1000, msLabel)
+	xlo, xhi, ok := logRange(xs)
+	if !ok {
+		xlo, xhi = 0.1, 1000
 		p.Add(noteText("no stale windows in this scenario"))
 	}
-	if lo, _, ok := logRange(ys); ok {
-		setLogAxis(&p.Y, lo, 1, fmtNum)
-	} else {
-		setLogAxis(&p.Y, 1e-4, 1, fmtNum)
+	ylo, _, ok := logRange(ys)
+	if !ok {
+		ylo = 1e-4
 	}
-	// The last step of each line drops to the bottom of the axis.
+	setLogAxis(&p.X, xlo, xhi, msLabel)
+	setLogAxis(&p.Y, ylo, 1, fmtNum)
+	for _, l := range lines {
+		// From the left edge (every window is longer than that) to the
+		// last window, then down to the bottom edge (none is longer).
+		xys := append(plotter.XYs{{X: xlo, Y: l.pts[0].Y}}, l.pts...)
+		xys = append(xys, plotter.XY{X: l.pts[len(l.pts)-1].X, Y: ylo})
+		m.addLine(p, l.c.Strategy, xys, plotter.NoStep)
+		sw := l.c.Run.Metrics.StaleWindow
+		f.legend = append(f.legend, legendEntry{name: fmt.Sprintf("%s  (%d of %d)%s", l.c.Strategy, sw.WithWindow, sw.Writes, statusSuffix(l.c)), style: m.strategyStyle(l.c.Strategy)})
+	}
 	if len(none) > 0 {
 		f.notes = append(f.notes, "No stale window: "+joinAnd(none)+".")
 	}
