@@ -144,7 +144,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if folder == "" {
 		folder = filepath.Join(*outDir, started.UTC().Format("20060102-150405")+"-"+*name)
 	} else if err := clearBenchDir(folder); err != nil {
-		return fmt.Errorf("bench: -dir %s: %w", folder, err)
+		return err
 	}
 	flags := map[string]string{}
 	fs.VisitAll(func(f *flag.Flag) { flags[f.Name] = f.Value.String() })
@@ -206,11 +206,23 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // clearBenchDir removes what an earlier bench wrote into dir (bench.json,
 // the runs and plots folders, the derived files), and nothing else, so
-// that no run or plot of the earlier bench survives into the new one.
+// that no run or plot of the earlier bench survives into the new one. A
+// directory that exists, is not empty and has no bench.json is not a
+// results folder: it is refused (usage error) rather than cleared.
 func clearBenchDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("bench: -dir %s: %w", dir, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, report.BenchFile)); len(entries) > 0 && err != nil {
+		return usagef("bench: -dir %s: not empty and not a results folder (no %s); give a new or empty directory", dir, report.BenchFile)
+	}
 	for _, n := range []string{report.BenchFile, report.SummaryFile, report.BenchFmtFile, report.IndexFile, "runs", report.PlotsDir} {
 		if err := os.RemoveAll(filepath.Join(dir, n)); err != nil {
-			return err
+			return fmt.Errorf("bench: -dir %s: %w", dir, err)
 		}
 	}
 	return nil

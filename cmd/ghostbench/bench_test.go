@@ -28,6 +28,7 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"bench", "-scenarios", "nosuch"}, exitUsage, `scenario "nosuch"`},
 		{[]string{"bench", "-scenarios", "steady-read-heavy,steady-read-heavy"}, exitUsage, "given twice"},
 		{[]string{"bench", "-name", "a/b"}, exitUsage, "-name"},
+		{[]string{"bench", "-scenarios", "steady-read-heavy", "-dir", notResults(t)}, exitUsage, "not a results folder"},
 		{[]string{"report"}, exitUsage, "want one results folder"},
 		{[]string{"report", t.TempDir()}, exitUsage, "is not a results folder"},
 		{[]string{"compare", "only-one"}, exitUsage, "want two results folders"},
@@ -41,6 +42,15 @@ func TestBenchUsage(t *testing.T) {
 			t.Errorf("Run(%q) = %d, stderr %q; want %d, stderr with %q", tt.args, code, errb.String(), tt.wantCode, tt.wantErr)
 		}
 	}
+}
+
+// notResults returns a directory with a file in it and no bench.json.
+func notResults(t *testing.T) string {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "precious.txt"), []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 func TestScaleScenario(t *testing.T) {
