@@ -488,11 +488,8 @@ func (m *Matrix) tradeoffFigure(sc string) *figure {
 type zeroLogTicks struct{ zero float64 }
 
 func (z zeroLogTicks) Ticks(lo, hi float64) []plot.Tick {
-	ticks := []plot.Tick{{Value: z.zero, Label: "0"}}
-	for _, t := range (logTicks{format: func(v float64) string { return fmtNum(v) + "%" }}).Ticks(z.zero*1.5, hi) {
-		ticks = append(ticks, t)
-	}
-	return ticks
+	pct := logTicks{format: func(v float64) string { return fmtNum(v) + "%" }}
+	return append([]plot.Tick{{Value: z.zero, Label: "0"}}, pct.Ticks(z.zero*1.5, hi)...)
 }
 
 // labelledPoint is one strategy on the trade-off plot.
