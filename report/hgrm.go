@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"io"
 )
 
@@ -13,24 +14,34 @@ const HgrmTicksPerHalfDistance = 5
 // milliseconds HdrHistogram's plotters expect.
 const hgrmValueScale = 1000
 
+// hgrmHeader is the header line of the Java and C implementations
+// (outputPercentileDistribution, hdr_percentiles_print); some parsers match
+// it literally, while hdrhistogram-go separates the names by tabs.
+const hgrmHeader = "       Value     Percentile TotalCount 1/(1-Percentile)\n"
+
 // WriteHgrm writes h in HdrHistogram's percentile distribution format
-// (.hgrm, as hdrhistogram-go's PercentilesPrint and the Java
-// HistogramLogProcessor write it: "Value Percentile TotalCount
-// 1/(1-Percentile)" rows, then the Mean/StdDeviation/Max/Total count
-// footer), values in milliseconds, so that HdrHistogram's plotFiles.html
-// and similar tools read it. It returns an error when h has no valid HDR
-// encoding; an empty histogram writes the header and the footer only.
+// (.hgrm: "Value Percentile TotalCount 1/(1-Percentile)" rows, then the
+// Mean/StdDeviation/Max/Total count footer), values in milliseconds, so
+// that HdrHistogram's plotFiles.html and similar tools read it. The rows
+// and footer are hdrhistogram-go's PercentilesPrint with a value scale of
+// 1000 (microseconds to milliseconds), the header line the Java one. It
+// returns an error when h has no valid HDR encoding; an empty histogram
+// writes the header and the footer only.
 func WriteHgrm(w io.Writer, h *Histogram) error {
 	d, err := h.Decode()
 	if err != nil {
 		return err
 	}
-	ew := &errWriter{w: w}
-	_, err = d.PercentilesPrint(ew, HgrmTicksPerHalfDistance, hgrmValueScale)
-	if err != nil {
+	var buf bytes.Buffer
+	if _, err := d.PercentilesPrint(&buf, HgrmTicksPerHalfDistance, hgrmValueScale); err != nil {
 		return err
 	}
-	return ew.err
+	out := buf.Bytes()
+	if i := bytes.IndexByte(out, '\n'); i >= 0 && bytes.Contains(out[:i], []byte("Percentile")) {
+		out = append([]byte(hgrmHeader), out[i+1:]...)
+	}
+	_, err = w.Write(out)
+	return err
 }
 
 // Names of the latency kinds written as .hgrm files for each run.

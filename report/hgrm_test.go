@@ -27,8 +27,10 @@ func parseHgrm(t *testing.T, data []byte) (rows []hgrmRow, footer []string) {
 	for sc.Scan() {
 		line := sc.Text()
 		if first {
-			if f := strings.Fields(line); len(f) != 4 || f[0] != "Value" || f[3] != "1/(1-Percentile)" {
-				t.Fatalf("header %q, want Value Percentile TotalCount 1/(1-Percentile)", line)
+			// As the Java and C implementations write it, which some
+			// parsers match literally.
+			if want := "       Value     Percentile TotalCount 1/(1-Percentile)"; line != want {
+				t.Fatalf("header %q, want %q", line, want)
 			}
 			first = false
 			continue
