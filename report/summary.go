@@ -321,7 +321,7 @@ var tableColumns = []struct {
 	{"ops/s", "measured operations (reads and writes) per second", func(c *Cell) string { return thousands(c.Row.OpsPerSec) }},
 	{"stale reads", "stale-read ratio: stale reads / successful reads", func(c *Cell) string { return percent(c.Row.StaleRatio) }},
 	{"p99 staleness", "99th percentile of staleness age over stale reads", func(c *Cell) string { return microsOrNone(c.Row.P99StalenessUs, c.Row.StaleReads) }},
-	{"max stale window", "longest time after a commit that reads still returned an older version", func(c *Cell) string { return microsOrNone(c.Row.MaxStaleWindowUs, c.Row.MaxStaleWindowUs) }},
+	{"max stale window", "longest time after a commit that reads still returned an older version (0: no read did)", func(c *Cell) string { return microsOrZero(c.Row.MaxStaleWindowUs) }},
 	{"stale-until-TTL", "keys whose cache entry was older than the database at the end-of-run audit", func(c *Cell) string { return strconv.FormatInt(c.Row.StaleUntilTTL, 10) }},
 	{"ghost reads", "reads that returned a value whose write never committed", func(c *Cell) string { return strconv.FormatInt(c.Row.GhostReads, 10) }},
 	{"ghost-until-TTL", "keys whose cache entry held a never-committed value at the audit", func(c *Cell) string { return strconv.FormatInt(c.Row.GhostUntilTTL, 10) }},
@@ -335,10 +335,18 @@ var tableColumns = []struct {
 }
 
 // microsOrNone renders v, or "-" when count says there is nothing to
-// measure (no stale read, no stale window).
+// measure (no stale read).
 func microsOrNone(v, count int64) string {
 	if count == 0 {
 		return "-"
+	}
+	return FormatMicros(v)
+}
+
+// microsOrZero renders v, "0" for zero.
+func microsOrZero(v int64) string {
+	if v == 0 {
+		return "0"
 	}
 	return FormatMicros(v)
 }
