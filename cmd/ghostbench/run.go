@@ -56,7 +56,7 @@ type scenarioFlags struct {
 
 func (f *scenarioFlags) register(fs *flag.FlagSet, defScenario string) {
 	fs.StringVar(&f.scenario, "scenario", defScenario, "built-in scenario `name` or YAML file (ghostbench list shows the names)")
-	fs.StringVar(&f.duration, "duration", "", "run `duration` including warm-up, e.g. 10s")
+	fs.StringVar(&f.duration, "duration", "", "run `duration` including warm-up, e.g. 10s; the scenario's warm-up and fault schedule are scaled to it")
 	fs.StringVar(&f.warmup, "warmup", "", "warm-up `duration` not counted in the metrics")
 	fs.StringVar(&f.ttl, "ttl", "", "cache entry TTL `duration`, or none")
 	fs.Int64Var(&f.seed, "seed", 0, "random `seed` (same seed, same sequence of keys and operations)")
@@ -86,7 +86,14 @@ func (f *scenarioFlags) load(fs *flag.FlagSet) (*scenarios.Scenario, error) {
 	fs.Visit(func(fl *flag.Flag) {
 		switch fl.Name {
 		case "duration":
-			dur("duration", f.duration, &sc.Duration)
+			// The same rule as bench: warm-up and fault schedule keep
+			// their place in the run (flags visit in name order, so an
+			// explicit -warmup is applied after this).
+			var d scenarios.Duration
+			dur("duration", f.duration, &d)
+			if d > 0 {
+				scaleScenario(sc, d.D())
+			}
 		case "warmup":
 			dur("warmup", f.warmup, &sc.Warmup)
 		case "ttl":
@@ -118,7 +125,6 @@ func (f *scenarioFlags) load(fs *flag.FlagSet) (*scenarios.Scenario, error) {
 	if ferr != nil {
 		return nil, ferr
 	}
-	// A shorter run than the scenario's warm-up keeps a proportional one.
 	if sc.Warmup >= sc.Duration {
 		sc.Warmup = sc.Duration / 10
 	}
