@@ -126,40 +126,12 @@ const cleanupBound = 60 * time.Second
 // run, only when nothing could be measured (bad configuration, servers
 // unreachable).
 func Run(ctx context.Context, cfg Config) (*report.Run, error) {
+	if err := cfg.normalize(); err != nil {
+		return nil, err
+	}
 	sc := cfg.Scenario
-	if sc == nil {
-		return nil, errors.New("runner: no scenario")
-	}
-	if err := sc.Validate(); err != nil {
-		return nil, err
-	}
-	if cfg.Servers == nil || cfg.Servers.Postgres == nil || cfg.Servers.Redis == nil {
-		return nil, errors.New("runner: no servers")
-	}
-	if cfg.Registry == nil {
-		cfg.Registry = strategies.Default()
-	}
-	info, ok := cfg.Registry.Lookup(cfg.Strategy)
-	if !ok {
-		return nil, fmt.Errorf("strategy %q: unknown; allowed: %s", cfg.Strategy, strings.Join(cfg.Registry.Names(), ", "))
-	}
-	if err := info.CheckParams(cfg.Params); err != nil {
-		return nil, err
-	}
 	if len(sc.Faults) > 0 && cfg.BuildFaults == nil {
 		return nil, fmt.Errorf("scenario %s has a fault schedule but the runner was given no fault builder", sc.Name)
-	}
-	if cfg.Schema == "" {
-		cfg.Schema = store.DefaultSchema
-	}
-	if cfg.Prefix == "" {
-		cfg.Prefix = "gb:"
-	}
-	if cfg.Hooks == nil {
-		cfg.Hooks = &gb.Hooks{}
-	}
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	r := &run{cfg: cfg, sc: sc}
 	return r.execute(ctx)
@@ -182,6 +154,44 @@ type run struct {
 	ops, errs, stale, ghost atomic.Int64
 	stopping                atomic.Bool
 	warmupEnd, end          time.Duration
+}
+
+// normalize validates cfg (scenario, servers, strategy and parameters) and
+// fills its defaults.
+func (cfg *Config) normalize() error {
+	sc := cfg.Scenario
+	if sc == nil {
+		return errors.New("runner: no scenario")
+	}
+	if err := sc.Validate(); err != nil {
+		return err
+	}
+	if cfg.Servers == nil || cfg.Servers.Postgres == nil || cfg.Servers.Redis == nil {
+		return errors.New("runner: no servers")
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = strategies.Default()
+	}
+	info, ok := cfg.Registry.Lookup(cfg.Strategy)
+	if !ok {
+		return fmt.Errorf("strategy %q: unknown; allowed: %s", cfg.Strategy, strings.Join(cfg.Registry.Names(), ", "))
+	}
+	if err := info.CheckParams(cfg.Params); err != nil {
+		return err
+	}
+	if cfg.Schema == "" {
+		cfg.Schema = store.DefaultSchema
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = "gb:"
+	}
+	if cfg.Hooks == nil {
+		cfg.Hooks = &gb.Hooks{}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return nil
 }
 
 // prepare connects, seeds the schema, clears the prefix and builds the

@@ -3,14 +3,10 @@ package runner
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	gb "github.com/ghostbench/ghostbench"
 	"github.com/ghostbench/ghostbench/report"
-	"github.com/ghostbench/ghostbench/store"
-	"github.com/ghostbench/ghostbench/strategies"
 )
 
 // Session runs operations one by one, on the caller's goroutines, against a
@@ -41,31 +37,9 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	if sc.Duration == 0 {
 		sc.Duration = 1
 	}
-	if err := sc.Validate(); err != nil {
-		return nil, err
-	}
 	cfg.Scenario = &sc
-	if cfg.Servers == nil || cfg.Servers.Postgres == nil || cfg.Servers.Redis == nil {
-		return nil, errors.New("runner: no servers")
-	}
-	if cfg.Registry == nil {
-		cfg.Registry = strategies.Default()
-	}
-	info, ok := cfg.Registry.Lookup(cfg.Strategy)
-	if !ok {
-		return nil, fmt.Errorf("strategy %q: unknown; allowed: %s", cfg.Strategy, strings.Join(cfg.Registry.Names(), ", "))
-	}
-	if err := info.CheckParams(cfg.Params); err != nil {
+	if err := cfg.normalize(); err != nil {
 		return nil, err
-	}
-	if cfg.Schema == "" {
-		cfg.Schema = store.DefaultSchema
-	}
-	if cfg.Prefix == "" {
-		cfg.Prefix = "gb:"
-	}
-	if cfg.Hooks == nil {
-		cfg.Hooks = &gb.Hooks{}
 	}
 	cfg.FullHistory = true
 	b := NewBarriers()
