@@ -218,7 +218,7 @@ func provisionDocker(ctx context.Context, cfg *Config, eng *dockerEngine) (s *Se
 	}
 	redisSrv := &containerServer{
 		name: "redis", engine: eng, stopSignal: dc.Signal(syscall.SIGTERM),
-		ready: func(ctx context.Context) error { return pingRedis(ctx, fmt.Sprintf("127.0.0.1:%d", ports[1])) },
+		ready: func(ctx context.Context) error { return PingRedis(ctx, fmt.Sprintf("127.0.0.1:%d", ports[1])) },
 	}
 	var pgErr, redisErr error
 	var wg sync.WaitGroup

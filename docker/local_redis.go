@@ -29,7 +29,7 @@ func startLocalRedis(ctx context.Context, cfg *Config, bins *localBinaries, dir 
 				logPath: filepath.Join(dir, "redis.log"),
 			},
 			stopSignal: syscall.SIGTERM,
-			ready:      func(ctx context.Context) error { return pingRedis(ctx, addr) },
+			ready:      func(ctx context.Context) error { return PingRedis(ctx, addr) },
 			// Redis has no persistence here; removing any dump makes sure a
 			// restarted server starts empty whatever the configuration.
 			prepare: func() error {

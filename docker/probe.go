@@ -62,10 +62,12 @@ func pingPostgres(ctx context.Context, url string) error {
 	return conn.QueryRow(ctx, "SELECT 1").Scan(&one)
 }
 
-// pingRedis opens one real connection to addr and expects PONG. It speaks
-// the protocol directly: readiness polling through go-redis would log every
-// refused dial.
-func pingRedis(ctx context.Context, addr string) error {
+// PingRedis opens one fresh connection to addr and expects an answer to
+// PING: PONG, or NOAUTH from a server that wants a password (it answered).
+// It speaks the protocol directly, so it needs no credentials and logs
+// nothing (polling through go-redis would log every refused dial). It
+// returns the dial or read error, or one naming an unexpected answer.
+func PingRedis(ctx context.Context, addr string) error {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {

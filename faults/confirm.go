@@ -1,13 +1,13 @@
 package faults
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"time"
+
+	"github.com/ghostbench/ghostbench/docker"
 )
 
 // pollInterval is the pause between two confirmation attempts.
@@ -43,34 +43,6 @@ func pollEvery(ctx context.Context, what string, attempt time.Duration, try func
 	}
 }
 
-// pingRedis opens a fresh connection to addr and expects an answer to
-// PING: PONG, or NOAUTH from a server that wants a password (it answered).
-// It speaks the protocol itself so that it needs no credentials and logs
-// nothing.
-func pingRedis(ctx context.Context, addr string) error {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	line = strings.TrimSpace(line)
-	if line != "+PONG" && !strings.HasPrefix(line, "-NOAUTH") {
-		return fmt.Errorf("PING answered %q", line)
-	}
-	return nil
-}
-
 // redisAnswers waits until Redis answers PING at every one of addrs (the
 // server itself, and the proxy in front of it when there is one).
 func redisAnswers(ctx context.Context, addrs ...string) error {
@@ -78,7 +50,7 @@ func redisAnswers(ctx context.Context, addrs ...string) error {
 		if a == "" {
 			continue
 		}
-		if err := poll(ctx, "Redis answers PING at "+a, func(ctx context.Context) error { return pingRedis(ctx, a) }); err != nil {
+		if err := poll(ctx, "Redis answers PING at "+a, func(ctx context.Context) error { return docker.PingRedis(ctx, a) }); err != nil {
 			return err
 		}
 	}
@@ -126,16 +98,4 @@ func proxyAddr(p *Proxy) string {
 		return ""
 	}
 	return p.Addr()
-}
-
-// sleepCtx sleeps for d; false means ctx ended first.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -13,6 +13,7 @@ import (
 
 	gb "github.com/ghostbench/ghostbench"
 	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/internal/registry"
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
 )
@@ -126,48 +127,26 @@ type Env struct {
 // Registry finds fault kinds by name. The zero value is empty and ready to
 // use; Default returns one with the built-in kinds.
 type Registry struct {
-	m map[string]Kind
+	set registry.Set[Kind]
 }
 
 // Register adds a kind. It panics when the name is empty or taken, or New
 // or Needs is missing: that is a programming error, found at start-up.
 func (r *Registry) Register(k Kind) {
-	if k.Name == "" || k.New == nil || k.Needs == nil {
-		panic("faults: Register needs a name, New and Needs")
+	if k.New == nil || k.Needs == nil {
+		panic("faults: Register needs New and Needs for " + k.Name)
 	}
-	if r.m == nil {
-		r.m = map[string]Kind{}
-	}
-	if _, dup := r.m[k.Name]; dup {
-		panic("faults: duplicate fault kind " + k.Name)
-	}
-	r.m[k.Name] = k
+	r.set.Add("faults", k.Name, k)
 }
 
 // Lookup returns the kind registered as name.
-func (r *Registry) Lookup(name string) (Kind, bool) {
-	k, ok := r.m[name]
-	return k, ok
-}
+func (r *Registry) Lookup(name string) (Kind, bool) { return r.set.Get(name) }
 
 // Names returns the registered names, sorted.
-func (r *Registry) Names() []string {
-	out := make([]string, 0, len(r.m))
-	for n := range r.m {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func (r *Registry) Names() []string { return r.set.Names() }
 
 // All returns every registered kind, sorted by name.
-func (r *Registry) All() []Kind {
-	out := make([]Kind, 0, len(r.m))
-	for _, n := range r.Names() {
-		out = append(out, r.m[n])
-	}
-	return out
-}
+func (r *Registry) All() []Kind { return r.set.All() }
 
 // Default returns a new registry holding the built-in fault kinds.
 func Default() *Registry {

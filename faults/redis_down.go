@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ghostbench/ghostbench/internal/wait"
 	"github.com/ghostbench/ghostbench/runner"
 )
 
@@ -91,7 +92,7 @@ func startServer(ctx context.Context, name string, start func(context.Context) e
 		if ctx.Err() != nil {
 			return fmt.Errorf("start %s: %w", name, last)
 		}
-		if !sleepCtx(ctx, 50*pollInterval) {
+		if !wait.Sleep(ctx, 50*pollInterval) {
 			return fmt.Errorf("start %s: %w", name, last)
 		}
 	}

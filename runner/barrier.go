@@ -6,6 +6,7 @@ import (
 	"time"
 
 	gb "github.com/ghostbench/ghostbench"
+	"github.com/ghostbench/ghostbench/internal/wait"
 )
 
 // Barriers is a Hook that stops chosen actors at chosen interleaving points
@@ -113,7 +114,7 @@ func (b *Barriers) Hook(ctx context.Context, p gb.Point, k gb.Key) error {
 	}
 	b.mu.Unlock()
 	if sleep > 0 {
-		if !sleepCtx(ctx, sleep) {
+		if !wait.Sleep(ctx, sleep) {
 			return ctx.Err()
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ghostbench/ghostbench/internal/wait"
 	"github.com/ghostbench/ghostbench/report"
 )
 
@@ -60,8 +61,8 @@ func (r *run) runFaults(ctx context.Context, steps []Step, windows []report.Faul
 		}
 	}()
 	for _, ev := range evs {
-		if wait := ev.at - r.clock.Now(); wait > 0 {
-			if !sleepCtx(ctx, wait) {
+		if d := ev.at - r.clock.Now(); d > 0 {
+			if !wait.Sleep(ctx, d) {
 				return
 			}
 		}

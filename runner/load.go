@@ -8,6 +8,7 @@ import (
 	"time"
 
 	gb "github.com/ghostbench/ghostbench"
+	"github.com/ghostbench/ghostbench/internal/wait"
 	"github.com/ghostbench/ghostbench/scenarios"
 )
 
@@ -58,7 +59,7 @@ func (r *run) closedLoop(ctx context.Context, wg *sync.WaitGroup) {
 				}
 				r.do(wctx, &op, -1)
 				if isWriter && sc.WriteInterval > 0 {
-					if !sleepCtx(ctx, sc.WriteInterval.D()) {
+					if !wait.Sleep(ctx, sc.WriteInterval.D()) {
 						return
 					}
 				}
@@ -114,8 +115,8 @@ func (r *run) openLoop(ctx context.Context, wg *sync.WaitGroup) {
 				j.op.Token = token(1<<20, seq)
 				j.op.Delta = delta(rng)
 			}
-			if wait := intended - r.clock.Now(); wait > 0 {
-				if !sleepCtx(ctx, wait) {
+			if d := intended - r.clock.Now(); d > 0 {
+				if !wait.Sleep(ctx, d) {
 					return
 				}
 			}
@@ -161,16 +162,4 @@ func (r *run) do(ctx context.Context, op *gb.Op, intended time.Duration) {
 		r.errs.Add(1)
 	}
 	r.checker.Observe(op)
-}
-
-// sleepCtx sleeps for d; false means ctx ended first.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

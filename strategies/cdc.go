@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	gb "github.com/ghostbench/ghostbench"
+	"github.com/ghostbench/ghostbench/internal/wait"
 )
 
 // cdcStatusEvery is how often the consumer confirms its position to the
@@ -220,7 +221,7 @@ func (s *cdcInvalidation) run() {
 		if started {
 			backoff = 10 * time.Millisecond
 		}
-		if !sleepCtx(s.ctx, backoff) {
+		if !wait.Sleep(s.ctx, backoff) {
 			return
 		}
 		backoff = min(2*backoff, time.Second)
@@ -497,7 +498,7 @@ func (s *cdcInvalidation) Drain(ctx context.Context) error {
 				return fmt.Errorf("cdc drain: %w", err)
 			}
 		}
-		if !sleepCtx(ctx, 2*time.Millisecond) { // at most one keepalive request per 2 ms
+		if !wait.Sleep(ctx, 2*time.Millisecond) { // at most one keepalive request per 2 ms
 			return fmt.Errorf("cdc drain: %w", ctx.Err())
 		}
 	}
@@ -525,7 +526,7 @@ func dropSlot(ctx context.Context, env Env, name string) error {
 	for {
 		_, err := env.DB.Exec(ctx, "SELECT pg_drop_replication_slot($1)", name)
 		var pgErr *pgconn.PgError
-		if err != nil && errors.As(err, &pgErr) && pgErr.Code == "55006" && sleepCtx(ctx, 10*time.Millisecond) {
+		if err != nil && errors.As(err, &pgErr) && pgErr.Code == "55006" && wait.Sleep(ctx, 10*time.Millisecond) {
 			continue // object_in_use: still active
 		}
 		if err != nil && !(errors.As(err, &pgErr) && pgErr.Code == "42704") { // undefined_object: gone

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	gb "github.com/ghostbench/ghostbench"
+	"github.com/ghostbench/ghostbench/internal/wait"
 )
 
 // delayedDoubleDelete is the "delayed double delete" of many production
@@ -105,7 +106,7 @@ func (s *delayedDoubleDelete) secondDel(key gb.Key) {
 		if err = s.cache.Del(s.ctx, key); err == nil || s.ctx.Err() != nil {
 			break
 		}
-		sleepCtx(s.ctx, time.Duration(10<<i)*time.Millisecond)
+		wait.Sleep(s.ctx, time.Duration(10<<i)*time.Millisecond)
 	}
 	if err != nil {
 		s.env.warn(key, fmt.Errorf("second DEL failed: %w", err))

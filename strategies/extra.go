@@ -11,6 +11,7 @@ import (
 	"time"
 
 	gb "github.com/ghostbench/ghostbench"
+	"github.com/ghostbench/ghostbench/internal/wait"
 )
 
 // registerExtras registers the strategies beyond the four of the design's
@@ -202,23 +203,10 @@ func delUntilApplied(ctx context.Context, env *Env, cache *Cache, key gb.Key) er
 		if i == 0 {
 			env.warn(key, fmt.Errorf("invalidation DEL failed, retrying until it succeeds: %w", err))
 		}
-		if !sleepCtx(ctx, backoff) {
+		if !wait.Sleep(ctx, backoff) {
 			return ctx.Err()
 		}
 		backoff = min(2*backoff, time.Second)
-	}
-}
-
-// sleepCtx sleeps d or until ctx is done; it reports whether it slept the
-// whole d.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	gb "github.com/ghostbench/ghostbench"
+	"github.com/ghostbench/ghostbench/internal/wait"
 )
 
 // leaseScript is a miss's second look: KEYS[1] is the value, KEYS[2] the
@@ -158,7 +159,7 @@ func (s *leases) Read(ctx context.Context, key gb.Key) (gb.ReadResult, error) {
 		if left <= 0 {
 			return s.readDB(ctx, key)
 		}
-		if !sleepCtx(ctx, min(poll, left)) {
+		if !wait.Sleep(ctx, min(poll, left)) {
 			return gb.ReadResult{}, ctx.Err()
 		}
 		poll = min(2*poll, 10*time.Millisecond)

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	gb "github.com/ghostbench/ghostbench"
+	"github.com/ghostbench/ghostbench/internal/wait"
 )
 
 // notifyDrainEvery is how long Drain waits for its marker before it sends
@@ -157,7 +158,7 @@ func (s *notifyInvalidation) run() {
 		if listened {
 			backoff = 10 * time.Millisecond
 		}
-		if !sleepCtx(s.ctx, backoff) {
+		if !wait.Sleep(s.ctx, backoff) {
 			return
 		}
 		backoff = min(2*backoff, time.Second)

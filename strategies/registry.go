@@ -2,10 +2,10 @@ package strategies
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	gb "github.com/ghostbench/ghostbench"
+	"github.com/ghostbench/ghostbench/internal/registry"
 )
 
 // Factory builds a strategy from env. It starts the strategy's background
@@ -34,53 +34,32 @@ type Info struct {
 // Registry finds strategies by name. The zero value is empty and ready to
 // use; Default returns one with the built-in strategies.
 type Registry struct {
-	m map[string]Info
+	set registry.Set[Info]
 }
 
 // Register adds a strategy. It panics when the name is empty or already
-// registered: that is a programming error, found at start-up.
+// registered, or the factory is missing: that is a programming error, found
+// at start-up.
 func (r *Registry) Register(info Info) {
-	if info.Name == "" || info.New == nil {
-		panic("strategies: Register needs a name and a factory")
+	if info.New == nil {
+		panic("strategies: Register needs a factory for " + info.Name)
 	}
-	if r.m == nil {
-		r.m = map[string]Info{}
-	}
-	if _, dup := r.m[info.Name]; dup {
-		panic("strategies: duplicate strategy name " + info.Name)
-	}
-	r.m[info.Name] = info
+	r.set.Add("strategies", info.Name, info)
 }
 
 // Lookup returns the strategy registered as name.
-func (r *Registry) Lookup(name string) (Info, bool) {
-	info, ok := r.m[name]
-	return info, ok
-}
+func (r *Registry) Lookup(name string) (Info, bool) { return r.set.Get(name) }
 
 // Names returns the registered names, sorted.
-func (r *Registry) Names() []string {
-	out := make([]string, 0, len(r.m))
-	for n := range r.m {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func (r *Registry) Names() []string { return r.set.Names() }
 
 // All returns every registered strategy, sorted by name.
-func (r *Registry) All() []Info {
-	out := make([]Info, 0, len(r.m))
-	for _, n := range r.Names() {
-		out = append(out, r.m[n])
-	}
-	return out
-}
+func (r *Registry) All() []Info { return r.set.All() }
 
 // New builds the strategy registered as name. It returns an error naming the
 // strategy and the allowed values for an unknown name or parameter.
 func (r *Registry) New(name string, env Env) (gb.Strategy, error) {
-	info, ok := r.m[name]
+	info, ok := r.set.Get(name)
 	if !ok {
 		return nil, fmt.Errorf("strategy %q: unknown; allowed: %s", name, strings.Join(r.Names(), ", "))
 	}
