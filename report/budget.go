@@ -138,6 +138,3 @@ func (b Budget) Check(r *Run) []Violation {
 	}
 	return out
 }
-
-// Empty reports whether the budget bounds nothing.
-func (b Budget) Empty() bool { return len(b.limits) == 0 }

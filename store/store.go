@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -97,12 +96,6 @@ SELECT version, token, balance FROM u`, s.schema)
 
 // Schema returns the schema the store uses.
 func (s *Store) Schema() string { return s.schema }
-
-// Pool returns the store's pool.
-func (s *Store) Pool() *pgxpool.Pool { return s.pool }
-
-// Clock returns the run's clock.
-func (s *Store) Clock() *gb.Clock { return s.clock }
 
 // SetFailCommit replaces the FailCommit decision (nil disarms it). It is
 // safe to call while writes are running (a fault does so on schedule).
@@ -287,16 +280,4 @@ func (s *Store) Rows(ctx context.Context, keys int) ([]gb.Value, error) {
 		return nil, fmt.Errorf("read rows: %w", err)
 	}
 	return out, nil
-}
-
-// ServerSetting returns the value of a PostgreSQL setting (SHOW name).
-func (s *Store) ServerSetting(ctx context.Context, name string) (string, error) {
-	if !identRE.MatchString(strings.ToLower(name)) {
-		return "", fmt.Errorf("setting name %q: want an identifier", name)
-	}
-	var v string
-	if err := s.pool.QueryRow(ctx, "SHOW "+name).Scan(&v); err != nil {
-		return "", fmt.Errorf("show %s: %w", name, err)
-	}
-	return v, nil
 }

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -80,20 +79,6 @@ func (p Params) Duration(name string, def time.Duration) (time.Duration, error) 
 		return 0, fmt.Errorf("parameter %s = %q: want a non-negative duration such as 280ms or 1s", name, s)
 	}
 	return d, nil
-}
-
-// Int returns the named parameter as an integer in [lo, hi], or def when
-// unset.
-func (p Params) Int(name string, def, lo, hi int) (int, error) {
-	s, ok := p[name]
-	if !ok || s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < lo || n > hi {
-		return 0, fmt.Errorf("parameter %s = %q: want an integer from %d to %d", name, s, lo, hi)
-	}
-	return n, nil
 }
 
 // ParseParams parses "name=value,name=value" (as given to -param). An empty
