@@ -9,6 +9,7 @@ import (
 
 	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/faults"
+	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
 )
@@ -52,7 +53,7 @@ func newRig(t *testing.T, srv *docker.Servers, strategy string, fs scenarios.Fau
 	t.Cleanup(func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if res := sess.Close(cctx); res.Status != "ok" {
+		if res := sess.Close(cctx); res.Status != record.StatusOK {
 			t.Errorf("session closed with status %s: %s", res.Status, res.Error)
 		}
 	})

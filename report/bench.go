@@ -7,21 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/ghostbench/ghostbench/record"
 )
 
 // BenchSchemaVersion is the version of the bench.json layout. It changes
 // when a field changes meaning or is removed; adding a field does not
 // change it.
 const BenchSchemaVersion = 1
-
-// Statuses of a run in a bench (BenchRun.Status). The first three are a
-// Run's own statuses.
-const (
-	StatusOK          = "ok"          // the run completed
-	StatusInterrupted = "interrupted" // cancelled; partial results in its run.json
-	StatusError       = "error"       // failed; Error says why (run.json only when something was measured)
-	StatusNotRun      = "not-run"     // never started (the bench was interrupted first)
-)
 
 // Bench is a matrix of runs, strategies x scenarios, as written to
 // bench.json at the top of a results folder. Every run of one scenario used
@@ -36,9 +29,9 @@ type Bench struct {
 	// provisioning included.
 	Started        time.Time `json:"started"`
 	ElapsedSeconds float64   `json:"elapsed_s"`
-	// Status is "ok" when every run was attempted, "interrupted" when
+	// Status is record.StatusOK when every run was attempted, record.StatusInterrupted when
 	// the bench was cancelled.
-	Status string `json:"status"`
+	Status record.Status `json:"status"`
 	// Seed is the seed every run used.
 	Seed int64 `json:"seed"`
 	// Duration is each run's duration, warm-up included ("3s"); every
@@ -53,7 +46,7 @@ type Bench struct {
 	// ScenarioInfo describes each scenario as it ran (after scaling).
 	ScenarioInfo []BenchScenario `json:"scenario_info"`
 	// Env is where the bench ran (the first run's environment).
-	Env *Environment `json:"env,omitempty"`
+	Env *record.Environment `json:"env,omitempty"`
 	// Provisions counts how many times servers were provisioned (1, plus
 	// one per run that broke them).
 	Provisions int `json:"provisions"`
@@ -78,8 +71,8 @@ type BenchRun struct {
 	Scenario string `json:"scenario"`
 	Strategy string `json:"strategy"`
 	// Status is one of the Status* constants.
-	Status string `json:"status"`
-	Error  string `json:"error,omitempty"`
+	Status record.Status `json:"status"`
+	Error  string        `json:"error,omitempty"`
 	// Dir is the run's folder relative to the bench folder (run.json and
 	// the .hgrm files are in it); empty when nothing was written.
 	Dir            string  `json:"dir,omitempty"`
@@ -143,18 +136,18 @@ func ReadBench(dir string) (*Bench, error) {
 // LoadBench reads dir/bench.json and the run.json of every run that has
 // one. runs[i] belongs to b.Runs[i] and is nil when the run wrote nothing.
 // A run.json that is listed but cannot be read is an error.
-func LoadBench(dir string) (b *Bench, runs []*Run, err error) {
+func LoadBench(dir string) (b *Bench, runs []*record.Run, err error) {
 	b, err = ReadBench(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	runs = make([]*Run, len(b.Runs))
+	runs = make([]*record.Run, len(b.Runs))
 	for i, br := range b.Runs {
 		if br.Dir == "" {
 			continue
 		}
 		r, err := ReadRun(filepath.Join(dir, br.Dir, RunFile))
-		if errors.Is(err, os.ErrNotExist) && br.Status != StatusOK {
+		if errors.Is(err, os.ErrNotExist) && br.Status != record.StatusOK {
 			continue // an error or interrupted run that measured nothing
 		}
 		if err != nil {

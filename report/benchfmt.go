@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/ghostbench/ghostbench/record"
 )
 
 // benchUnit is one metric of a bench.txt result line.
@@ -116,7 +118,7 @@ func WriteBenchFmt(w io.Writer, m *Matrix) error {
 	fmt.Fprintln(ew)
 	for _, sc := range m.Scenarios {
 		for _, c := range m.Row(sc) {
-			if c.Status != StatusOK || !c.measured() {
+			if c.Status != record.StatusOK || !c.measured() {
 				continue
 			}
 			r := c.Row

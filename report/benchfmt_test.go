@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/ghostbench/ghostbench/record"
 )
 
 // benchstatVersion is the golang.org/x/perf version whose benchstat the
@@ -25,7 +27,7 @@ func TestBenchFmtGolden(t *testing.T) {
 	results := checkBenchFormat(t, buf.String())
 	want := 0
 	for _, c := range m.cells {
-		if c.Status == StatusOK && c.measured() {
+		if c.Status == record.StatusOK && c.measured() {
 			want++
 		}
 	}

@@ -5,6 +5,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ghostbench/ghostbench/check"
+	"github.com/ghostbench/ghostbench/record"
 )
 
 // Budget is a consistency budget: limits on what one run may show, to gate
@@ -26,22 +29,22 @@ type limit struct {
 // measured against it, which the summary shows.
 var budgetMetrics = map[string]struct {
 	upper bool
-	get   func(*Metrics) (float64, bool)
+	get   func(*check.Metrics) (float64, bool)
 }{
-	"stale-ratio":     {true, func(m *Metrics) (float64, bool) { return deref(m.Reads.StaleRatio) }},
-	"stale":           {true, func(m *Metrics) (float64, bool) { return float64(m.Reads.Stale), true }},
-	"ghost":           {true, func(m *Metrics) (float64, bool) { return float64(m.Reads.Ghost), true }},
-	"unknown":         {true, func(m *Metrics) (float64, bool) { return float64(m.Reads.Unknown), true }},
-	"stale-until-ttl": {true, func(m *Metrics) (float64, bool) { return float64(m.Audit.StaleUntilTTL), true }},
-	"ghost-until-ttl": {true, func(m *Metrics) (float64, bool) { return float64(m.Audit.GhostUntilTTL), true }},
-	"p99-staleness-ms": {true, func(m *Metrics) (float64, bool) {
+	"stale-ratio":     {true, func(m *check.Metrics) (float64, bool) { return deref(m.Reads.StaleRatio) }},
+	"stale":           {true, func(m *check.Metrics) (float64, bool) { return float64(m.Reads.Stale), true }},
+	"ghost":           {true, func(m *check.Metrics) (float64, bool) { return float64(m.Reads.Ghost), true }},
+	"unknown":         {true, func(m *check.Metrics) (float64, bool) { return float64(m.Reads.Unknown), true }},
+	"stale-until-ttl": {true, func(m *check.Metrics) (float64, bool) { return float64(m.Audit.StaleUntilTTL), true }},
+	"ghost-until-ttl": {true, func(m *check.Metrics) (float64, bool) { return float64(m.Audit.GhostUntilTTL), true }},
+	"p99-staleness-ms": {true, func(m *check.Metrics) (float64, bool) {
 		if m.Reads.StalenessAge == nil {
 			return 0, false
 		}
 		return float64(m.Reads.StalenessAge.P99) / 1000, true
 	}},
-	"max-stale-window-ms": {true, func(m *Metrics) (float64, bool) { return float64(m.StaleWindow.MaxUs) / 1000, true }},
-	"availability":        {false, func(m *Metrics) (float64, bool) { return deref(m.Writes.Availability) }},
+	"max-stale-window-ms": {true, func(m *check.Metrics) (float64, bool) { return float64(m.StaleWindow.MaxUs) / 1000, true }},
+	"availability":        {false, func(m *check.Metrics) (float64, bool) { return deref(m.Writes.Availability) }},
 }
 
 func deref(p *float64) (float64, bool) {
@@ -117,7 +120,7 @@ func (v Violation) String() string {
 
 // Check returns the bounds r broke. A run without metrics breaks every
 // bound (nothing was verified), with NaN-free zero values.
-func (b Budget) Check(r *Run) []Violation {
+func (b Budget) Check(r *record.Run) []Violation {
 	var out []Violation
 	for _, l := range b.limits {
 		op := "<="

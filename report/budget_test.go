@@ -3,14 +3,17 @@ package report
 import (
 	"strings"
 	"testing"
+
+	"github.com/ghostbench/ghostbench/check"
+	"github.com/ghostbench/ghostbench/record"
 )
 
 func TestBudget(t *testing.T) {
 	f := func(v float64) *float64 { return &v }
-	run := &Run{Metrics: &Metrics{
-		Reads:  ReadMetrics{Stale: 12, Ghost: 1, StaleRatio: f(0.002), StalenessAge: &Histogram{P99: 4500}},
-		Writes: WriteMetrics{Availability: f(0.98)},
-		Audit:  AuditResult{StaleUntilTTL: 2},
+	run := &record.Run{Metrics: &check.Metrics{
+		Reads:  check.ReadMetrics{Stale: 12, Ghost: 1, StaleRatio: f(0.002), StalenessAge: &check.Histogram{P99: 4500}},
+		Writes: check.WriteMetrics{Availability: f(0.98)},
+		Audit:  check.AuditResult{StaleUntilTTL: 2},
 	}}
 	for _, tc := range []struct {
 		budget string
@@ -36,7 +39,7 @@ func TestBudget(t *testing.T) {
 	}
 	// A run that measured nothing breaks every bound.
 	b, _ := ParseBudget("ghost<=0")
-	if v := b.Check(&Run{}); len(v) != 1 {
+	if v := b.Check(&record.Run{}); len(v) != 1 {
 		t.Errorf("run without metrics: %d violations, want 1", len(v))
 	}
 }
@@ -65,6 +68,6 @@ func FuzzParseBudget(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_ = b.Check(&Run{Metrics: &Metrics{}})
+		_ = b.Check(&record.Run{Metrics: &check.Metrics{}})
 	})
 }

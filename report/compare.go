@@ -85,10 +85,10 @@ func Compare(oldName string, old *Matrix, newName string, nw *Matrix) *Compariso
 		row := CompareRow{Scenario: k[0], Strategy: k[1], OldStatus: StatusMissing, NewStatus: StatusMissing}
 		oc, nc := old.Cell(k[0], k[1]), nw.Cell(k[0], k[1])
 		if oc != nil {
-			row.OldStatus = oc.Status
+			row.OldStatus = string(oc.Status)
 		}
 		if nc != nil {
-			row.NewStatus = nc.Status
+			row.NewStatus = string(nc.Status)
 		}
 		for _, cm := range compareMetrics {
 			m := CompareMetric{Name: cm.name, Unit: cm.unit}

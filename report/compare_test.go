@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ghostbench/ghostbench/record"
 )
 
 func TestCompare(t *testing.T) {
@@ -56,7 +58,7 @@ func TestCompare(t *testing.T) {
 		t.Errorf("missing cell: got %+v, want new side missing and null", gone)
 	}
 	failed := find("steady-read-heavy", "leases")
-	if failed.OldStatus != StatusError || metric(failed, "read p99").Old != nil {
+	if failed.OldStatus != string(record.StatusError) || metric(failed, "read p99").Old != nil {
 		t.Errorf("failed run: got %+v, want status error and no values", failed)
 	}
 
@@ -118,7 +120,7 @@ func FuzzReadBench(f *testing.F) {
 		if err != nil {
 			return
 		}
-		m := NewMatrix(b, make([]*Run, len(b.Runs)))
+		m := NewMatrix(b, make([]*record.Run, len(b.Runs)))
 		if err := WriteSummaryMarkdown(io.Discard, m); err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,9 @@ package report
 import (
 	"bytes"
 	"io"
+
+	"github.com/ghostbench/ghostbench/check"
+	"github.com/ghostbench/ghostbench/record"
 )
 
 // HgrmTicksPerHalfDistance is the number of percentile reporting ticks per
@@ -27,7 +30,7 @@ const hgrmHeader = "       Value     Percentile TotalCount 1/(1-Percentile)\n"
 // 1000 (microseconds to milliseconds), the header line the Java one. It
 // returns an error when h has no valid HDR encoding; an empty histogram
 // writes the header and the footer only.
-func WriteHgrm(w io.Writer, h *Histogram) error {
+func WriteHgrm(w io.Writer, h *check.Histogram) error {
 	d, err := h.Decode()
 	if err != nil {
 		return err
@@ -52,7 +55,7 @@ const (
 
 // latencyOf returns the histogram of kind (HgrmRead or HgrmWrite) in r,
 // nil when r has none.
-func latencyOf(r *Run, kind string) *Histogram {
+func latencyOf(r *record.Run, kind string) *check.Histogram {
 	if r == nil || r.Metrics == nil {
 		return nil
 	}
@@ -60,7 +63,7 @@ func latencyOf(r *Run, kind string) *Histogram {
 	case HgrmRead:
 		return mergedReads(r.Metrics)
 	case HgrmWrite:
-		return r.Metrics.Latency[LatencyWrite]
+		return r.Metrics.Latency[check.LatencyWrite]
 	}
 	return nil
 }

@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ghostbench/ghostbench/check"
 )
 
 // hgrmRow is one parsed line of a .hgrm file.
@@ -72,11 +75,11 @@ func parseHgrm(t *testing.T, data []byte) (rows []hgrmRow, footer []string) {
 }
 
 func TestWriteHgrm(t *testing.T) {
-	rec := newRecorder(MaxLatencyMicros)
+	var ds []time.Duration
 	for i := int64(1); i <= 10000; i++ {
-		rec.record(i) // 1µs .. 10ms, uniform
+		ds = append(ds, time.Duration(i)*time.Microsecond) // 1µs .. 10ms, uniform
 	}
-	h := rec.histogram(UnitMicros)
+	h, _ := check.DurationHistogram(ds)
 	var buf bytes.Buffer
 	if err := WriteHgrm(&buf, h); err != nil {
 		t.Fatal(err)
@@ -110,7 +113,7 @@ func TestWriteHgrm(t *testing.T) {
 }
 
 func TestWriteHgrmEmptyAndInvalid(t *testing.T) {
-	h := newRecorder(MaxLatencyMicros).histogram(UnitMicros)
+	h, _ := check.DurationHistogram(nil)
 	var buf bytes.Buffer
 	if err := WriteHgrm(&buf, h); err != nil {
 		t.Fatalf("empty histogram: %v", err)
@@ -118,7 +121,7 @@ func TestWriteHgrmEmptyAndInvalid(t *testing.T) {
 	if _, footer := parseHgrm(t, buf.Bytes()); len(footer) != 3 {
 		t.Errorf("empty histogram: footer %q", footer)
 	}
-	if err := WriteHgrm(&buf, &Histogram{HDR: "not base64"}); err == nil {
+	if err := WriteHgrm(&buf, &check.Histogram{HDR: "not base64"}); err == nil {
 		t.Error("invalid HDR: no error")
 	}
 	if err := WriteHgrm(&buf, nil); err == nil {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/ghostbench/ghostbench/record"
 )
 
 // htmlPage is the data of index.html.
@@ -33,9 +35,10 @@ type htmlSection struct {
 }
 
 type htmlRow struct {
-	Strategy, Status string
-	Cells            []string
-	Links            []htmlLink
+	Strategy string
+	Status   record.Status
+	Cells    []string
+	Links    []htmlLink
 }
 
 type htmlPlot struct {

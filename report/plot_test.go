@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ghostbench/ghostbench/record"
 )
 
 // renderTestBench renders testdata/bench into a fresh directory (the
@@ -168,7 +170,7 @@ func checkSVG(t *testing.T, path string) {
 
 // An empty scenario (every run failed) still renders axes and a note.
 func TestPlotsWithoutData(t *testing.T) {
-	m := matrixOf("empty", []cellSpec{{"a", StatusError, SummaryRow{}}})
+	m := matrixOf("empty", []cellSpec{{"a", record.StatusError, SummaryRow{}}})
 	for _, kind := range plotKinds {
 		data, err := m.figure("empty", kind).render("png")
 		if err != nil {

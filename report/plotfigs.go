@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ghostbench/ghostbench/check"
+	"github.com/ghostbench/ghostbench/record"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -53,8 +55,8 @@ func (m *Matrix) measuredCells(sc string) []*Cell {
 
 // statusSuffix marks runs that did not complete in legends.
 func statusSuffix(c *Cell) string {
-	if c.Status != StatusOK {
-		return " [" + c.Status + "]"
+	if c.Status != record.StatusOK {
+		return " [" + string(c.Status) + "]"
 	}
 	return ""
 }
@@ -240,7 +242,7 @@ func (m *Matrix) staleWindowFigure(sc string) *figure {
 
 // runWarmup returns the warm-up of r's effective scenario, 0 when it
 // cannot be read.
-func runWarmup(r *Run) time.Duration {
+func runWarmup(r *record.Run) time.Duration {
 	var cfg struct {
 		Warmup string `json:"warmup"`
 	}
@@ -257,7 +259,7 @@ func runWarmup(r *Run) time.Duration {
 // seriesRates returns the rates per second of pick over the complete
 // buckets of r's measured window, as steps: one point at each bucket's
 // start, and one closing the last bucket (draw with plotter.PostStep).
-func seriesRates(r *Run, pick func(s *Series) []int64) plotter.XYs {
+func seriesRates(r *record.Run, pick func(s *check.Series) []int64) plotter.XYs {
 	s := &r.Metrics.Series
 	vals := pick(s)
 	if s.BucketUs <= 0 || len(vals) == 0 {
@@ -372,11 +374,11 @@ func (m *Matrix) timeSeriesFigure(sc string) *figure {
 	f.height = TimeSeriesHeight
 	panels := []struct {
 		title, unit string
-		pick        func(s *Series) []int64
+		pick        func(s *check.Series) []int64
 	}{
-		{"throughput", "ops/s", func(s *Series) []int64 { return s.Ops }},
-		{"errors", "errors/s", func(s *Series) []int64 { return s.Errors }},
-		{"stale reads", "stale reads/s", func(s *Series) []int64 { return s.StaleReads }},
+		{"throughput", "ops/s", func(s *check.Series) []int64 { return s.Ops }},
+		{"errors", "errors/s", func(s *check.Series) []int64 { return s.Errors }},
+		{"stale reads", "stale reads/s", func(s *check.Series) []int64 { return s.StaleReads }},
 	}
 	spans := m.faultSpans(sc)
 	cells := m.measuredCells(sc)

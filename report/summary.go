@@ -7,13 +7,15 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ghostbench/ghostbench/record"
 )
 
 // Cell is one cell of a bench matrix: the bench's record of the run, the
 // run itself (nil when nothing was written) and its headline numbers.
 type Cell struct {
 	BenchRun
-	Run *Run
+	Run *record.Run
 	Row SummaryRow
 }
 
@@ -31,7 +33,7 @@ type Matrix struct {
 // NewMatrix builds the matrix of b with runs as LoadBench returns them
 // (runs[i] belongs to b.Runs[i], nil allowed). Axes follow b.Scenarios and
 // b.Strategies, then any name only found in b.Runs.
-func NewMatrix(b *Bench, runs []*Run) *Matrix {
+func NewMatrix(b *Bench, runs []*record.Run) *Matrix {
 	m := &Matrix{Bench: b, cells: map[[2]string]*Cell{}}
 	seenSc, seenSt := map[string]bool{}, map[string]bool{}
 	addSc := func(s string) {
@@ -155,7 +157,7 @@ func (m *Matrix) Judge(scenario string) Verdict {
 	var ranked []*Cell
 	for _, c := range m.Row(scenario) {
 		switch {
-		case c.Status != StatusOK || !c.measured():
+		case c.Status != record.StatusOK || !c.measured():
 			v.NotRanked = append(v.NotRanked, c)
 		case c.Row.HitRatio == nil || *c.Row.HitRatio == 0:
 			v.Baselines = append(v.Baselines, c)
@@ -317,7 +319,7 @@ var tableColumns = []struct {
 	cell  func(c *Cell) string
 }{
 	{"strategy", "registered strategy name", func(c *Cell) string { return c.Strategy }},
-	{"status", "ok, interrupted, error or not-run", func(c *Cell) string { return c.Status }},
+	{"status", "ok, interrupted, error or not-run", func(c *Cell) string { return string(c.Status) }},
 	{"ops/s", "measured operations (reads and writes) per second", func(c *Cell) string { return thousands(c.Row.OpsPerSec) }},
 	{"stale reads", "stale-read ratio: stale reads / successful reads", func(c *Cell) string { return percent(c.Row.StaleRatio) }},
 	{"p99 staleness", "99th percentile of staleness age over stale reads", func(c *Cell) string { return microsOrNone(c.Row.P99StalenessUs, c.Row.StaleReads) }},
@@ -434,12 +436,12 @@ func scenarioLine(info BenchScenario) string {
 // benchHeadline says what ran, where and how it ended.
 func benchHeadline(m *Matrix) string {
 	b := m.Bench
-	counts := map[string]int{}
+	counts := map[record.Status]int{}
 	for _, r := range b.Runs {
 		counts[r.Status]++
 	}
 	var st []string
-	for _, s := range []string{StatusOK, StatusInterrupted, StatusError, StatusNotRun} {
+	for _, s := range []record.Status{record.StatusOK, record.StatusInterrupted, record.StatusError, record.StatusNotRun} {
 		if counts[s] > 0 {
 			st = append(st, fmt.Sprintf("%d %s", counts[s], s))
 		}

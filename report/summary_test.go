@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ghostbench/ghostbench/check"
+	"github.com/ghostbench/ghostbench/record"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -69,7 +72,7 @@ func TestSummaryMarkdownGolden(t *testing.T) {
 	// Every cell has its row, in every scenario's table.
 	for _, sc := range m.Scenarios {
 		for _, c := range m.Row(sc) {
-			if !strings.Contains(buf.String(), "| "+c.Strategy+" | "+c.Status+" |") {
+			if !strings.Contains(buf.String(), "| "+c.Strategy+" | "+string(c.Status)+" |") {
 				t.Errorf("summary.md: no row for %s / %s (%s)", sc, c.Strategy, c.Status)
 			}
 		}
@@ -81,15 +84,15 @@ func fixedBench() *Bench {
 	return &Bench{
 		Schema: BenchSchemaVersion, Name: "golden",
 		Started:        time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-		ElapsedSeconds: 12.5, Status: StatusInterrupted, Seed: 7, Duration: "3s",
+		ElapsedSeconds: 12.5, Status: record.StatusInterrupted, Seed: 7, Duration: "3s",
 		Flags:     map[string]string{"duration": "3s", "seed": "7", "postgres-url": "postgres://u:xxxxx@h/db"},
 		Scenarios: []string{"redis-outage"}, Strategies: []string{"cache-aside", "write-through"},
 		ScenarioInfo: []BenchScenario{{Name: "redis-outage", Description: "Redis stopped", Scale: 0.3, Faults: []string{"redis-down at 900ms for 900ms"}}},
-		Env:          &Environment{GoVersion: "go1.26.8", OS: "linux", Arch: "amd64", CPUs: 2, Provider: "local", PostgresVersion: "15.18", RedisVersion: "7.0.15"},
+		Env:          &record.Environment{GoVersion: "go1.26.8", OS: "linux", Arch: "amd64", CPUs: 2, Provider: "local", PostgresVersion: "15.18", RedisVersion: "7.0.15"},
 		Provisions:   1,
 		Runs: []BenchRun{
-			{Scenario: "redis-outage", Strategy: "cache-aside", Status: StatusOK, Dir: RunDir("redis-outage", "cache-aside"), Seed: 7, ElapsedSeconds: 3.2},
-			{Scenario: "redis-outage", Strategy: "write-through", Status: StatusNotRun, Seed: 7},
+			{Scenario: "redis-outage", Strategy: "cache-aside", Status: record.StatusOK, Dir: RunDir("redis-outage", "cache-aside"), Seed: 7, ElapsedSeconds: 3.2},
+			{Scenario: "redis-outage", Strategy: "write-through", Status: record.StatusNotRun, Seed: 7},
 		},
 	}
 }
@@ -129,7 +132,7 @@ func TestBenchJSONGolden(t *testing.T) {
 
 func TestLoadBenchStatuses(t *testing.T) {
 	m := loadTestBench(t)
-	seen := map[string]bool{}
+	seen := map[record.Status]bool{}
 	for _, br := range m.Bench.Runs {
 		seen[br.Status] = true
 		c := m.Cell(br.Scenario, br.Strategy)
@@ -140,7 +143,7 @@ func TestLoadBenchStatuses(t *testing.T) {
 			t.Errorf("%s / %s (%s): run loaded %v, want %v", br.Scenario, br.Strategy, br.Status, got, want)
 		}
 	}
-	for _, s := range []string{StatusOK, StatusError, StatusNotRun} {
+	for _, s := range []record.Status{record.StatusOK, record.StatusError, record.StatusNotRun} {
 		if !seen[s] {
 			t.Errorf("testdata/bench has no run with status %s; the tests need one", s)
 		}
@@ -151,11 +154,11 @@ func f64(v float64) *float64 { return &v }
 
 func TestJudge(t *testing.T) {
 	ok := func(st string, mod func(r *SummaryRow)) cellSpec {
-		r := SummaryRow{Strategy: st, Status: StatusOK, HitRatio: f64(0.9), StaleRatio: f64(0), Availability: f64(1), ReadP99: 1000, OpsPerSec: 1000}
+		r := SummaryRow{Strategy: st, Status: record.StatusOK, HitRatio: f64(0.9), StaleRatio: f64(0), Availability: f64(1), ReadP99: 1000, OpsPerSec: 1000}
 		if mod != nil {
 			mod(&r)
 		}
-		return cellSpec{st, StatusOK, r}
+		return cellSpec{st, record.StatusOK, r}
 	}
 	tests := []struct {
 		name                 string
@@ -212,7 +215,7 @@ func TestJudge(t *testing.T) {
 			name: "no cache hits is a baseline; failed runs are not ranked",
 			cells: []cellSpec{
 				ok("db-only", func(r *SummaryRow) { r.HitRatio = f64(0); r.ReadP99 = 1 }),
-				{"broken", StatusError, SummaryRow{}},
+				{"broken", record.StatusError, SummaryRow{}},
 				ok("cache", func(r *SummaryRow) { r.StaleRatio = f64(0.3) }),
 			},
 			safest: []string{"cache"}, fastest: "cache", mostOps: "cache", baseRun: []string{"db-only"},
@@ -262,8 +265,9 @@ func TestJudge(t *testing.T) {
 
 // cellSpec is a hand-built cell: its metrics only as a SummaryRow.
 type cellSpec struct {
-	strategy, status string
-	row              SummaryRow
+	strategy string
+	status   record.Status
+	row      SummaryRow
 }
 
 // matrixOf builds a one-scenario matrix whose cells have the given rows
@@ -276,8 +280,8 @@ func matrixOf(sc string, cells []cellSpec) *Matrix {
 		b.Strategies = append(b.Strategies, cs.strategy)
 		m.Strategies = append(m.Strategies, cs.strategy)
 		c := &Cell{BenchRun: BenchRun{Scenario: sc, Strategy: cs.strategy, Status: cs.status}, Row: cs.row}
-		if cs.status == StatusOK {
-			c.Run = &Run{Metrics: &Metrics{}}
+		if cs.status == record.StatusOK {
+			c.Run = &record.Run{Metrics: &check.Metrics{}}
 		}
 		c.Row.Scenario, c.Row.Strategy, c.Row.Status = sc, cs.strategy, cs.status
 		m.cells[[2]string{sc, cs.strategy}] = c

@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
-	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/ghostbench/ghostbench/check"
+	"github.com/ghostbench/ghostbench/record"
 )
 
 // WriteFileAtomic writes data to path through a temporary file in the same
@@ -65,17 +65,17 @@ func WriteJSON(path string, v any) error {
 }
 
 // ReadRun reads a run.json.
-func ReadRun(path string) (*Run, error) {
+func ReadRun(path string) (*record.Run, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var r Run
+	var r record.Run
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if r.Schema != SchemaVersion {
-		return nil, fmt.Errorf("%s: schema %d, this ghostbench reads schema %d", path, r.Schema, SchemaVersion)
+	if r.Schema != record.SchemaVersion {
+		return nil, fmt.Errorf("%s: schema %d, this ghostbench reads schema %d", path, r.Schema, record.SchemaVersion)
 	}
 	return &r, nil
 }
@@ -83,7 +83,7 @@ func ReadRun(path string) (*Run, error) {
 // SummaryRow is one run's headline numbers, as every table shows them.
 type SummaryRow struct {
 	Scenario, Strategy string
-	Status             string
+	Status             record.Status
 	OpsPerSec          float64
 	StaleRatio         *float64
 	P99StalenessUs     int64
@@ -105,7 +105,7 @@ type SummaryRow struct {
 
 // Summarize returns the headline numbers of r. Read latency merges hits and
 // misses.
-func Summarize(r *Run) SummaryRow {
+func Summarize(r *record.Run) SummaryRow {
 	row := SummaryRow{Scenario: r.Scenario, Strategy: r.Strategy, Status: r.Status}
 	m := r.Metrics
 	if m == nil {
@@ -129,15 +129,15 @@ func Summarize(r *Run) SummaryRow {
 	if rd := mergedReads(m); rd != nil {
 		row.ReadP50, row.ReadP99, row.ReadP999 = rd.Quantile(0.5), rd.Quantile(0.99), rd.Quantile(0.999)
 	}
-	if w := m.Latency[LatencyWrite]; w != nil {
+	if w := m.Latency[check.LatencyWrite]; w != nil {
 		row.WriteP50, row.WriteP99, row.WriteP999 = w.P50, w.P99, w.P999
 	}
 	return row
 }
 
 // mergedReads returns the read-hit and read-miss histograms merged.
-func mergedReads(m *Metrics) *Histogram {
-	return MergeHistograms(m.Latency[LatencyReadHit], m.Latency[LatencyReadMiss])
+func mergedReads(m *check.Metrics) *check.Histogram {
+	return check.MergeHistograms(m.Latency[check.LatencyReadHit], m.Latency[check.LatencyReadMiss])
 }
 
 // SummaryHeader names the columns of WriteSummaryText and WriteSummaryCSV.
@@ -162,7 +162,7 @@ func (s SummaryRow) cells(human bool) []string {
 	}
 	i := func(v int64) string { return strconv.FormatInt(v, 10) }
 	return []string{
-		s.Scenario, s.Strategy, s.Status, strconv.FormatFloat(s.OpsPerSec, 'f', 0, 64),
+		s.Scenario, s.Strategy, string(s.Status), strconv.FormatFloat(s.OpsPerSec, 'f', 0, 64),
 		f(s.StaleRatio, 5), i(s.StaleReads), i(s.GhostReads), i(s.EarlyReads),
 		us(s.P99StalenessUs), us(s.MaxStaleWindowUs), i(s.StaleUntilTTL), i(s.GhostUntilTTL),
 		f(s.Availability, 4), f(s.HitRatio, 3), us(s.ReadP50), us(s.ReadP99), us(s.ReadP999),
@@ -183,7 +183,7 @@ func FormatMicros(v int64) string {
 }
 
 // WriteSummaryText writes one aligned row per run.
-func WriteSummaryText(w io.Writer, runs []*Run) error {
+func WriteSummaryText(w io.Writer, runs []*record.Run) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	for i, h := range summaryHeader {
 		if i > 0 {
@@ -206,7 +206,7 @@ func WriteSummaryText(w io.Writer, runs []*Run) error {
 
 // WriteSummaryCSV writes a header and one row per run; durations in
 // microseconds.
-func WriteSummaryCSV(w io.Writer, runs []*Run) error {
+func WriteSummaryCSV(w io.Writer, runs []*record.Run) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(summaryHeader); err != nil {
 		return err
@@ -220,36 +220,10 @@ func WriteSummaryCSV(w io.Writer, runs []*Run) error {
 	return cw.Error()
 }
 
-// MergeHistograms returns the histograms hs merged into one (nil ones
-// skipped), nil when none can be decoded.
-func MergeHistograms(hs ...*Histogram) *Histogram {
-	var acc *recorder
-	unit := UnitMicros
-	for _, h := range hs {
-		if h == nil {
-			continue
-		}
-		d, err := h.Decode()
-		if err != nil {
-			continue
-		}
-		if acc == nil {
-			acc = &recorder{h: hdr.New(1, d.HighestTrackableValue(), HistSignificantDigits), highest: d.HighestTrackableValue()}
-			unit = h.Unit
-		}
-		acc.h.Merge(d)
-		acc.clamped += h.Clamped
-	}
-	if acc == nil {
-		return nil
-	}
-	return acc.histogram(unit)
-}
-
 // WriteRunText writes one run's numbers for a terminal, one per line:
 // reads and their verdicts, writes and their failures, stale windows,
 // convergence, the audit and latency percentiles.
-func WriteRunText(w io.Writer, r *Run) error {
+func WriteRunText(w io.Writer, r *record.Run) error {
 	s := Summarize(r)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format+"\n", args...) }
@@ -299,7 +273,7 @@ func WriteRunText(w io.Writer, r *Run) error {
 	if m.Warnings > 0 {
 		p("warnings\t%d cache errors after COMMIT (writes not failed)", m.Warnings)
 	}
-	for _, name := range []string{LatencyReadHit, LatencyReadMiss, LatencyWrite} {
+	for _, name := range []string{check.LatencyReadHit, check.LatencyReadMiss, check.LatencyWrite} {
 		h := m.Latency[name]
 		if h == nil || h.Count == 0 {
 			continue
@@ -310,20 +284,4 @@ func WriteRunText(w io.Writer, r *Run) error {
 		p("fault %s\tscheduled %.2fs-%.2fs, in effect %.3fs-%.3fs %s%s", f.Fault, f.ScheduledStart, f.ScheduledEnd, f.Start, f.End, f.InjectError, f.HealError)
 	}
 	return tw.Flush()
-}
-
-// DurationHistogram returns the histogram (microseconds) of ds and how many
-// of them were negative (recorded as 0).
-func DurationHistogram(ds []time.Duration) (*Histogram, int64) {
-	r := newRecorder(MaxLatencyMicros)
-	var neg int64
-	for _, d := range ds {
-		if d < 0 {
-			neg++
-			d = 0
-		}
-		r.record(ceilMicros(int64(d)))
-	}
-	h := r.histogram(UnitMicros)
-	return h, neg
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/anishathalye/porcupine"
 
 	gb "github.com/ghostbench/ghostbench"
-	"github.com/ghostbench/ghostbench/report"
+	"github.com/ghostbench/ghostbench/check"
 )
 
 // Linearizability is porcupine's answer for a case's history.
@@ -22,7 +22,7 @@ import (
 // v0/t0. A read that returned a value is legal at a point where the
 // register holds exactly that version and token; a read that failed
 // returned nothing and is left out. Writes are modelled by their outcome,
-// as the ledger settled it at the end of the run (report.HistoryEntry's
+// as the ledger settled it at the end of the run (check.HistoryEntry's
 // Verdict):
 //
 //   - committed, and the write returned success: it takes effect at one
@@ -134,12 +134,12 @@ var registerModel = porcupine.Model{
 			return output.(regValue) == st, st
 		}
 		switch in.outcome {
-		case report.OutcomeCommitted:
+		case check.OutcomeCommitted:
 			if in.value.version != st.version+1 {
 				return false, st
 			}
 			return true, in.value
-		case report.OutcomeUnknown:
+		case check.OutcomeUnknown:
 			if in.value.version == st.version+1 {
 				return true, in.value
 			}
@@ -155,9 +155,9 @@ var registerModel = porcupine.Model{
 			return fmt.Sprintf("%s: read → %s", in.actor, output.(regValue))
 		}
 		switch in.outcome {
-		case report.OutcomeCommitted:
+		case check.OutcomeCommitted:
 			return fmt.Sprintf("%s: write %s (committed)", in.actor, in.value)
-		case report.OutcomeUnknown:
+		case check.OutcomeUnknown:
 			return fmt.Sprintf("%s: write %s (outcome unknown)", in.actor, in.value)
 		default:
 			return fmt.Sprintf("%s: write t%d (not committed: no effect)", in.actor, in.value.token)
@@ -183,7 +183,7 @@ type lincheck struct {
 // checks them with CheckOperationsVerbose within timeout. names maps an
 // operation's Client to its actor's name; clients maps it to porcupine's
 // dense client number.
-func checkHistory(h []report.HistoryEntry, names map[int]string, timeout time.Duration) (Linearizability, *lincheck) {
+func checkHistory(h []check.HistoryEntry, names map[int]string, timeout time.Duration) (Linearizability, *lincheck) {
 	clients := map[int]int{}
 	var ops []porcupine.Operation
 	for _, e := range h {
@@ -200,12 +200,12 @@ func checkHistory(h []report.HistoryEntry, names map[int]string, timeout time.Du
 			in.outcome = e.Verdict
 			in.value = regValue{version: e.Version, token: e.Token}
 			switch {
-			case e.Verdict == report.OutcomeCommitted && e.Error != "":
+			case e.Verdict == check.OutcomeCommitted && e.Error != "":
 				ret = math.MaxInt64 // committed after the client gave up, perhaps
-			case e.Verdict == report.OutcomeUnknown:
+			case e.Verdict == check.OutcomeUnknown:
 				ret = math.MaxInt64
-			case e.Verdict != report.OutcomeCommitted:
-				in.outcome = report.OutcomeNotCommitted
+			case e.Verdict != check.OutcomeCommitted:
+				in.outcome = check.OutcomeNotCommitted
 			}
 		}
 		cid, ok := clients[e.Client]

@@ -6,19 +6,20 @@ import (
 	"time"
 
 	gb "github.com/ghostbench/ghostbench"
-	"github.com/ghostbench/ghostbench/report"
+	"github.com/ghostbench/ghostbench/check"
+	"github.com/ghostbench/ghostbench/record"
 )
 
 // Histories for the porcupine model, as good and bad pairs: the same
 // operations, one order linearizable, one not.
 
-func rd(client int, invoke, complete int64, version int64, token gb.Token) report.HistoryEntry {
-	return report.HistoryEntry{Kind: "read", Client: client, InvokeNs: invoke, CompleteNs: complete,
+func rd(client int, invoke, complete int64, version int64, token gb.Token) check.HistoryEntry {
+	return check.HistoryEntry{Kind: "read", Client: client, InvokeNs: invoke, CompleteNs: complete,
 		Value: &gb.Value{Version: version, Token: token}, Verdict: "fresh"}
 }
 
-func wr(client int, invoke, complete int64, version int64, token gb.Token, verdict, errText string) report.HistoryEntry {
-	return report.HistoryEntry{Kind: "write", Client: client, InvokeNs: invoke, CompleteNs: complete,
+func wr(client int, invoke, complete int64, version int64, token gb.Token, verdict, errText string) check.HistoryEntry {
+	return check.HistoryEntry{Kind: "write", Client: client, InvokeNs: invoke, CompleteNs: complete,
 		Version: version, Token: token, Verdict: verdict, Error: errText}
 }
 
@@ -27,46 +28,46 @@ func TestRegisterModel(t *testing.T) {
 		ok  = LinOk
 		bad = LinIllegal
 	)
-	committed, aborted, unknown := report.OutcomeCommitted, report.OutcomeNotCommitted, report.OutcomeUnknown
+	committed, aborted, unknown := check.OutcomeCommitted, check.OutcomeNotCommitted, check.OutcomeUnknown
 	for _, tt := range []struct {
 		name string
-		h    []report.HistoryEntry
+		h    []check.HistoryEntry
 		want string
 	}{
 		{"empty", nil, ok},
-		{"seed read", []report.HistoryEntry{rd(1, 0, 10, 0, 0)}, ok},
-		{"read of a version that never existed", []report.HistoryEntry{rd(1, 0, 10, 3, 7)}, bad},
-		{"read after the write returned: new value", []report.HistoryEntry{
+		{"seed read", []check.HistoryEntry{rd(1, 0, 10, 0, 0)}, ok},
+		{"read of a version that never existed", []check.HistoryEntry{rd(1, 0, 10, 3, 7)}, bad},
+		{"read after the write returned: new value", []check.HistoryEntry{
 			wr(10, 0, 10, 1, 101, committed, ""), rd(1, 20, 30, 1, 101)}, ok},
-		{"read after the write returned: old value (stale)", []report.HistoryEntry{
+		{"read after the write returned: old value (stale)", []check.HistoryEntry{
 			wr(10, 0, 10, 1, 101, committed, ""), rd(1, 20, 30, 0, 0)}, bad},
-		{"read overlapping the write: old value", []report.HistoryEntry{
+		{"read overlapping the write: old value", []check.HistoryEntry{
 			wr(10, 0, 10, 1, 101, committed, ""), rd(1, 5, 15, 0, 0)}, ok},
-		{"closed intervals: a read invoked when the write returned may see either", []report.HistoryEntry{
+		{"closed intervals: a read invoked when the write returned may see either", []check.HistoryEntry{
 			wr(10, 0, 10, 1, 101, committed, ""), rd(1, 10, 15, 0, 0)}, ok},
-		{"aborted write, old value read", []report.HistoryEntry{
+		{"aborted write, old value read", []check.HistoryEntry{
 			wr(10, 0, 10, 1, 101, aborted, "commit failed"), rd(1, 20, 30, 0, 0)}, ok},
-		{"aborted write, its value read (ghost)", []report.HistoryEntry{
+		{"aborted write, its value read (ghost)", []check.HistoryEntry{
 			wr(10, 0, 10, 1, 101, aborted, "commit failed"), rd(1, 20, 30, 1, 101)}, bad},
-		{"ghost read even while the aborted write is in flight (dirty read)", []report.HistoryEntry{
+		{"ghost read even while the aborted write is in flight (dirty read)", []check.HistoryEntry{
 			wr(10, 0, 40, 1, 101, aborted, "commit failed"), rd(1, 20, 30, 1, 101)}, bad},
-		{"unknown outcome, its value read later", []report.HistoryEntry{
+		{"unknown outcome, its value read later", []check.HistoryEntry{
 			wr(10, 0, 10, 1, 101, unknown, "timeout"), rd(1, 20, 30, 1, 101)}, ok},
-		{"unknown outcome, old value read later (it may never have happened)", []report.HistoryEntry{
+		{"unknown outcome, old value read later (it may never have happened)", []check.HistoryEntry{
 			wr(10, 0, 10, 1, 101, unknown, "timeout"), rd(1, 20, 30, 0, 0)}, ok},
-		{"unknown outcome that did not commit: another write reuses its version", []report.HistoryEntry{
+		{"unknown outcome that did not commit: another write reuses its version", []check.HistoryEntry{
 			wr(10, 0, 10, 1, 101, unknown, "timeout"), wr(11, 20, 30, 1, 111, committed, ""), rd(1, 40, 50, 1, 111)}, ok},
-		{"committed after the client gave up: may take effect after its return", []report.HistoryEntry{
+		{"committed after the client gave up: may take effect after its return", []check.HistoryEntry{
 			wr(10, 0, 10, 1, 101, committed, "commit outcome unknown"), rd(1, 20, 30, 0, 0), rd(2, 40, 50, 1, 101)}, ok},
-		{"committed after the client gave up: no going back once seen", []report.HistoryEntry{
+		{"committed after the client gave up: no going back once seen", []check.HistoryEntry{
 			wr(10, 0, 10, 1, 101, committed, "commit outcome unknown"), rd(1, 20, 30, 1, 101), rd(2, 40, 50, 0, 0)}, bad},
-		{"two writes in commit order, newest read", []report.HistoryEntry{
+		{"two writes in commit order, newest read", []check.HistoryEntry{
 			wr(10, 0, 10, 1, 101, committed, ""), wr(11, 20, 30, 2, 111, committed, ""), rd(1, 40, 50, 2, 111)}, ok},
-		{"two writes, the older read after both returned (reordered SETs)", []report.HistoryEntry{
+		{"two writes, the older read after both returned (reordered SETs)", []check.HistoryEntry{
 			wr(10, 0, 10, 1, 101, committed, ""), wr(11, 20, 30, 2, 111, committed, ""), rd(1, 40, 50, 1, 101)}, bad},
-		{"committed versions must chain: v2 before v1 is impossible", []report.HistoryEntry{
+		{"committed versions must chain: v2 before v1 is impossible", []check.HistoryEntry{
 			wr(11, 0, 10, 2, 111, committed, ""), wr(10, 20, 30, 1, 101, committed, ""), rd(1, 40, 50, 1, 101)}, bad},
-		{"a failed read constrains nothing", []report.HistoryEntry{
+		{"a failed read constrains nothing", []check.HistoryEntry{
 			wr(10, 0, 10, 1, 101, committed, ""),
 			{Kind: "read", Client: 1, InvokeNs: 20, CompleteNs: 30, Error: "timeout", Class: "timeout", Verdict: "error"}}, ok},
 	} {
@@ -96,26 +97,26 @@ func TestNormalized(t *testing.T) {
 // is informational, an unknown is never clean, a failed write is a finding
 // only in a case about availability.
 func TestJudge(t *testing.T) {
-	early := report.HistoryEntry{Kind: "read", Client: 1, InvokeNs: 5, CompleteNs: 6, Value: &gb.Value{Version: 1, Token: 101}, Early: true, Verdict: "early"}
-	failed := wr(10, 0, 10, 1, 101, report.OutcomeNotCommitted, "OOM")
+	early := check.HistoryEntry{Kind: "read", Client: 1, InvokeNs: 5, CompleteNs: 6, Value: &gb.Value{Version: 1, Token: 101}, Early: true, Verdict: "early"}
+	failed := wr(10, 0, 10, 1, 101, check.OutcomeNotCommitted, "OOM")
 	names := map[int]string{1: "reader-1", 10: "writer-10"}
 	linOK := Linearizability{Result: LinOk}
 	for _, tt := range []struct {
 		name  string
 		c     Case
-		h     []report.HistoryEntry
+		h     []check.HistoryEntry
 		lin   Linearizability
 		want  string
 		agree bool
 	}{
-		{"early alone", Case{}, []report.HistoryEntry{early}, linOK, "clean: early-read=1 linearizability=Ok", true},
-		{"failed write, reads only", Case{}, []report.HistoryEntry{failed}, linOK, "clean: linearizability=Ok", true},
-		{"failed write, availability", Case{Availability: true}, []report.HistoryEntry{failed}, linOK,
+		{"early alone", Case{}, []check.HistoryEntry{early}, linOK, "clean: early-read=1 linearizability=Ok", true},
+		{"failed write, reads only", Case{}, []check.HistoryEntry{failed}, linOK, "clean: linearizability=Ok", true},
+		{"failed write, availability", Case{Availability: true}, []check.HistoryEntry{failed}, linOK,
 			"anomaly: write-unavailable=1 linearizability=Ok", true},
 		{"porcupine timed out", Case{}, nil, Linearizability{Result: LinUnknown}, "unknown: unknown=1 linearizability=Unknown", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			run := &report.Run{Metrics: &report.Metrics{History: tt.h, Writes: report.WriteMetrics{Attempted: 1}}}
+			run := &record.Run{Metrics: &check.Metrics{History: tt.h, Writes: check.WriteMetrics{Attempted: 1}}}
 			v := judge(tt.c, run, names, nil, tt.lin)
 			if got := v.Normalized(); got != tt.want {
 				t.Errorf("verdict %q, want %q", got, tt.want)

@@ -10,7 +10,7 @@ import (
 	gb "github.com/ghostbench/ghostbench"
 	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/faults"
-	"github.com/ghostbench/ghostbench/report"
+	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
 	"github.com/ghostbench/ghostbench/strategies"
@@ -73,7 +73,7 @@ type Result struct {
 	Faults  []FaultWindow `json:"faults,omitempty"`
 	Verdict Verdict       `json:"verdict"`
 	// Run is the session's run record, with the full history.
-	Run *report.Run `json:"-"`
+	Run *record.Run `json:"-"`
 
 	lin *lincheck
 	col *collector
@@ -143,7 +143,7 @@ func Run(ctx context.Context, c Case, o Options) (*Result, error) {
 	}
 	s := &Script{sess: sess, info: info, key: 0, col: col, faults: map[string]runner.Fault{}, injected: map[string]time.Duration{}}
 	closed := false
-	closeSession := func() *report.Run {
+	closeSession := func() *record.Run {
 		closed = true
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
@@ -174,7 +174,7 @@ func Run(ctx context.Context, c Case, o Options) (*Result, error) {
 	col.stop()
 	auditAt := int64(sess.Now())
 	run := closeSession()
-	if run.Status == "error" {
+	if run.Status == record.StatusError {
 		return nil, fmt.Errorf("case %s on %s: session ended with status %s: %s", c.Name, info.Name, run.Status, run.Error)
 	}
 

@@ -11,7 +11,8 @@ import (
 	"github.com/anishathalye/porcupine"
 
 	gb "github.com/ghostbench/ghostbench"
-	"github.com/ghostbench/ghostbench/report"
+	"github.com/ghostbench/ghostbench/check"
+	"github.com/ghostbench/ghostbench/record"
 )
 
 // Event kinds in Event.Kind.
@@ -58,7 +59,7 @@ type FaultWindow struct {
 // buildTimeline merges the collector's events with the operations'
 // invoke and complete events and the audit, marks the events that show an
 // anomaly, and sorts by time.
-func buildTimeline(col *collector, ops []scriptOp, run *report.Run, auditAt int64, key gb.Key) []Event {
+func buildTimeline(col *collector, ops []scriptOp, run *record.Run, auditAt int64, key gb.Key) []Event {
 	col.mu.Lock()
 	events := append([]Event(nil), col.events...)
 	col.mu.Unlock()
@@ -66,7 +67,7 @@ func buildTimeline(col *collector, ops []scriptOp, run *report.Run, auditAt int6
 		client int
 		invoke int64
 	}
-	entries := map[opKey]report.HistoryEntry{}
+	entries := map[opKey]check.HistoryEntry{}
 	if run.Metrics != nil {
 		for _, e := range run.Metrics.History {
 			entries[opKey{e.Client, e.InvokeNs}] = e
@@ -120,9 +121,9 @@ func buildTimeline(col *collector, ops []scriptOp, run *report.Run, auditAt int6
 			ev := Event{AtNs: auditAt, Actor: "audit", Kind: EventAudit, seq: math.MaxInt, Effect: fmt.Sprintf(
 				"key %d: cache holds %s, database %s: %s (%s)", x.Key, x.Cache, x.DB, x.Kind, ttl)}
 			switch x.Kind {
-			case report.AuditStale:
+			case check.AuditStale:
 				ev.Anomaly = ClassStaleUntilTTL
-			case report.AuditGhost:
+			case check.AuditGhost:
 				ev.Anomaly = ClassGhostUntilTTL
 			}
 			events = append(events, ev)
@@ -139,7 +140,7 @@ func buildTimeline(col *collector, ops []scriptOp, run *report.Run, auditAt int6
 
 // readClasses returns the anomaly classes of a read's history entry
 // joined by "+", "" for a fresh read.
-func readClasses(e report.HistoryEntry) string {
+func readClasses(e check.HistoryEntry) string {
 	var cl []string
 	if e.Stale {
 		cl = append(cl, ClassStaleRead)

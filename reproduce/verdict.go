@@ -6,7 +6,8 @@ import (
 	"strings"
 
 	gb "github.com/ghostbench/ghostbench"
-	"github.com/ghostbench/ghostbench/report"
+	"github.com/ghostbench/ghostbench/check"
+	"github.com/ghostbench/ghostbench/record"
 )
 
 // Verdict outcomes.
@@ -100,7 +101,7 @@ func (v Verdict) Normalized() string {
 // judge builds the verdict of a case's run from the checker's metrics,
 // the audit and porcupine's answer. names maps an operation's Client to its
 // actor's name.
-func judge(c Case, run *report.Run, names map[int]string, owners map[gb.Token]string, lin Linearizability) Verdict {
+func judge(c Case, run *record.Run, names map[int]string, owners map[gb.Token]string, lin Linearizability) Verdict {
 	v := Verdict{Counts: map[string]int{}, Linearizability: lin}
 	for _, cl := range Classes() {
 		v.Counts[cl] = 0
@@ -121,11 +122,11 @@ func judge(c Case, run *report.Run, names map[int]string, owners map[gb.Token]st
 		client int
 		invoke int64
 	}
-	examples := map[opKey]report.Anomaly{}
+	examples := map[opKey]check.Anomaly{}
 	for _, a := range m.Examples {
 		examples[opKey{a.Client, a.InvokeNs}] = a
 	}
-	hist := append([]report.HistoryEntry(nil), m.History...)
+	hist := append([]check.HistoryEntry(nil), m.History...)
 	sort.SliceStable(hist, func(i, j int) bool { return hist[i].InvokeNs < hist[j].InvokeNs })
 	tokenOf := func(t gb.Token) string {
 		if a, ok := owners[t]; ok {
@@ -192,10 +193,10 @@ func judge(c Case, run *report.Run, names map[int]string, owners map[gb.Token]st
 			ttl = "no TTL: it stays"
 		}
 		switch x.Kind {
-		case report.AuditStale:
+		case check.AuditStale:
 			add(Finding{Classes: []string{ClassStaleUntilTTL}, Actor: "audit", Text: fmt.Sprintf(
 				"key %d stays stale until TTL: at the end (audit) the cache holds %s while the database holds %s (%s)", x.Key, x.Cache, x.DB, ttl)})
-		case report.AuditGhost:
+		case check.AuditGhost:
 			add(Finding{Classes: []string{ClassGhostUntilTTL}, Actor: "audit", Text: fmt.Sprintf(
 				"key %d stays ghost until TTL: at the end (audit) the cache holds %s, never committed, while the database holds %s (%s)", x.Key, x.Cache, x.DB, ttl)})
 		default:
@@ -207,7 +208,7 @@ func judge(c Case, run *report.Run, names map[int]string, owners map[gb.Token]st
 	// Writes.
 	w := m.Writes
 	for _, e := range hist {
-		if e.Kind != gb.OpWrite.String() || e.Verdict == report.OutcomeCommitted {
+		if e.Kind != gb.OpWrite.String() || e.Verdict == check.OutcomeCommitted {
 			continue
 		}
 		what := fmt.Sprintf("write by %s (token %d) at %s", names[e.Client], e.Token, fmtDur(e.InvokeNs))
@@ -220,7 +221,7 @@ func judge(c Case, run *report.Run, names map[int]string, owners map[gb.Token]st
 			why = fmt.Sprintf("failed after %s (%s)", fmtDur(e.CompleteNs-e.InvokeNs), msg)
 		}
 		switch {
-		case e.Verdict == report.OutcomeUnknown:
+		case e.Verdict == check.OutcomeUnknown:
 			add(Finding{Classes: []string{ClassUnknown}, Actor: names[e.Client], AtNs: e.InvokeNs, Text: what + " " + why + "; whether it committed is unknown (ledger unreadable)"})
 		case c.Availability:
 			add(Finding{Classes: []string{ClassWriteUnavailable}, Actor: names[e.Client], AtNs: e.InvokeNs, Text: fmt.Sprintf(
@@ -294,15 +295,15 @@ func agreement(v Verdict, res string, readAnomaly bool) (bool, string) {
 	}
 }
 
-func statusText(a report.Anomaly) string {
+func statusText(a check.Anomaly) string {
 	switch a.TokenStatus {
-	case report.StatusAborted:
+	case check.StatusAborted:
 		return "its transaction rolled back"
-	case report.StatusNotCommitted:
+	case check.StatusNotCommitted:
 		return "its COMMIT was indeterminate and the ledger has no row for it"
-	case report.StatusSuperseded:
+	case check.StatusSuperseded:
 		return "another write committed that version"
-	case report.StatusUnknown:
+	case check.StatusUnknown:
 		return "whether it committed is unknown"
 	}
 	return a.TokenStatus

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/ghostbench/ghostbench/internal/wait"
-	"github.com/ghostbench/ghostbench/report"
+	"github.com/ghostbench/ghostbench/record"
 )
 
 // healBound bounds one Heal call.
@@ -18,7 +18,7 @@ const healBound = 30 * time.Second
 // healed before runFaults returns, also when ctx ends early (Heal then runs
 // on a context of its own). A panic in a fault is re-raised only after all
 // heals ran.
-func (r *run) runFaults(ctx context.Context, steps []Step, windows []report.FaultWindow) {
+func (r *run) runFaults(ctx context.Context, steps []Step, windows []record.FaultWindow) {
 	type event struct {
 		at    time.Duration
 		i     int
@@ -26,7 +26,7 @@ func (r *run) runFaults(ctx context.Context, steps []Step, windows []report.Faul
 	}
 	var evs []event
 	for i, st := range steps {
-		windows[i] = report.FaultWindow{
+		windows[i] = record.FaultWindow{
 			Fault: st.Fault.Name(), Params: st.Params,
 			ScheduledStart: st.At.Seconds(), ScheduledEnd: (st.At + st.For).Seconds(),
 		}

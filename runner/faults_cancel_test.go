@@ -8,6 +8,7 @@ import (
 	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/faults"
 	"github.com/ghostbench/ghostbench/internal/servertest"
+	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
 )
@@ -63,7 +64,7 @@ func TestFaultRunCancelled(t *testing.T) {
 		t.Fatalf("no metrics in the cancelled run (status %s: %s)", res.Status, res.Error)
 	}
 	t.Logf("cancelled 300ms into the faults, returned after %v: status %s (%s), %d ops measured", took, res.Status, res.Error, res.Metrics.Reads.Total+res.Metrics.Writes.Attempted)
-	if res.Status != "interrupted" {
+	if res.Status != record.StatusInterrupted {
 		t.Errorf("status %q, want interrupted", res.Status)
 	}
 	if took > 20*time.Second {

@@ -9,10 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghostbench/ghostbench/check"
 	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/faults"
 	"github.com/ghostbench/ghostbench/internal/servertest"
-	"github.com/ghostbench/ghostbench/report"
+	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
 )
@@ -38,7 +39,7 @@ func faultScenario(name string, fs ...scenarios.FaultStep) *scenarios.Scenario {
 
 // faultRun runs strategy through sc on srv with the faults package, as
 // ghostbench run does. cancelAfter > 0 cancels the run then.
-func faultRun(t *testing.T, srv *docker.Servers, strategy string, sc *scenarios.Scenario, full bool, cancelAfter time.Duration) (*report.Run, *faults.Setup) {
+func faultRun(t *testing.T, srv *docker.Servers, strategy string, sc *scenarios.Scenario, full bool, cancelAfter time.Duration) (*record.Run, *faults.Setup) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -85,7 +86,7 @@ func faultRun(t *testing.T, srv *docker.Servers, strategy string, sc *scenarios.
 // error, not committed ones, so availability is 1 − write errors/writes.
 // That holds only when no write that returned an error committed, which it
 // checks.
-func availability(t *testing.T, m *report.Metrics, w report.FaultWindow, margin time.Duration) (in, out float64, nIn, nOut int64) {
+func availability(t *testing.T, m *check.Metrics, w record.FaultWindow, margin time.Duration) (in, out float64, nIn, nOut int64) {
 	t.Helper()
 	if m.Writes.CommittedDespiteError > 0 {
 		t.Fatalf("%d writes returned an error but committed: errors are not failed writes", m.Writes.CommittedDespiteError)
@@ -180,14 +181,14 @@ func TestFaultRuns(t *testing.T) {
 		// their fallback DEL or both met it.
 		during := map[int64]bool{}
 		for _, h := range m.History {
-			if h.Kind == "write" && h.Verdict == report.OutcomeCommitted &&
+			if h.Kind == "write" && h.Verdict == check.OutcomeCommitted &&
 				float64(h.CompleteNs)/1e9 >= w.Start && float64(h.InvokeNs)/1e9 <= w.End {
 				during[int64(h.Token)] = true
 			}
 		}
 		var left int
 		for _, ex := range m.Audit.Examples {
-			if ex.Kind == report.AuditStale && during[int64(ex.DB.Token)] {
+			if ex.Kind == check.AuditStale && during[int64(ex.DB.Token)] {
 				left++
 			}
 		}

@@ -7,7 +7,7 @@
 //
 // A cancelled context (Ctrl-C) stops the load at once; the runner still
 // heals every fault, audits and returns the partial result with Status
-// "interrupted".
+// record.StatusInterrupted.
 package runner
 
 import (
@@ -28,8 +28,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	gb "github.com/ghostbench/ghostbench"
+	"github.com/ghostbench/ghostbench/check"
 	"github.com/ghostbench/ghostbench/docker"
-	"github.com/ghostbench/ghostbench/report"
+	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/scenarios"
 	"github.com/ghostbench/ghostbench/store"
 	"github.com/ghostbench/ghostbench/strategies"
@@ -64,7 +65,7 @@ type Config struct {
 	// many), where opening eight connections costs more than the script.
 	LazyPool bool
 	// OnAnomaly is called for every stale, ghost or early read.
-	OnAnomaly func(report.Anomaly)
+	OnAnomaly func(check.Anomaly)
 	// Progress, when set, is called about once a second with live numbers.
 	Progress func(Progress)
 	// BuildFaults turns the scenario's fault schedule into steps, once the
@@ -122,10 +123,10 @@ const drainBound = 30 * time.Second
 const cleanupBound = 60 * time.Second
 
 // Run executes cfg. It returns the run record, also when ctx was cancelled
-// (Status "interrupted", partial metrics). It returns an error, with a nil
+// (Status record.StatusInterrupted, partial metrics). It returns an error, with a nil
 // run, only when nothing could be measured (bad configuration, servers
 // unreachable).
-func Run(ctx context.Context, cfg Config) (*report.Run, error) {
+func Run(ctx context.Context, cfg Config) (*record.Run, error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
 	}
@@ -145,11 +146,11 @@ type run struct {
 	db      *pgxpool.Pool
 	rdb     redis.UniversalClient
 	store   *store.Store
-	checker *report.Checker
+	checker *check.Checker
 	strat   gb.Strategy
 	prober  *prober
 
-	out *report.Run
+	out *record.Run
 
 	ops, errs, stale, ghost atomic.Int64
 	stopping                atomic.Bool
@@ -227,7 +228,7 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 	for i, o := range sc.Probe.Offsets {
 		offsets[i] = o.D()
 	}
-	onAnomaly := func(a report.Anomaly) {
+	onAnomaly := func(a check.Anomaly) {
 		if a.Stale {
 			r.stale.Add(1)
 		}
@@ -238,7 +239,7 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 			r.cfg.OnAnomaly(a)
 		}
 	}
-	r.checker, err = report.NewChecker(report.CheckerConfig{
+	r.checker, err = check.NewChecker(check.CheckerConfig{
 		Keys: sc.Keys, OpenLoop: sc.OpenLoop(), FullHistory: r.cfg.FullHistory,
 		ProbeOffsets: offsets, OnAnomaly: onAnomaly,
 	})
@@ -267,9 +268,9 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 	if insp, ok := r.strat.(gb.Inspector); ok {
 		r.prober.insp = insp
 	}
-	r.out = &report.Run{
-		Schema: report.SchemaVersion, ID: r.cfg.ID, Strategy: r.cfg.Strategy, Params: r.cfg.Params,
-		Scenario: sc.Name, Seed: sc.Seed, Env: environment(r.cfg.Servers), Status: "ok",
+	r.out = &record.Run{
+		Schema: record.SchemaVersion, ID: r.cfg.ID, Strategy: r.cfg.Strategy, Params: r.cfg.Params,
+		Scenario: sc.Name, Seed: sc.Seed, Env: environment(r.cfg.Servers), Status: record.StatusOK,
 	}
 	if r.out.ID == "" {
 		r.out.ID = DefaultID(time.Now(), r.cfg.Strategy, sc.Name)
@@ -304,7 +305,7 @@ func (r *run) faultEnv() FaultEnv {
 	}
 }
 
-func (r *run) execute(ctx context.Context) (*report.Run, error) {
+func (r *run) execute(ctx context.Context) (*record.Run, error) {
 	sc := r.sc
 	workers := sc.Readers + sc.Writers
 	if sc.OpenLoop() {
@@ -331,7 +332,7 @@ func (r *run) execute(ctx context.Context) (*report.Run, error) {
 	loadCtx, cancelLoad := context.WithCancel(ctx)
 	defer cancelLoad()
 	var faultWG sync.WaitGroup
-	windows := make([]report.FaultWindow, len(steps))
+	windows := make([]record.FaultWindow, len(steps))
 	faultWG.Add(1)
 	go func() {
 		defer faultWG.Done()
@@ -369,7 +370,7 @@ func (r *run) execute(ctx context.Context) (*report.Run, error) {
 // resolves indeterminate commits from the ledger and fills r.out. It uses a
 // bounded context of its own, so that a cancelled run (ctx done) still
 // writes what it measured.
-func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupted bool) *report.Run {
+func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupted bool) *record.Run {
 	out := r.out
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupBound)
 	defer cancel()
@@ -378,32 +379,32 @@ func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupte
 		dctx, dcancel := context.WithTimeout(cctx, drainBound)
 		err := d.Drain(dctx)
 		dcancel()
-		out.Drain = report.DrainResult{Needed: true, Seconds: time.Since(t0).Seconds()}
+		out.Drain = record.DrainResult{Needed: true, Seconds: time.Since(t0).Seconds()}
 		if err != nil {
 			out.Drain.Error = err.Error()
 		}
 	}
 	if lr, ok := r.strat.(strategies.LagReporter); ok {
-		out.InvalidationLag, out.InvalidationLagNegative = report.DurationHistogram(lr.InvalidationLag())
+		out.InvalidationLag, out.InvalidationLagNegative = check.DurationHistogram(lr.InvalidationLag())
 	}
 	r.prober.stop()
 	if proberDone != nil {
 		<-proberDone
 	}
 	if err := r.audit(cctx); err != nil {
-		out.Status, out.Error = "error", "audit: "+err.Error()
+		out.Status, out.Error = record.StatusError, "audit: "+err.Error()
 	}
 	m, err := r.checker.Finish(cctx, r.store.Committed)
 	if err != nil && out.Error == "" {
-		out.Status, out.Error = "error", "finish: "+err.Error()
+		out.Status, out.Error = record.StatusError, "finish: "+err.Error()
 	}
 	if err := r.close(); err != nil && out.Error == "" {
-		out.Status, out.Error = "error", "close strategy: "+err.Error()
+		out.Status, out.Error = record.StatusError, "close strategy: "+err.Error()
 	}
 	out.Metrics = m
 	out.ElapsedSeconds = r.clock.Now().Seconds()
 	if interrupted {
-		out.Status = "interrupted"
+		out.Status = record.StatusInterrupted
 		if out.Error == "" {
 			out.Error = "interrupted: " + context.Cause(ctx).Error()
 		}
@@ -477,8 +478,8 @@ func sanitize(s string) string {
 	}, s)
 }
 
-func environment(s *docker.Servers) report.Environment {
-	env := report.Environment{
+func environment(s *docker.Servers) record.Environment {
+	env := record.Environment{
 		GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(),
 		Provider: s.Provider, ProviderReason: s.Reason,
 		PostgresVersion: s.Postgres.Version, RedisVersion: s.Redis.Version,

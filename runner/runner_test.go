@@ -11,7 +11,7 @@ import (
 	gb "github.com/ghostbench/ghostbench"
 	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/internal/servertest"
-	"github.com/ghostbench/ghostbench/report"
+	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
 	"github.com/ghostbench/ghostbench/strategies"
@@ -66,7 +66,7 @@ func scenario(d time.Duration) *scenarios.Scenario {
 	return sc
 }
 
-func run(t *testing.T, srv *docker.Servers, cfg runner.Config) *report.Run {
+func run(t *testing.T, srv *docker.Servers, cfg runner.Config) *record.Run {
 	t.Helper()
 	cfg.Servers = srv
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -82,7 +82,7 @@ func TestFrozenCacheIsStale(t *testing.T) {
 	srv := servertest.Start(t)
 	reg, _ := frozenRegistry()
 	res := run(t, srv, runner.Config{Scenario: scenario(2 * time.Second), Strategy: "frozen", Registry: reg})
-	if res.Status != "ok" {
+	if res.Status != record.StatusOK {
 		t.Fatalf("status %s: %s", res.Status, res.Error)
 	}
 	m := res.Metrics
@@ -112,7 +112,7 @@ func TestSameSeedSameSequence(t *testing.T) {
 	for i := range seqs {
 		reg, made := frozenRegistry()
 		res := run(t, srv, runner.Config{Scenario: scenario(2 * time.Second), Strategy: "frozen", Registry: reg})
-		if res.Status != "ok" {
+		if res.Status != record.StatusOK {
 			t.Fatalf("status %s: %s", res.Status, res.Error)
 		}
 		seqs[i] = (*made)[0].seqs
@@ -139,7 +139,7 @@ func TestOpenLoop(t *testing.T) {
 	sc := scenario(2 * time.Second)
 	sc.Readers, sc.Writers, sc.Rate, sc.ReadRatio, sc.Concurrency = 0, 0, 500, 0.8, 8
 	res := run(t, srv, runner.Config{Scenario: sc, Strategy: "cache-aside"})
-	if res.Status != "ok" {
+	if res.Status != record.StatusOK {
 		t.Fatalf("status %s: %s", res.Status, res.Error)
 	}
 	m := res.Metrics
@@ -171,7 +171,7 @@ func TestInterruptedRunKeepsResults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("interrupted run returned an error instead of partial results: %v", err)
 	}
-	if res.Status != "interrupted" {
+	if res.Status != record.StatusInterrupted {
 		t.Errorf("status = %q, want interrupted", res.Status)
 	}
 	if res.Metrics == nil || res.Metrics.Reads.Total == 0 {

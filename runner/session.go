@@ -6,7 +6,7 @@ import (
 	"time"
 
 	gb "github.com/ghostbench/ghostbench"
-	"github.com/ghostbench/ghostbench/report"
+	"github.com/ghostbench/ghostbench/record"
 )
 
 // Session runs operations one by one, on the caller's goroutines, against a
@@ -92,7 +92,7 @@ func (s *Session) Peek(ctx context.Context, key gb.Key) (gb.Value, time.Duration
 // Close releases the barriers, drains background work, audits every key,
 // resolves indeterminate commits and returns the run record with the full
 // history. It closes the strategy and the clients.
-func (s *Session) Close(ctx context.Context) *report.Run {
+func (s *Session) Close(ctx context.Context) *record.Run {
 	s.Barriers.ReleaseAll()
 	s.r.out.MeasuredSeconds = s.r.clock.Now().Seconds()
 	return s.r.finish(ctx, nil, ctx.Err() != nil)

@@ -8,9 +8,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	gb "github.com/ghostbench/ghostbench"
+	"github.com/ghostbench/ghostbench/check"
 	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/internal/servertest"
-	"github.com/ghostbench/ghostbench/report"
 	"github.com/ghostbench/ghostbench/scenarios"
 	"github.com/ghostbench/ghostbench/strategies"
 )
@@ -82,7 +82,7 @@ func TestExtrasTakingTurnsIsClean(t *testing.T) {
 	}
 }
 
-func anomalies(m *report.Metrics) int64 {
+func anomalies(m *check.Metrics) int64 {
 	return m.Reads.Stale + m.Reads.Ghost + m.Reads.Early + m.Audit.StaleUntilTTL + m.Audit.GhostUntilTTL
 }
 

@@ -7,9 +7,10 @@ import (
 	"time"
 
 	gb "github.com/ghostbench/ghostbench"
+	"github.com/ghostbench/ghostbench/check"
 	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/internal/servertest"
-	"github.com/ghostbench/ghostbench/report"
+	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
 	"github.com/ghostbench/ghostbench/strategies"
@@ -59,12 +60,12 @@ func session(t *testing.T, srv *docker.Servers, strategy string, params strategi
 	return s
 }
 
-func closeSession(t *testing.T, s *runner.Session) *report.Metrics {
+func closeSession(t *testing.T, s *runner.Session) *check.Metrics {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	res := s.Close(ctx)
-	if res.Status != "ok" {
+	if res.Status != record.StatusOK {
 		t.Fatalf("session ended with status %s: %s", res.Status, res.Error)
 	}
 	return res.Metrics

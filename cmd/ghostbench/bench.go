@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/report"
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
@@ -149,12 +150,12 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	flags := map[string]string{}
 	fs.VisitAll(func(f *flag.Flag) { flags[f.Name] = f.Value.String() })
 	b := &report.Bench{
-		Schema: report.BenchSchemaVersion, Name: *name, Started: started.UTC(), Status: report.StatusInterrupted,
+		Schema: report.BenchSchemaVersion, Name: *name, Started: started.UTC(), Status: record.StatusInterrupted,
 		Seed: *seed, Duration: duration.String(), Flags: flags,
 		Scenarios: scNames, Strategies: stNames, ScenarioInfo: infos,
 	}
 	for _, c := range cells {
-		b.Runs = append(b.Runs, report.BenchRun{Scenario: c.sc.Name, Strategy: c.strategy, Status: report.StatusNotRun, Seed: c.sc.Seed})
+		b.Runs = append(b.Runs, report.BenchRun{Scenario: c.sc.Name, Strategy: c.strategy, Status: record.StatusNotRun, Seed: c.sc.Seed})
 	}
 	if err := report.WriteBench(folder, b); err != nil {
 		return fmt.Errorf("bench: %w", err)
@@ -175,7 +176,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	runErr := br.run(ctx, cells)
 	b.ElapsedSeconds = time.Since(started).Seconds()
 	if ctx.Err() == nil && runErr == nil {
-		b.Status = report.StatusOK
+		b.Status = record.StatusOK
 	}
 	werr := report.WriteBench(folder, b)
 	if _, rerr := report.RenderBench(folder, report.RenderOptions{Light: *light}); rerr != nil && werr == nil {
@@ -183,7 +184,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	failed := 0
 	for _, r := range b.Runs {
-		if r.Status == report.StatusError {
+		if r.Status == record.StatusError {
 			failed++
 		}
 	}
@@ -230,12 +231,12 @@ func clearBenchDir(dir string) error {
 
 // countStatuses renders "63 ok, 2 error".
 func countStatuses(b *report.Bench) string {
-	n := map[string]int{}
+	n := map[record.Status]int{}
 	for _, r := range b.Runs {
 		n[r.Status]++
 	}
 	var parts []string
-	for _, s := range []string{report.StatusOK, report.StatusInterrupted, report.StatusError, report.StatusNotRun} {
+	for _, s := range []record.Status{record.StatusOK, record.StatusInterrupted, record.StatusError, record.StatusNotRun} {
 		if n[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n[s], s))
 		}
@@ -369,9 +370,9 @@ func (br *benchRunner) run(ctx context.Context, cells []benchCell) error {
 		rec.ElapsedSeconds = time.Since(t0).Seconds()
 		switch {
 		case err != nil:
-			rec.Status, rec.Error = report.StatusError, err.Error()
+			rec.Status, rec.Error = record.StatusError, err.Error()
 			if ctx.Err() != nil {
-				rec.Status, rec.Error = report.StatusNotRun, ""
+				rec.Status, rec.Error = record.StatusNotRun, ""
 			}
 			br.broken = true
 		default:
@@ -384,7 +385,7 @@ func (br *benchRunner) run(ctx context.Context, cells []benchCell) error {
 			if werr := writeRun(filepath.Join(br.folder, rec.Dir, report.RunFile), res); werr != nil {
 				return werr
 			}
-			if res.Status == report.StatusError {
+			if res.Status == record.StatusError {
 				br.broken = true
 			}
 			for _, f := range res.Faults {
@@ -405,7 +406,7 @@ func (br *benchRunner) run(ctx context.Context, cells []benchCell) error {
 }
 
 // runLine renders a finished run's headline numbers for the log.
-func runLine(res *report.Run, rec *report.BenchRun) string {
+func runLine(res *record.Run, rec *report.BenchRun) string {
 	if res == nil || res.Metrics == nil {
 		if rec.Error != "" {
 			return "  " + rec.Error
@@ -486,10 +487,10 @@ type runSpec struct {
 }
 
 // executeRun runs spec: the one path from provisioned servers to a
-// report.Run that ghostbench run and ghostbench bench share (fault proxies
+// record.Run that ghostbench run and ghostbench bench share (fault proxies
 // started for this run, runner.Run, proxies stopped and faults healed).
 // Write the result with writeRun.
-func executeRun(ctx context.Context, spec runSpec) (*report.Run, error) {
+func executeRun(ctx context.Context, spec runSpec) (*record.Run, error) {
 	srv, buildFaults, closeFaults, err := spec.faults.prepare(ctx, spec.srv)
 	if err != nil {
 		return nil, err
@@ -502,7 +503,7 @@ func executeRun(ctx context.Context, spec runSpec) (*report.Run, error) {
 }
 
 // writeRun writes res to path (a run.json), atomically.
-func writeRun(path string, res *report.Run) error {
+func writeRun(path string, res *record.Run) error {
 	if err := report.WriteJSON(path, res); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/report"
 	"github.com/ghostbench/ghostbench/scenarios"
 )
@@ -124,10 +125,10 @@ func TestBenchInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Status != report.StatusInterrupted || b.Seed != 3 || b.Duration != "1s" || b.Flags["strategies"] != "db-only,cache-aside,write-through" {
+	if b.Status != record.StatusInterrupted || b.Seed != 3 || b.Duration != "1s" || b.Flags["strategies"] != "db-only,cache-aside,write-through" {
 		t.Errorf("bench.json: status %s, seed %d, duration %s, flags %v", b.Status, b.Seed, b.Duration, b.Flags)
 	}
-	wantStatus := []string{report.StatusOK, report.StatusOK, report.StatusNotRun}
+	wantStatus := []record.Status{record.StatusOK, record.StatusOK, record.StatusNotRun}
 	if len(b.Runs) != 3 {
 		t.Fatalf("%d runs in bench.json, want 3", len(b.Runs))
 	}
@@ -138,7 +139,7 @@ func TestBenchInterrupted(t *testing.T) {
 		if r.Seed != 3 {
 			t.Errorf("run %d: seed %d, want 3", i, r.Seed)
 		}
-		if (runs[i] != nil) != (r.Status == report.StatusOK) {
+		if (runs[i] != nil) != (r.Status == record.StatusOK) {
 			t.Errorf("run %d (%s): run.json loaded %v", i, r.Status, runs[i] != nil)
 		}
 		if runs[i] != nil && (runs[i].Seed != 3 || runs[i].Metrics == nil || runs[i].Metrics.Reads.Total == 0) {
@@ -185,7 +186,7 @@ func TestBenchInterrupted(t *testing.T) {
 	if err != nil || len(recs) != 4 {
 		t.Fatalf("compare csv: %v, %d records, want a header and 3 rows", err, len(recs))
 	}
-	if recs[2][1] != "cache-aside" || recs[2][2] != "ok" || recs[3][2] != report.StatusNotRun {
+	if recs[2][1] != "cache-aside" || recs[2][2] != string(record.StatusOK) || recs[3][2] != string(record.StatusNotRun) {
 		t.Errorf("compare csv rows: %q", recs[1:])
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/report"
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
@@ -233,9 +234,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stderr, "wrote %s\n", path)
 	switch res.Status {
-	case "interrupted":
+	case record.StatusInterrupted:
 		return errors.New(res.Error + " (partial results written)")
-	case "error":
+	case record.StatusError:
 		return errors.New(res.Error)
 	}
 	if v := budget.Check(res); len(v) > 0 {
@@ -253,14 +254,14 @@ func printScenario(w io.Writer, sc *scenarios.Scenario) {
 	fmt.Fprintf(w, "scenario %s: %s\n  %s\n", sc.Name, sc.Description, b)
 }
 
-func printRun(w io.Writer, format string, res *report.Run) error {
+func printRun(w io.Writer, format string, res *record.Run) error {
 	switch format {
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	case "csv":
-		return report.WriteSummaryCSV(w, []*report.Run{res})
+		return report.WriteSummaryCSV(w, []*record.Run{res})
 	default:
 		return report.WriteRunText(w, res)
 	}

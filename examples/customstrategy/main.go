@@ -32,6 +32,7 @@ import (
 
 	gb "github.com/ghostbench/ghostbench"
 	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
 	"github.com/ghostbench/ghostbench/strategies"
@@ -188,7 +189,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "reads:  %d ok, %d hits, %d stale, %d ghost\n", m.Reads.OK, m.Reads.Hits, m.Reads.Stale, m.Reads.Ghost)
 	fmt.Fprintf(stdout, "writes: %d committed of %d attempted\n", m.Writes.Committed, m.Writes.Attempted)
 	fmt.Fprintf(stdout, "audit:  %d keys stale until TTL, %d ghost until TTL\n", m.Audit.StaleUntilTTL, m.Audit.GhostUntilTTL)
-	if res.Status != "ok" {
+	if res.Status != record.StatusOK {
 		return fmt.Errorf("run ended with status %s: %s", res.Status, res.Error)
 	}
 	return nil

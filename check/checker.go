@@ -76,7 +76,7 @@
 // duration. CheckerConfig.FullHistory is the exception: it keeps every
 // operation. Observe and the Recorder methods take one uncontended mutex
 // and do not allocate in the common case.
-package report
+package check
 
 import (
 	"context"
@@ -138,12 +138,12 @@ type CheckerConfig struct {
 type Resolver func(ctx context.Context, tokens []ghostbench.Token) (map[ghostbench.Token]bool, error)
 
 // ErrFinished is returned by a second call to Finish.
-var ErrFinished = errors.New("report: checker already finished")
+var ErrFinished = errors.New("check: checker already finished")
 
 // ErrUnresolved is wrapped by the error Finish returns when some writes'
 // outcomes could not be resolved; the metrics are still returned, with the
 // affected reads and writes counted as unknown.
-var ErrUnresolved = errors.New("report: outcomes left unresolved")
+var ErrUnresolved = errors.New("check: outcomes left unresolved")
 
 // Checker checks a run against the measurement contract and accumulates its
 // metrics. Create it with NewChecker; it implements ghostbench.Recorder. All
@@ -178,20 +178,20 @@ type probeCounts struct {
 // and increasing.
 func NewChecker(cfg CheckerConfig) (*Checker, error) {
 	if cfg.Keys <= 0 || cfg.Keys > MaxKeys {
-		return nil, fmt.Errorf("report: CheckerConfig.Keys must be in 1..%d, got %d", MaxKeys, cfg.Keys)
+		return nil, fmt.Errorf("check: CheckerConfig.Keys must be in 1..%d, got %d", MaxKeys, cfg.Keys)
 	}
 	if cfg.Bucket < 0 {
-		return nil, fmt.Errorf("report: CheckerConfig.Bucket must be >= 0, got %v", cfg.Bucket)
+		return nil, fmt.Errorf("check: CheckerConfig.Bucket must be >= 0, got %v", cfg.Bucket)
 	}
 	if cfg.Bucket == 0 {
 		cfg.Bucket = DefaultBucket
 	}
 	for i, off := range cfg.ProbeOffsets {
 		if off <= 0 {
-			return nil, fmt.Errorf("report: CheckerConfig.ProbeOffsets[%d] must be > 0, got %v", i, off)
+			return nil, fmt.Errorf("check: CheckerConfig.ProbeOffsets[%d] must be > 0, got %v", i, off)
 		}
 		if i > 0 && off <= cfg.ProbeOffsets[i-1] {
-			return nil, fmt.Errorf("report: CheckerConfig.ProbeOffsets must increase, got %v after %v", off, cfg.ProbeOffsets[i-1])
+			return nil, fmt.Errorf("check: CheckerConfig.ProbeOffsets must increase, got %v after %v", off, cfg.ProbeOffsets[i-1])
 		}
 	}
 	cfg.ProbeOffsets = append([]time.Duration(nil), cfg.ProbeOffsets...)

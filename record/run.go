@@ -1,8 +1,14 @@
-package report
+// Package record defines run.json: the record of one run, what it measured
+// (check.Metrics), what ran, where, and how it ended (Status). It does no
+// I/O; package report reads, writes and renders these records, and package
+// runner produces them.
+package record
 
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/ghostbench/ghostbench/check"
 )
 
 // SchemaVersion is the version of the run.json layout. It changes when a
@@ -32,22 +38,22 @@ type Run struct {
 	// MeasuredSeconds is the measured window (duration minus warm-up, or
 	// less when interrupted).
 	MeasuredSeconds float64 `json:"measured_s"`
-	// Status is "ok", "interrupted" (cancelled; partial results) or
-	// "error" (Error says why).
-	Status string `json:"status"`
+	// Status is StatusOK, StatusInterrupted (cancelled; partial results)
+	// or StatusError (Error says why).
+	Status Status `json:"status"`
 	Error  string `json:"error,omitempty"`
 
 	Faults []FaultWindow `json:"faults,omitempty"`
 	// Drain reports how the end-of-run drain went.
 	Drain DrainResult `json:"drain"`
 
-	Metrics *Metrics `json:"metrics,omitempty"`
+	Metrics *check.Metrics `json:"metrics,omitempty"`
 
 	// InvalidationLag is, for strategies whose invalidation runs apart
 	// from the write (a WAL consumer, a notification listener), the time
 	// from each write's commit-ack to its DEL returning, in microseconds.
 	// Nil for other strategies.
-	InvalidationLag *Histogram `json:"invalidation_lag,omitempty"`
+	InvalidationLag *check.Histogram `json:"invalidation_lag,omitempty"`
 	// InvalidationLagNegative counts DELs that returned before the writer
 	// saw its COMMIT return (recorded as 0 in the histogram).
 	InvalidationLagNegative int64 `json:"invalidation_lag_negative,omitempty"`

@@ -1,4 +1,4 @@
-package report
+package check
 
 import (
 	"encoding/json"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -69,7 +70,7 @@ func (h Histogram) MarshalJSON() ([]byte, error) {
 	if p.HDR == "" && h.live != nil {
 		enc, err := h.live.Encode(hdr.V2CompressedEncodingCookieBase)
 		if err != nil {
-			return nil, fmt.Errorf("report: encode histogram: %w", err)
+			return nil, fmt.Errorf("check: encode histogram: %w", err)
 		}
 		p.HDR = string(enc)
 	}
@@ -84,7 +85,7 @@ type CDFPoint struct {
 }
 
 // errEmptyHDR is returned by Decode for a Histogram without an encoding.
-var errEmptyHDR = errors.New("report: histogram has no HDR encoding")
+var errEmptyHDR = errors.New("check: histogram has no HDR encoding")
 
 // Decode returns the HdrHistogram that h holds, a copy the caller may
 // modify. It returns an error when HDR is empty or not a valid V2
@@ -98,7 +99,7 @@ func (h *Histogram) Decode() (*hdr.Histogram, error) {
 	}
 	d, err := hdr.Decode([]byte(h.HDR))
 	if err != nil {
-		return nil, fmt.Errorf("report: decode histogram: %w", err)
+		return nil, fmt.Errorf("check: decode histogram: %w", err)
 	}
 	return d, nil
 }
@@ -231,4 +232,46 @@ func ceilMicros(ns int64) int64 {
 		return -1 // out of range: the recorder clamps it to 0 and counts it
 	}
 	return (ns + 999) / 1000
+}
+
+// MergeHistograms returns the histograms hs merged into one (nil ones
+// skipped), nil when none can be decoded.
+func MergeHistograms(hs ...*Histogram) *Histogram {
+	var acc *recorder
+	unit := UnitMicros
+	for _, h := range hs {
+		if h == nil {
+			continue
+		}
+		d, err := h.Decode()
+		if err != nil {
+			continue
+		}
+		if acc == nil {
+			acc = &recorder{h: hdr.New(1, d.HighestTrackableValue(), HistSignificantDigits), highest: d.HighestTrackableValue()}
+			unit = h.Unit
+		}
+		acc.h.Merge(d)
+		acc.clamped += h.Clamped
+	}
+	if acc == nil {
+		return nil
+	}
+	return acc.histogram(unit)
+}
+
+// DurationHistogram returns the histogram (microseconds) of ds and how many
+// of them were negative (recorded as 0).
+func DurationHistogram(ds []time.Duration) (*Histogram, int64) {
+	r := newRecorder(MaxLatencyMicros)
+	var neg int64
+	for _, d := range ds {
+		if d < 0 {
+			neg++
+			d = 0
+		}
+		r.record(ceilMicros(int64(d)))
+	}
+	h := r.histogram(UnitMicros)
+	return h, neg
 }
