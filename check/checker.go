@@ -115,7 +115,7 @@ type CheckerConfig struct {
 	// loop, latency is measured from Op.Invoke (Intended equals Invoke
 	// there by the Op contract; a runner that leaves it zero is harmless).
 	OpenLoop bool
-	// FullHistory keeps every operation with its verdict in
+	// FullHistory keeps every operation with its outcome in
 	// Metrics.History (warm-up operations too, marked Measured=false). Its
 	// memory grows with the number of operations: for reproduce cases and
 	// debugging, not for benchmarks.
@@ -125,8 +125,8 @@ type CheckerConfig struct {
 	// Each must be > 0 and they must increase.
 	ProbeOffsets []time.Duration
 	// OnAnomaly, when set, is called with every measured read flagged
-	// stale, ghost or early, once its verdict is final. It is called from
-	// the goroutine that settled the verdict (an Observe or Recorder
+	// stale, ghost or early, once its classification is final. It is called from
+	// the goroutine that settled the classification (an Observe or Recorder
 	// caller, or Finish), never with a lock held, possibly concurrently
 	// from several goroutines; it must not block for long.
 	OnAnomaly func(Anomaly)
@@ -350,7 +350,7 @@ func (c *Checker) Indeterminate(key ghostbench.Key, token ghostbench.Token, vers
 }
 
 // Observe records one completed operation: its latency and counts, and for
-// a successful read its verdict (now, or once the writes it depends on are
+// a successful read its classification (now, or once the writes it depends on are
 // settled). An operation with Measured=false only feeds what the checker
 // knows (the completion instant of an indeterminate write); it is counted
 // nowhere. Observe must be called after the Recorder calls of the
@@ -520,7 +520,7 @@ func (c *Checker) observeRead(op *ghostbench.Op) {
 	if r.v < 0 {
 		// A version no write can produce: the harness is broken.
 		c.harness.Add(1)
-		c.settleRead(sh, &r, &verdict{unknown: true, sent: sentUnknown, status: StatusUnknown})
+		c.settleRead(sh, &r, &readEval{unknown: true, sent: sentUnknown, status: TokenUnknown})
 	} else {
 		if r.measured && r.v < int64(len(ks.x.vers)) && r.invoke > ks.x.vers[r.v].best {
 			ks.x.vers[r.v].best = r.invoke
@@ -611,7 +611,7 @@ func (c *Checker) recordLatency(sh *shard, kind int, op *ghostbench.Op) {
 	}
 }
 
-// opEntry is the history entry of op, without a verdict yet.
+// opEntry is the history entry of op, without an outcome yet.
 func opEntry(op *ghostbench.Op, cls ghostbench.ErrClass) HistoryEntry {
 	e := HistoryEntry{
 		Kind: op.Kind.String(), Key: op.Key, Client: op.Client,
@@ -629,7 +629,7 @@ func opEntry(op *ghostbench.Op, cls ghostbench.ErrClass) HistoryEntry {
 		e.Value = &v
 		e.Hit = op.Hit
 	} else {
-		e.Verdict = "error"
+		e.Outcome = OutcomeError
 	}
 	return e
 }

@@ -126,7 +126,7 @@ type abortedAttempt struct {
 	indet   bool // it was indeterminate, settled by inference or ledger
 }
 
-// readRec is a successful read, kept only while its verdict is deferred.
+// readRec is a successful read, kept only while its classification is deferred.
 type readRec struct {
 	key                        ghostbench.Key
 	client                     int
@@ -388,7 +388,7 @@ func (c *Checker) accountWrite(sh *shard, ks *keyState, a *attempt, out int) {
 	if a.hist >= 0 {
 		e := &sh.history[a.hist]
 		e.Version = a.version
-		e.Verdict = [...]string{OutcomeCommitted, OutcomeNotCommitted, OutcomeUnknown}[out]
+		e.Outcome = [...]Outcome{OutcomeCommitted, OutcomeNotCommitted, OutcomeUnknown}[out]
 	}
 }
 
@@ -420,11 +420,11 @@ const (
 	tsUnknown             // cannot be established (final only)
 )
 
-// verdict is the classification of one read.
-type verdict struct {
+// readEval is the classification of one read.
+type readEval struct {
 	stale, ghost, early, unknown bool
 	sent                         int64 // commit-sent of the value's write
-	status                       string
+	status                       TokenStatus
 	age, lag                     int64
 	newerV, newerAck, latest     int64
 	newerTok                     ghostbench.Token
@@ -433,12 +433,12 @@ type verdict struct {
 // tokenState says whether value (v, t) of key ks was committed, with the
 // commit-sent instant of t's write and the status to show as evidence. When
 // final is false it returns tsOpen for what may still change.
-func (c *Checker) tokenState(sh *shard, ks *keyState, v int64, t ghostbench.Token, final bool) (st int, sent int64, status string) {
+func (c *Checker) tokenState(sh *shard, ks *keyState, v int64, t ghostbench.Token, final bool) (st int, sent int64, status TokenStatus) {
 	superseded := false
 	if v >= 0 && v < int64(len(ks.x.vers)) {
 		if e := &ks.x.vers[v]; e.ack != ackNone {
 			if e.token == t {
-				return tsCommitted, e.sent, StatusCommitted
+				return tsCommitted, e.sent, TokenCommitted
 			}
 			superseded = true
 		}
@@ -446,10 +446,10 @@ func (c *Checker) tokenState(sh *shard, ks *keyState, v int64, t ghostbench.Toke
 	if a := ks.find(t); a != nil {
 		switch a.status {
 		case stAborted:
-			return tsNotCommitted, a.sent, StatusAborted
+			return tsNotCommitted, a.sent, TokenAborted
 		case stCommitted:
 			// t committed another version: (v, t) never existed.
-			return tsNotCommitted, a.sent, StatusSuperseded
+			return tsNotCommitted, a.sent, TokenSuperseded
 		case stBegan:
 			// Not committed if superseded, but whether COMMIT will be
 			// sent before this read completed is not known yet.
@@ -457,36 +457,36 @@ func (c *Checker) tokenState(sh *shard, ks *keyState, v int64, t ghostbench.Toke
 				return tsOpen, 0, ""
 			}
 			if superseded {
-				return tsNotCommitted, sentUnknown, StatusSuperseded
+				return tsNotCommitted, sentUnknown, TokenSuperseded
 			}
-			return tsUnknown, sentUnknown, StatusUnknown
+			return tsUnknown, sentUnknown, TokenUnknown
 		default: // stSending, stIndet
 			if superseded {
-				return tsNotCommitted, a.sent, StatusSuperseded
+				return tsNotCommitted, a.sent, TokenSuperseded
 			}
 			if !final {
 				return tsOpen, 0, ""
 			}
-			return tsUnknown, a.sent, StatusUnknown
+			return tsUnknown, a.sent, TokenUnknown
 		}
 	}
 	if ab, ok := sh.aborted[t]; ok {
 		if ab.indet {
-			return tsNotCommitted, ab.sent, StatusNotCommitted
+			return tsNotCommitted, ab.sent, TokenNotCommitted
 		}
-		return tsNotCommitted, ab.sent, StatusAborted
+		return tsNotCommitted, ab.sent, TokenAborted
 	}
 	if superseded {
-		return tsNotCommitted, sentUnknown, StatusSuperseded
+		return tsNotCommitted, sentUnknown, TokenSuperseded
 	}
 	// A token the recorder never reported: only the ledger can tell.
 	if !final {
 		return tsOpen, 0, ""
 	}
 	if committed, ok := c.ledger[t]; ok && !committed {
-		return tsNotCommitted, sentUnknown, StatusNotCommitted
+		return tsNotCommitted, sentUnknown, TokenNotCommitted
 	}
-	return tsUnknown, sentUnknown, StatusUnknown
+	return tsUnknown, sentUnknown, TokenUnknown
 }
 
 // unreported reports whether (v, t) depends on a token the recorder never
@@ -582,7 +582,7 @@ func (ks *keyState) newer(v, invoke int64) (minAck, minV, latest int64) {
 	return minAck, minV, latest
 }
 
-// evalRead classifies r and returns true, or returns false when its verdict
+// evalRead classifies r and returns true, or returns false when its classification
 // depends on something not known yet (r must then be deferred). With final
 // set it always classifies, what is still open becoming unknown.
 func (c *Checker) evalRead(sh *shard, ks *keyState, r *readRec, final bool) bool {
@@ -594,7 +594,7 @@ func (c *Checker) evalRead(sh *shard, ks *keyState, r *readRec, final bool) bool
 	if blocked && !final {
 		return false
 	}
-	vd := verdict{sent: sent, status: status}
+	vd := readEval{sent: sent, status: status}
 	switch st {
 	case tsCommitted:
 		vd.early = sent >= 0 && r.complete < sent
@@ -621,8 +621,8 @@ func (c *Checker) evalRead(sh *shard, ks *keyState, r *readRec, final bool) bool
 	return true
 }
 
-// settleRead counts the verdict of r.
-func (c *Checker) settleRead(sh *shard, r *readRec, vd *verdict) {
+// settleRead counts the classification of r.
+func (c *Checker) settleRead(sh *shard, r *readRec, vd *readEval) {
 	if r.measured {
 		rd := &sh.rd
 		b := sh.bucketAt(r.complete, c.bucket)
@@ -660,12 +660,12 @@ func (c *Checker) settleRead(sh *shard, r *readRec, vd *verdict) {
 			IntendedNs: r.intended, InvokeNs: r.invoke, CompleteNs: r.complete,
 			Measured: r.measured, Value: &v, Hit: r.hit,
 			Stale: vd.stale, Ghost: vd.ghost, Early: vd.early, Unknown: vd.unknown,
-			AgeNs: vd.age, Lag: vd.lag, Verdict: vd.summary(),
+			AgeNs: vd.age, Lag: vd.lag, Outcome: vd.summary(),
 		})
 	}
 }
 
-func (vd *verdict) summary() string {
+func (vd *readEval) summary() Outcome {
 	var parts []string
 	if vd.stale {
 		parts = append(parts, "stale")
@@ -680,12 +680,12 @@ func (vd *verdict) summary() string {
 		parts = append(parts, "unknown")
 	}
 	if len(parts) == 0 {
-		return "fresh"
+		return OutcomeFresh
 	}
-	return strings.Join(parts, "+")
+	return Outcome(strings.Join(parts, "+"))
 }
 
-func makeAnomaly(r *readRec, vd *verdict) Anomaly {
+func makeAnomaly(r *readRec, vd *readEval) Anomaly {
 	a := Anomaly{
 		Stale: vd.stale, Ghost: vd.ghost, Early: vd.early,
 		Key: r.key, Client: r.client, InvokeNs: r.invoke, CompleteNs: r.complete,

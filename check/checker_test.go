@@ -410,7 +410,7 @@ func TestFullHistory(t *testing.T) {
 	m := ckFinish(t, c)
 	var got []string
 	for _, e := range m.History {
-		got = append(got, e.Kind+":"+e.Verdict)
+		got = append(got, e.Kind+":"+string(e.Outcome))
 	}
 	want := []string{"write:committed", "write:not-committed", "read:ghost+early", "read:fresh", "read:stale"}
 	if !reflect.DeepEqual(got, want) {

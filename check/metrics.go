@@ -51,17 +51,17 @@ type Metrics struct {
 	// Examples holds up to MaxExamples anomalies (stale, ghost or early
 	// reads), the earliest by completion.
 	Examples []Anomaly `json:"examples"`
-	// History is every operation with its verdict, in completion order,
+	// History is every operation with its outcome, in completion order,
 	// when CheckerConfig.FullHistory is set.
 	History []HistoryEntry `json:"history,omitempty"`
 }
 
-// ReadMetrics counts the measured reads and their verdicts (see the package
+// ReadMetrics counts the measured reads and their classes (see the package
 // documentation for the definitions). Stale, Ghost and Early can overlap:
 // a read that returned a never-committed value after a newer version was
 // acknowledged is both ghost and stale. Fresh counts successful reads with
-// no anomaly and no unknown verdict; Unknown counts successful reads whose
-// ghost or stale verdict could not be established (the ledger could not be
+// no anomaly and no unknown classification; Unknown counts successful reads whose
+// ghost or stale classification could not be established (the ledger could not be
 // read): they are never counted as fresh.
 type ReadMetrics struct {
 	Total  int64 `json:"total"`
@@ -169,7 +169,7 @@ type AuditResult struct {
 	Examples []AuditExample `json:"examples"`
 }
 
-// Audit verdicts in AuditExample.Kind.
+// Audit findings in AuditExample.Kind.
 const (
 	AuditGhost   = "ghost-until-ttl"
 	AuditStale   = "stale-until-ttl"
@@ -218,21 +218,25 @@ type Resolution struct {
 	Error string `json:"error,omitempty"`
 }
 
-// Token statuses in Anomaly.TokenStatus.
+// TokenStatus says what became of the write that produced a value
+// (Anomaly.TokenStatus).
+type TokenStatus string
+
+// The token statuses.
 const (
-	// StatusCommitted: the value's write committed.
-	StatusCommitted = "committed"
-	// StatusAborted: the recorder reported the write aborted.
-	StatusAborted = "aborted"
-	// StatusNotCommitted: the write's COMMIT was indeterminate and it
+	// TokenCommitted: the value's write committed.
+	TokenCommitted TokenStatus = "committed"
+	// TokenAborted: the recorder reported the write aborted.
+	TokenAborted TokenStatus = "aborted"
+	// TokenNotCommitted: the write's COMMIT was indeterminate and it
 	// did not commit (per the ledger, or because another write committed
 	// the same version).
-	StatusNotCommitted = "not-committed"
-	// StatusSuperseded: another write committed this version of the row,
+	TokenNotCommitted TokenStatus = "not-committed"
+	// TokenSuperseded: another write committed this version of the row,
 	// so this value is not the committed one.
-	StatusSuperseded = "superseded"
-	// StatusUnknown: whether the write committed could not be established.
-	StatusUnknown = "unknown"
+	TokenSuperseded TokenStatus = "superseded"
+	// TokenUnknown: whether the write committed could not be established.
+	TokenUnknown TokenStatus = "unknown"
 )
 
 // Anomaly is a measured read flagged stale, ghost or early, with the
@@ -249,8 +253,8 @@ type Anomaly struct {
 	Value      ghostbench.Value `json:"value"`
 	Hit        bool             `json:"hit"`
 
-	// TokenStatus is one of the Status* constants for Value.Token.
-	TokenStatus string `json:"token_status"`
+	// TokenStatus says what became of Value.Token's write.
+	TokenStatus TokenStatus `json:"token_status"`
 	// CommitSentNs is the commit-sent instant of the value's write, -1
 	// when it never sent COMMIT, -2 when unknown.
 	CommitSentNs int64 `json:"commit_sent_ns"`
@@ -266,14 +270,22 @@ type Anomaly struct {
 	Lag           int64            `json:"lag,omitempty"`
 }
 
-// Write outcomes in HistoryEntry.Verdict.
+// Outcome sums up what one operation turned out to be
+// (HistoryEntry.Outcome): for a read OutcomeFresh, OutcomeUnknown,
+// OutcomeError or its anomalies joined by "+" ("stale+ghost"); for a write
+// OutcomeCommitted, OutcomeNotCommitted or OutcomeUnknown.
+type Outcome string
+
+// The outcomes.
 const (
-	OutcomeCommitted    = "committed"
-	OutcomeNotCommitted = "not-committed"
-	OutcomeUnknown      = "unknown"
+	OutcomeCommitted    Outcome = "committed"
+	OutcomeNotCommitted Outcome = "not-committed"
+	OutcomeUnknown      Outcome = "unknown"
+	OutcomeFresh        Outcome = "fresh"
+	OutcomeError        Outcome = "error"
 )
 
-// HistoryEntry is one operation with its verdict (CheckerConfig.FullHistory).
+// HistoryEntry is one operation with its outcome (CheckerConfig.FullHistory).
 // Times are nanosecond offsets from the run start.
 type HistoryEntry struct {
 	Kind       string         `json:"kind"` // "read" or "write"
@@ -287,7 +299,7 @@ type HistoryEntry struct {
 	Class string `json:"class,omitempty"`
 	Error string `json:"error,omitempty"`
 
-	// Reads: the value returned and its verdict.
+	// Reads: the value returned and its outcome.
 	Value   *ghostbench.Value `json:"value,omitempty"`
 	Hit     bool              `json:"hit,omitempty"`
 	Stale   bool              `json:"stale,omitempty"`
@@ -302,10 +314,9 @@ type HistoryEntry struct {
 	Token   ghostbench.Token `json:"token,omitempty"`
 	Version int64            `json:"version,omitempty"`
 
-	// Verdict sums the entry up: for reads "fresh", "unknown" or the
-	// anomalies joined by "+" ("stale+ghost"); for writes one of the
-	// Outcome* constants.
-	Verdict string `json:"verdict"`
+	// Outcome sums the entry up (see Outcome). Its JSON name is
+	// "verdict", as in files written before it was renamed.
+	Outcome Outcome `json:"verdict"`
 }
 
 // Limits on the examples kept.

@@ -82,7 +82,7 @@ func WriteIndexHTML(w io.Writer, dir string, m *Matrix, plots []PlotFile) error 
 		}
 	}
 	for _, sc := range m.Scenarios {
-		sec := htmlSection{ID: "sc-" + fileSafe(sc), Name: sc, Description: scenarioLine(m.Info(sc)), Verdict: mdToHTML(m.Judge(sc).Sentence())}
+		sec := htmlSection{ID: "sc-" + fileSafe(sc), Name: sc, Description: scenarioLine(m.Info(sc)), Verdict: mdToHTML(m.Rank(sc).Sentence())}
 		for _, c := range m.Row(sc) {
 			row := htmlRow{Strategy: c.Strategy, Status: c.Status, Cells: cellText(c)}
 			if c.Dir != "" {

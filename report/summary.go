@@ -97,7 +97,7 @@ func (m *Matrix) Info(scenario string) BenchScenario {
 	return BenchScenario{Name: scenario}
 }
 
-// Verdict is the generated comparison of one scenario's strategies.
+// Ranking is the generated comparison of one scenario's strategies.
 //
 // Only completed runs (status ok) of caching strategies are ranked; a
 // strategy that served no read from the cache (hit ratio 0, such as
@@ -112,7 +112,7 @@ func (m *Matrix) Info(scenario string) BenchScenario {
 //
 // Fastest: the ranked run with the lowest p99 read latency (ties broken by
 // ops/s); MostOps is the one with the most operations per second.
-type Verdict struct {
+type Ranking struct {
 	Scenario string
 	// Safest lists the safest strategies (more than one on a tie).
 	Safest []*Cell
@@ -151,9 +151,9 @@ func lessKey(a, b [5]float64) bool {
 // fullyAvailable reports whether every attempted write committed.
 func fullyAvailable(r SummaryRow) bool { return r.Availability == nil || *r.Availability >= 1 }
 
-// Judge returns the verdict for one scenario of m.
-func (m *Matrix) Judge(scenario string) Verdict {
-	v := Verdict{Scenario: scenario}
+// Rank returns the verdict for one scenario of m.
+func (m *Matrix) Rank(scenario string) Ranking {
+	v := Ranking{Scenario: scenario}
 	var ranked []*Cell
 	for _, c := range m.Row(scenario) {
 		switch {
@@ -205,7 +205,7 @@ func (m *Matrix) Judge(scenario string) Verdict {
 
 // Sentence renders v as one paragraph of markdown that names the safest and
 // the fastest strategy with the numbers that made them so.
-func (v Verdict) Sentence() string {
+func (v Ranking) Sentence() string {
 	var b strings.Builder
 	if len(v.Safest) == 0 {
 		b.WriteString("No caching strategy completed this scenario, so none is ranked.")
@@ -387,7 +387,7 @@ func WriteSummaryMarkdown(w io.Writer, m *Matrix) error {
 		if d := scenarioLine(info); d != "" {
 			fmt.Fprintf(ew, "%s\n\n", d)
 		}
-		fmt.Fprintf(ew, "%s\n\n", m.Judge(sc).Sentence())
+		fmt.Fprintf(ew, "%s\n\n", m.Rank(sc).Sentence())
 		heads := make([]string, len(tableColumns))
 		align := make([]string, len(tableColumns))
 		for i, col := range tableColumns {

@@ -231,7 +231,7 @@ func TestJudge(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := matrixOf("sc", tt.cells)
-			v := m.Judge("sc")
+			v := m.Rank("sc")
 			if got := names(v.Safest); !reflect.DeepEqual(got, tt.safest) {
 				t.Errorf("safest: got %v, want %v", got, tt.safest)
 			}

@@ -33,7 +33,7 @@ type Case struct {
 	// WantClean is set for a case whose point is that the interleaving is
 	// handled: it must come out clean on Strategy.
 	WantClean bool
-	// Availability makes a write that did not commit a finding (class
+	// Availability makes a write that did not commit a finding (kind
 	// write-unavailable): for cases that compare how strategies keep
 	// writes available under a fault, not only whether reads stay fresh.
 	Availability bool

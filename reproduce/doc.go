@@ -22,7 +22,7 @@
 //     events that show the anomaly are marked;
 //   - a verdict in the terms of DESIGN section 4 that names only the
 //     operations that make the anomaly (the read, the write whose commit
-//     it missed, their instants, the age), and counts per class;
+//     it missed, their instants, the age), and counts per kind;
 //   - a linearizability check of the case's history with porcupine (see
 //     Linearizability for the model), whose Ok / Illegal / Unknown is part
 //     of the verdict: Unknown is never clean.

@@ -88,7 +88,7 @@ const (
 // regInput is a porcupine operation's input.
 type regInput struct {
 	read    bool
-	outcome string // writes: report.Outcome*
+	outcome check.Outcome // writes: check.Outcome*
 	value   regValue
 	key     gb.Key
 	actor   string // for the visualization only
@@ -104,7 +104,8 @@ func (v regValue) String() string { return fmt.Sprintf("v%d/t%d", v.version, v.t
 
 // opMeta is a porcupine operation's metadata, shown in its tooltip.
 type opMeta struct {
-	actor, verdict string
+	actor   string
+	outcome check.Outcome
 }
 
 // registerModel is the model described on Linearizability.
@@ -169,7 +170,7 @@ var registerModel = porcupine.Model{
 		if !ok {
 			return ""
 		}
-		return m.actor + ": " + m.verdict
+		return m.actor + ": " + string(m.outcome)
 	},
 }
 
@@ -190,21 +191,21 @@ func checkHistory(h []check.HistoryEntry, names map[int]string, timeout time.Dur
 		in := regInput{key: e.Key, read: e.Kind == gb.OpRead.String(), actor: names[e.Client]}
 		var out regValue
 		ret := e.CompleteNs
-		meta := opMeta{actor: names[e.Client], verdict: e.Verdict}
+		meta := opMeta{actor: names[e.Client], outcome: e.Outcome}
 		if in.read {
 			if e.Error != "" || e.Value == nil {
 				continue // returned nothing: no constraint
 			}
 			out = regValue{version: e.Value.Version, token: e.Value.Token}
 		} else {
-			in.outcome = e.Verdict
+			in.outcome = e.Outcome
 			in.value = regValue{version: e.Version, token: e.Token}
 			switch {
-			case e.Verdict == check.OutcomeCommitted && e.Error != "":
+			case e.Outcome == check.OutcomeCommitted && e.Error != "":
 				ret = math.MaxInt64 // committed after the client gave up, perhaps
-			case e.Verdict == check.OutcomeUnknown:
+			case e.Outcome == check.OutcomeUnknown:
 				ret = math.MaxInt64
-			case e.Verdict != check.OutcomeCommitted:
+			case e.Outcome != check.OutcomeCommitted:
 				in.outcome = check.OutcomeNotCommitted
 			}
 		}

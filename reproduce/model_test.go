@@ -15,12 +15,12 @@ import (
 
 func rd(client int, invoke, complete int64, version int64, token gb.Token) check.HistoryEntry {
 	return check.HistoryEntry{Kind: "read", Client: client, InvokeNs: invoke, CompleteNs: complete,
-		Value: &gb.Value{Version: version, Token: token}, Verdict: "fresh"}
+		Value: &gb.Value{Version: version, Token: token}, Outcome: "fresh"}
 }
 
-func wr(client int, invoke, complete int64, version int64, token gb.Token, verdict, errText string) check.HistoryEntry {
+func wr(client int, invoke, complete int64, version int64, token gb.Token, outcome check.Outcome, errText string) check.HistoryEntry {
 	return check.HistoryEntry{Kind: "write", Client: client, InvokeNs: invoke, CompleteNs: complete,
-		Version: version, Token: token, Verdict: verdict, Error: errText}
+		Version: version, Token: token, Outcome: outcome, Error: errText}
 }
 
 func TestRegisterModel(t *testing.T) {
@@ -69,7 +69,7 @@ func TestRegisterModel(t *testing.T) {
 			wr(11, 0, 10, 2, 111, committed, ""), wr(10, 20, 30, 1, 101, committed, ""), rd(1, 40, 50, 1, 101)}, bad},
 		{"a failed read constrains nothing", []check.HistoryEntry{
 			wr(10, 0, 10, 1, 101, committed, ""),
-			{Kind: "read", Client: 1, InvokeNs: 20, CompleteNs: 30, Error: "timeout", Class: "timeout", Verdict: "error"}}, ok},
+			{Kind: "read", Client: 1, InvokeNs: 20, CompleteNs: 30, Error: "timeout", Class: "timeout", Outcome: "error"}}, ok},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			names := map[int]string{1: "reader-1", 2: "reader-2", 10: "writer-10", 11: "writer-11"}
@@ -86,7 +86,7 @@ func TestRegisterModel(t *testing.T) {
 }
 
 func TestNormalized(t *testing.T) {
-	v := Verdict{Outcome: OutcomeAnomaly, Counts: map[string]int{ClassGhostRead: 2, ClassEarlyRead: 1, ClassStaleRead: 0},
+	v := Verdict{Result: ResultAnomaly, Counts: map[string]int{FindingGhostRead: 2, FindingEarlyRead: 1, FindingStaleRead: 0},
 		Linearizability: Linearizability{Result: LinIllegal}}
 	if got, want := v.Normalized(), "anomaly: ghost-read=2 early-read=1 linearizability=Illegal"; got != want {
 		t.Errorf("Normalized() = %q, want %q", got, want)
@@ -97,7 +97,7 @@ func TestNormalized(t *testing.T) {
 // is informational, an unknown is never clean, a failed write is a finding
 // only in a case about availability.
 func TestJudge(t *testing.T) {
-	early := check.HistoryEntry{Kind: "read", Client: 1, InvokeNs: 5, CompleteNs: 6, Value: &gb.Value{Version: 1, Token: 101}, Early: true, Verdict: "early"}
+	early := check.HistoryEntry{Kind: "read", Client: 1, InvokeNs: 5, CompleteNs: 6, Value: &gb.Value{Version: 1, Token: 101}, Early: true, Outcome: "early"}
 	failed := wr(10, 0, 10, 1, 101, check.OutcomeNotCommitted, "OOM")
 	names := map[int]string{1: "reader-1", 10: "writer-10"}
 	linOK := Linearizability{Result: LinOk}

@@ -97,7 +97,7 @@ func TestCases(t *testing.T) {
 				}
 				res := run(t, c, fast(srv, alt.Strategy, alt.Params))
 				v := res.Verdict
-				if v.Outcome != reproduce.OutcomeClean || v.Linearizability.Result != reproduce.LinOk || !v.Linearizability.Agrees {
+				if v.Result != reproduce.ResultClean || v.Linearizability.Result != reproduce.LinOk || !v.Linearizability.Agrees {
 					var b strings.Builder
 					res.WriteText(&b)
 					t.Errorf("with %s (%s): verdict %q, want clean and linearizable\n%s", alt.Strategy, alt.Why, v.Normalized(), b.String())
@@ -106,10 +106,10 @@ func TestCases(t *testing.T) {
 			for _, alt := range c.NotCleanWith {
 				res := run(t, c, fast(srv, alt.Strategy, alt.Params))
 				v := res.Verdict
-				if v.Outcome != reproduce.OutcomeAnomaly || !v.Linearizability.Agrees {
+				if v.Result != reproduce.ResultAnomaly || !v.Linearizability.Agrees {
 					t.Errorf("with %s (%s): verdict %q, want an anomaly that porcupine's answer is consistent with", alt.Strategy, alt.Why, v.Normalized())
 				}
-				if c.Availability && v.Counts[reproduce.ClassWriteUnavailable] == 0 {
+				if c.Availability && v.Counts[reproduce.FindingWriteUnavailable] == 0 {
 					t.Errorf("with %s: verdict %q, want write-unavailable", alt.Strategy, v.Normalized())
 				}
 			}
@@ -131,9 +131,9 @@ func checkResult(t *testing.T, c reproduce.Case, res *reproduce.Result) {
 			marked++
 		}
 	}
-	anomaly := res.Verdict.Outcome == reproduce.OutcomeAnomaly
+	anomaly := res.Verdict.Result == reproduce.ResultAnomaly
 	if anomaly != (marked > 0) {
-		t.Errorf("%d marked events for outcome %s", marked, res.Verdict.Outcome)
+		t.Errorf("%d marked events for outcome %s", marked, res.Verdict.Result)
 	}
 	for i := 1; i < len(res.Timeline); i++ {
 		if res.Timeline[i].AtNs < res.Timeline[i-1].AtNs {
@@ -141,7 +141,7 @@ func checkResult(t *testing.T, c reproduce.Case, res *reproduce.Result) {
 		}
 	}
 	for _, f := range res.Verdict.Findings {
-		if strings.Contains(strings.Join(f.Classes, " "), "stale-read") && !strings.Contains(f.Text, "was acknowledged at") {
+		if strings.Contains(strings.Join(f.Kinds, " "), "stale-read") && !strings.Contains(f.Text, "was acknowledged at") {
 			t.Errorf("stale finding without the newer write's ack: %s", f.Text)
 		}
 	}
@@ -152,7 +152,7 @@ func checkResult(t *testing.T, c reproduce.Case, res *reproduce.Result) {
 	if err := res.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"TIME", "invoke", "verdict: " + strings.ToUpper(res.Verdict.Outcome), "linearizability"} {
+	for _, s := range []string{"TIME", "invoke", "verdict: " + strings.ToUpper(res.Verdict.Result), "linearizability"} {
 		if !strings.Contains(text.String(), s) {
 			t.Errorf("text output lacks %q:\n%s", s, text.String())
 		}
@@ -275,7 +275,7 @@ func TestInterrupted(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || res == nil {
 		t.Fatalf("Run = %v, %v; want the partial result and the context's error", res, err)
 	}
-	if res.Verdict.Counts[reproduce.ClassStaleRead] != 1 {
+	if res.Verdict.Counts[reproduce.FindingStaleRead] != 1 {
 		t.Errorf("verdict %s, want the one stale read made before the interruption", res.Verdict.Normalized())
 	}
 	if err := res.WriteDir(t.TempDir()); err != nil {

@@ -40,7 +40,7 @@ type Event struct {
 	// Effect says what happened, with values ("read returned v0/t0/b0
 	// (cache hit)").
 	Effect string `json:"effect"`
-	// Anomaly, when set, is the finding classes this event shows, joined
+	// Anomaly, when set, is the kinds of finding this event shows, joined
 	// by "+" ("stale-read", "ghost-read+early-read", "stale-until-ttl").
 	Anomaly string `json:"anomaly,omitempty"`
 
@@ -91,7 +91,7 @@ func buildTimeline(col *collector, ops []scriptOp, run *record.Run, auditAt int6
 			}
 			ev.Effect = fmt.Sprintf("read returned %s (%s)", op.Value, src)
 			if ok {
-				ev.Anomaly = readClasses(e)
+				ev.Anomaly = readFindings(e)
 			}
 		case op.Kind == gb.OpRead:
 			ev.Effect = fmt.Sprintf("read failed (%s): %v", op.Class, op.Err)
@@ -103,7 +103,7 @@ func buildTimeline(col *collector, ops []scriptOp, run *record.Run, auditAt int6
 		default:
 			ev.Effect = fmt.Sprintf("write failed (%s): %v", op.Class, op.Err)
 			if ok {
-				ev.Effect += " → " + e.Verdict
+				ev.Effect += " → " + string(e.Outcome)
 			}
 		}
 		events = append(events, ev)
@@ -122,9 +122,9 @@ func buildTimeline(col *collector, ops []scriptOp, run *record.Run, auditAt int6
 				"key %d: cache holds %s, database %s: %s (%s)", x.Key, x.Cache, x.DB, x.Kind, ttl)}
 			switch x.Kind {
 			case check.AuditStale:
-				ev.Anomaly = ClassStaleUntilTTL
+				ev.Anomaly = FindingStaleUntilTTL
 			case check.AuditGhost:
-				ev.Anomaly = ClassGhostUntilTTL
+				ev.Anomaly = FindingGhostUntilTTL
 			}
 			events = append(events, ev)
 		}
@@ -138,18 +138,18 @@ func buildTimeline(col *collector, ops []scriptOp, run *record.Run, auditAt int6
 	return events
 }
 
-// readClasses returns the anomaly classes of a read's history entry
+// readFindings returns the kinds of finding of a read's history entry
 // joined by "+", "" for a fresh read.
-func readClasses(e check.HistoryEntry) string {
+func readFindings(e check.HistoryEntry) string {
 	var cl []string
 	if e.Stale {
-		cl = append(cl, ClassStaleRead)
+		cl = append(cl, FindingStaleRead)
 	}
 	if e.Ghost {
-		cl = append(cl, ClassGhostRead)
+		cl = append(cl, FindingGhostRead)
 	}
 	if e.Early {
-		cl = append(cl, ClassEarlyRead)
+		cl = append(cl, FindingEarlyRead)
 	}
 	return strings.Join(cl, "+")
 }
@@ -174,9 +174,9 @@ func (r *Result) WriteText(w io.Writer) error {
 		return err
 	}
 	v := r.Verdict
-	fmt.Fprintf(w, "\nverdict: %s (%s)\n", strings.ToUpper(v.Outcome), strings.TrimPrefix(v.Normalized(), v.Outcome+": "))
+	fmt.Fprintf(w, "\nverdict: %s (%s)\n", strings.ToUpper(v.Result), strings.TrimPrefix(v.Normalized(), v.Result+": "))
 	for _, f := range v.Findings {
-		fmt.Fprintf(w, "  - [%s] %s\n", strings.Join(f.Classes, "+"), f.Text)
+		fmt.Fprintf(w, "  - [%s] %s\n", strings.Join(f.Kinds, "+"), f.Text)
 	}
 	if len(v.Findings) == 0 {
 		fmt.Fprintln(w, "  every read was fresh, every write committed, the audit found cache and database in agreement")

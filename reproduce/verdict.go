@@ -12,55 +12,55 @@ import (
 
 // Verdict outcomes.
 const (
-	// OutcomeAnomaly: the run proved at least one anomaly.
-	OutcomeAnomaly = "anomaly"
-	// OutcomeClean: nothing was found and everything could be verified.
-	OutcomeClean = "clean"
-	// OutcomeUnknown: nothing was proved, but something could not be
+	// ResultAnomaly: the run proved at least one anomaly.
+	ResultAnomaly = "anomaly"
+	// ResultClean: nothing was found and everything could be verified.
+	ResultClean = "clean"
+	// ResultUnknown: nothing was proved, but something could not be
 	// verified (never reported as clean).
-	OutcomeUnknown = "unknown"
+	ResultUnknown = "unknown"
 )
 
-// Finding classes, in report order. Each counts in Verdict.Counts.
+// Kinds of finding, in report order. Each counts in Verdict.Counts.
 const (
-	// ClassStaleRead: a read returned a version older than one
+	// FindingStaleRead: a read returned a version older than one
 	// acknowledged before it began (DESIGN section 4, stale).
-	ClassStaleRead = "stale-read"
-	// ClassGhostRead: a read returned a value whose write never committed.
-	ClassGhostRead = "ghost-read"
-	// ClassEarlyRead: a read completed before its value's COMMIT was
+	FindingStaleRead = "stale-read"
+	// FindingGhostRead: a read returned a value whose write never committed.
+	FindingGhostRead = "ghost-read"
+	// FindingEarlyRead: a read completed before its value's COMMIT was
 	// sent. Informational: it makes no anomaly alone.
-	ClassEarlyRead = "early-read"
-	// ClassStaleUntilTTL: at the end the cache held an older committed
+	FindingEarlyRead = "early-read"
+	// FindingStaleUntilTTL: at the end the cache held an older committed
 	// version than the database (the audit).
-	ClassStaleUntilTTL = "stale-until-ttl"
-	// ClassGhostUntilTTL: at the end the cache held a value never
+	FindingStaleUntilTTL = "stale-until-ttl"
+	// FindingGhostUntilTTL: at the end the cache held a value never
 	// committed (the audit).
-	ClassGhostUntilTTL = "ghost-until-ttl"
-	// ClassWriteUnavailable: a write did not commit, in a case about
+	FindingGhostUntilTTL = "ghost-until-ttl"
+	// FindingWriteUnavailable: a write did not commit, in a case about
 	// availability (Case.Availability).
-	ClassWriteUnavailable = "write-unavailable"
-	// ClassNotLinearizable: porcupine found the history not linearizable.
-	ClassNotLinearizable = "not-linearizable"
-	// ClassUnknown: something could not be verified.
-	ClassUnknown = "unknown"
+	FindingWriteUnavailable = "write-unavailable"
+	// FindingNotLinearizable: porcupine found the history not linearizable.
+	FindingNotLinearizable = "not-linearizable"
+	// FindingUnknown: something could not be verified.
+	FindingUnknown = "unknown"
 )
 
-// Classes returns the finding classes in report order.
-func Classes() []string {
-	return []string{ClassStaleRead, ClassGhostRead, ClassEarlyRead, ClassStaleUntilTTL, ClassGhostUntilTTL,
-		ClassWriteUnavailable, ClassNotLinearizable, ClassUnknown}
+// Findings returns the kinds of finding in report order.
+func Findings() []string {
+	return []string{FindingStaleRead, FindingGhostRead, FindingEarlyRead, FindingStaleUntilTTL, FindingGhostUntilTTL,
+		FindingWriteUnavailable, FindingNotLinearizable, FindingUnknown}
 }
 
-// anomalous reports whether class makes an anomaly (early reads do not).
-func anomalous(class string) bool {
-	return class != ClassEarlyRead && class != ClassUnknown
+// anomalous reports whether kind makes an anomaly (early reads do not).
+func anomalous(kind string) bool {
+	return kind != FindingEarlyRead && kind != FindingUnknown
 }
 
 // Finding is one piece of evidence: the operations that make it, in
 // words, with their instants.
 type Finding struct {
-	Classes []string `json:"classes"`
+	Kinds []string `json:"classes"`
 	Actor   string   `json:"actor,omitempty"`
 	AtNs    int64    `json:"at_ns"`
 	Text    string   `json:"text"`
@@ -68,9 +68,9 @@ type Finding struct {
 
 // Verdict is what a case's run shows.
 type Verdict struct {
-	// Outcome is OutcomeAnomaly, OutcomeClean or OutcomeUnknown.
-	Outcome string `json:"outcome"`
-	// Counts holds every class (zeros included).
+	// Result is OutcomeAnomaly, OutcomeClean or OutcomeUnknown.
+	Result string `json:"outcome"`
+	// Counts holds every kind (zeros included).
 	Counts map[string]int `json:"counts"`
 	// Findings are the evidence, reads first (by time), then the audit,
 	// the writes and the linearizability check.
@@ -83,13 +83,13 @@ type Verdict struct {
 }
 
 // Normalized returns the verdict without times: the outcome, the non-zero
-// counts by class in report order, and porcupine's result, e.g.
+// counts by kind in report order, and porcupine's result, e.g.
 // "anomaly: stale-read=1 stale-until-ttl=1 not-linearizable=1 linearizability=Illegal".
 // Two runs of a deterministic case give the same string.
 func (v Verdict) Normalized() string {
 	var b strings.Builder
-	b.WriteString(v.Outcome + ":")
-	for _, c := range Classes() {
+	b.WriteString(v.Result + ":")
+	for _, c := range Findings() {
 		if n := v.Counts[c]; n > 0 {
 			fmt.Fprintf(&b, " %s=%d", c, n)
 		}
@@ -103,19 +103,19 @@ func (v Verdict) Normalized() string {
 // actor's name.
 func judge(c Case, run *record.Run, names map[int]string, owners map[gb.Token]string, lin Linearizability) Verdict {
 	v := Verdict{Counts: map[string]int{}, Linearizability: lin}
-	for _, cl := range Classes() {
+	for _, cl := range Findings() {
 		v.Counts[cl] = 0
 	}
 	add := func(f Finding) {
-		for _, cl := range f.Classes {
+		for _, cl := range f.Kinds {
 			v.Counts[cl]++
 		}
 		v.Findings = append(v.Findings, f)
 	}
 	m := run.Metrics
 	if m == nil {
-		add(Finding{Classes: []string{ClassUnknown}, Text: "the run recorded no metrics: " + run.Error})
-		v.Outcome = OutcomeUnknown
+		add(Finding{Kinds: []string{FindingUnknown}, Text: "the run recorded no metrics: " + run.Error})
+		v.Result = ResultUnknown
 		return v
 	}
 	type opKey struct {
@@ -141,7 +141,7 @@ func judge(c Case, run *record.Run, names map[int]string, owners map[gb.Token]st
 			continue
 		}
 		if e.Unknown {
-			add(Finding{Classes: []string{ClassUnknown}, Actor: names[e.Client], AtNs: e.InvokeNs, Text: fmt.Sprintf(
+			add(Finding{Kinds: []string{FindingUnknown}, Actor: names[e.Client], AtNs: e.InvokeNs, Text: fmt.Sprintf(
 				"read by %s at %s returned %s, whose write could not be resolved (ledger unreadable): neither fresh nor proven stale",
 				names[e.Client], fmtDur(e.InvokeNs), e.Value)})
 			continue
@@ -156,7 +156,7 @@ func judge(c Case, run *record.Run, names map[int]string, owners map[gb.Token]st
 		}
 		var classes, parts []string
 		if e.Stale {
-			classes = append(classes, ClassStaleRead)
+			classes = append(classes, FindingStaleRead)
 			s := fmt.Sprintf("stale: a newer version was acknowledged before it began, age %s, version lag %d", fmtDur(e.AgeNs), e.Lag)
 			if hasEx {
 				s = fmt.Sprintf("stale: v%d (%s) was acknowledged at %s, age %s, version lag %d",
@@ -165,7 +165,7 @@ func judge(c Case, run *record.Run, names map[int]string, owners map[gb.Token]st
 			parts = append(parts, s)
 		}
 		if e.Ghost {
-			classes = append(classes, ClassGhostRead)
+			classes = append(classes, FindingGhostRead)
 			s := fmt.Sprintf("ghost: %s never committed", tokenOf(e.Value.Token))
 			if hasEx {
 				s += " (" + statusText(a) + ")"
@@ -173,7 +173,7 @@ func judge(c Case, run *record.Run, names map[int]string, owners map[gb.Token]st
 			parts = append(parts, s)
 		}
 		if e.Early {
-			classes = append(classes, ClassEarlyRead)
+			classes = append(classes, FindingEarlyRead)
 			s := "early: it completed before its write's COMMIT was sent"
 			if hasEx && a.CommitSentNs >= 0 {
 				s = fmt.Sprintf("early: it completed at %s, before its write's COMMIT was sent at %s", fmtDur(e.CompleteNs), fmtDur(a.CommitSentNs))
@@ -182,7 +182,7 @@ func judge(c Case, run *record.Run, names map[int]string, owners map[gb.Token]st
 			}
 			parts = append(parts, s)
 		}
-		add(Finding{Classes: classes, Actor: names[e.Client], AtNs: e.InvokeNs, Text: fmt.Sprintf(
+		add(Finding{Kinds: classes, Actor: names[e.Client], AtNs: e.InvokeNs, Text: fmt.Sprintf(
 			"read by %s at %s returned %s (%s), %s", names[e.Client], fmtDur(e.InvokeNs), e.Value, src, strings.Join(parts, "; "))})
 	}
 
@@ -194,13 +194,13 @@ func judge(c Case, run *record.Run, names map[int]string, owners map[gb.Token]st
 		}
 		switch x.Kind {
 		case check.AuditStale:
-			add(Finding{Classes: []string{ClassStaleUntilTTL}, Actor: "audit", Text: fmt.Sprintf(
+			add(Finding{Kinds: []string{FindingStaleUntilTTL}, Actor: "audit", Text: fmt.Sprintf(
 				"key %d stays stale until TTL: at the end (audit) the cache holds %s while the database holds %s (%s)", x.Key, x.Cache, x.DB, ttl)})
 		case check.AuditGhost:
-			add(Finding{Classes: []string{ClassGhostUntilTTL}, Actor: "audit", Text: fmt.Sprintf(
+			add(Finding{Kinds: []string{FindingGhostUntilTTL}, Actor: "audit", Text: fmt.Sprintf(
 				"key %d stays ghost until TTL: at the end (audit) the cache holds %s, never committed, while the database holds %s (%s)", x.Key, x.Cache, x.DB, ttl)})
 		default:
-			add(Finding{Classes: []string{ClassUnknown}, Actor: "audit", Text: fmt.Sprintf(
+			add(Finding{Kinds: []string{FindingUnknown}, Actor: "audit", Text: fmt.Sprintf(
 				"key %d: the audit could not resolve the cached %s (ledger unreadable)", x.Key, x.Cache)})
 		}
 	}
@@ -208,7 +208,7 @@ func judge(c Case, run *record.Run, names map[int]string, owners map[gb.Token]st
 	// Writes.
 	w := m.Writes
 	for _, e := range hist {
-		if e.Kind != gb.OpWrite.String() || e.Verdict == check.OutcomeCommitted {
+		if e.Kind != gb.OpWrite.String() || e.Outcome == check.OutcomeCommitted {
 			continue
 		}
 		what := fmt.Sprintf("write by %s (token %d) at %s", names[e.Client], e.Token, fmtDur(e.InvokeNs))
@@ -221,10 +221,10 @@ func judge(c Case, run *record.Run, names map[int]string, owners map[gb.Token]st
 			why = fmt.Sprintf("failed after %s (%s)", fmtDur(e.CompleteNs-e.InvokeNs), msg)
 		}
 		switch {
-		case e.Verdict == check.OutcomeUnknown:
-			add(Finding{Classes: []string{ClassUnknown}, Actor: names[e.Client], AtNs: e.InvokeNs, Text: what + " " + why + "; whether it committed is unknown (ledger unreadable)"})
+		case e.Outcome == check.OutcomeUnknown:
+			add(Finding{Kinds: []string{FindingUnknown}, Actor: names[e.Client], AtNs: e.InvokeNs, Text: what + " " + why + "; whether it committed is unknown (ledger unreadable)"})
 		case c.Availability:
-			add(Finding{Classes: []string{ClassWriteUnavailable}, Actor: names[e.Client], AtNs: e.InvokeNs, Text: fmt.Sprintf(
+			add(Finding{Kinds: []string{FindingWriteUnavailable}, Actor: names[e.Client], AtNs: e.InvokeNs, Text: fmt.Sprintf(
 				"%s %s and did not commit: write availability %d/%d", what, why, w.Committed, w.Attempted)})
 		default:
 			v.Notes = append(v.Notes, fmt.Sprintf("%s %s and did not commit (not a finding in this case: reads are what it is about)", what, why))
@@ -234,15 +234,15 @@ func judge(c Case, run *record.Run, names map[int]string, owners map[gb.Token]st
 		v.Notes = append(v.Notes, fmt.Sprintf("%d cache error(s) did not fail an operation (a best-effort cache command after COMMIT, or a refused fill): warnings", m.Warnings))
 	}
 	if m.Resolution.Unresolved > 0 || m.HarnessErrors > 0 {
-		add(Finding{Classes: []string{ClassUnknown}, Text: fmt.Sprintf(
+		add(Finding{Kinds: []string{FindingUnknown}, Text: fmt.Sprintf(
 			"%d write outcome(s) unresolved, %d harness error(s): the checker could not verify everything", m.Resolution.Unresolved, m.HarnessErrors)})
 	}
 
 	// Linearizability.
-	readAnomaly := v.Counts[ClassStaleRead]+v.Counts[ClassGhostRead] > 0
+	readAnomaly := v.Counts[FindingStaleRead]+v.Counts[FindingGhostRead] > 0
 	switch lin.Result {
 	case LinIllegal:
-		add(Finding{Classes: []string{ClassNotLinearizable}, Actor: "porcupine", Text: fmt.Sprintf(
+		add(Finding{Kinds: []string{FindingNotLinearizable}, Actor: "porcupine", Text: fmt.Sprintf(
 			"the history of %d operation(s) is not linearizable (porcupine: Illegal): no order of the operations inside their intervals explains every read; see linearizability.html", lin.Operations)})
 	case LinOk:
 	default:
@@ -250,21 +250,21 @@ func judge(c Case, run *record.Run, names map[int]string, owners map[gb.Token]st
 		if lin.Error != "" {
 			why = lin.Error
 		}
-		add(Finding{Classes: []string{ClassUnknown}, Actor: "porcupine", Text: "linearizability unknown: " + why + " (never counted as clean)"})
+		add(Finding{Kinds: []string{FindingUnknown}, Actor: "porcupine", Text: "linearizability unknown: " + why + " (never counted as clean)"})
 	}
 	v.Linearizability.Agrees, v.Linearizability.Explanation = agreement(v, lin.Result, readAnomaly)
 
-	v.Outcome = OutcomeClean
+	v.Result = ResultClean
 	for cl, n := range v.Counts {
 		if n == 0 {
 			continue
 		}
 		if anomalous(cl) {
-			v.Outcome = OutcomeAnomaly
+			v.Result = ResultAnomaly
 			break
 		}
-		if cl == ClassUnknown {
-			v.Outcome = OutcomeUnknown
+		if cl == FindingUnknown {
+			v.Result = ResultUnknown
 		}
 	}
 	return v
@@ -273,7 +273,7 @@ func judge(c Case, run *record.Run, names map[int]string, owners map[gb.Token]st
 // agreement compares porcupine's result with the checker's read verdicts.
 func agreement(v Verdict, res string, readAnomaly bool) (bool, string) {
 	var other []string
-	for _, cl := range []string{ClassStaleUntilTTL, ClassGhostUntilTTL, ClassWriteUnavailable, ClassEarlyRead} {
+	for _, cl := range []string{FindingStaleUntilTTL, FindingGhostUntilTTL, FindingWriteUnavailable, FindingEarlyRead} {
 		if v.Counts[cl] > 0 {
 			other = append(other, cl)
 		}
@@ -297,16 +297,16 @@ func agreement(v Verdict, res string, readAnomaly bool) (bool, string) {
 
 func statusText(a check.Anomaly) string {
 	switch a.TokenStatus {
-	case check.StatusAborted:
+	case check.TokenAborted:
 		return "its transaction rolled back"
-	case check.StatusNotCommitted:
+	case check.TokenNotCommitted:
 		return "its COMMIT was indeterminate and the ledger has no row for it"
-	case check.StatusSuperseded:
+	case check.TokenSuperseded:
 		return "another write committed that version"
-	case check.StatusUnknown:
+	case check.TokenUnknown:
 		return "whether it committed is unknown"
 	}
-	return a.TokenStatus
+	return string(a.TokenStatus)
 }
 
 // fmtDur renders a nanosecond offset or duration as milliseconds: "12.4ms"

@@ -181,7 +181,7 @@ func TestFaultRuns(t *testing.T) {
 		// their fallback DEL or both met it.
 		during := map[int64]bool{}
 		for _, h := range m.History {
-			if h.Kind == "write" && h.Verdict == check.OutcomeCommitted &&
+			if h.Kind == "write" && h.Outcome == check.OutcomeCommitted &&
 				float64(h.CompleteNs)/1e9 >= w.Start && float64(h.InvokeNs)/1e9 <= w.End {
 				during[int64(h.Token)] = true
 			}

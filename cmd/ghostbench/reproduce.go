@@ -143,10 +143,10 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("%w (partial timeline written)", runErr)
 	}
 	v := res.Verdict
-	switch v.Outcome {
-	case reproduce.OutcomeAnomaly:
+	switch v.Result {
+	case reproduce.ResultAnomaly:
 		return budgetError{fmt.Sprintf("reproduce %s: anomaly reproduced on %s (%s)", c.Name, res.Strategy, v.Normalized())}
-	case reproduce.OutcomeClean:
+	case reproduce.ResultClean:
 		return nil
 	default:
 		return fmt.Errorf("reproduce %s: verdict unknown on %s (%s): nothing was proved, but not everything could be verified", c.Name, res.Strategy, v.Normalized())

@@ -97,7 +97,7 @@ func TestReproduceRun(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("json output: %v\n%s", err, out.String())
 	}
-	if got.Strategy != "cache-aside" || got.Verdict.Outcome != reproduce.OutcomeClean || len(got.Timeline) == 0 || got.Dir == "" {
-		t.Errorf("json: strategy %s, outcome %s, %d events, dir %q", got.Strategy, got.Verdict.Outcome, len(got.Timeline), got.Dir)
+	if got.Strategy != "cache-aside" || got.Verdict.Result != reproduce.ResultClean || len(got.Timeline) == 0 || got.Dir == "" {
+		t.Errorf("json: strategy %s, outcome %s, %d events, dir %q", got.Strategy, got.Verdict.Result, len(got.Timeline), got.Dir)
 	}
 }
