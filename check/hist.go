@@ -145,20 +145,20 @@ func hdrQuantile(d *hdr.Histogram, q float64) int64 {
 	return d.ValueAtQuantile(q * 100)
 }
 
-// recorder is an HdrHistogram with a fixed range and a count of clamped
+// hdrHist is an HdrHistogram with a fixed range and a count of clamped
 // values. It is not safe for concurrent use (a shard's lock protects it).
-type recorder struct {
+type hdrHist struct {
 	h       *hdr.Histogram
 	highest int64
 	clamped int64
 }
 
-func newRecorder(highest int64) *recorder {
-	return &recorder{h: hdr.New(1, highest, HistSignificantDigits), highest: highest}
+func newHDRHist(highest int64) *hdrHist {
+	return &hdrHist{h: hdr.New(1, highest, HistSignificantDigits), highest: highest}
 }
 
 // record records v, clamped into [0, highest].
-func (r *recorder) record(v int64) {
+func (r *hdrHist) record(v int64) {
 	if v < 0 {
 		v = 0
 		r.clamped++
@@ -170,19 +170,19 @@ func (r *recorder) record(v int64) {
 }
 
 // mergeInto adds o into *dst (same range), creating it when needed.
-func mergeInto(dst **recorder, o *recorder) {
+func mergeInto(dst **hdrHist, o *hdrHist) {
 	if o == nil {
 		return
 	}
 	if *dst == nil {
-		*dst = newRecorder(o.highest)
+		*dst = newHDRHist(o.highest)
 	}
 	(*dst).h.Merge(o.h)
 	(*dst).clamped += o.clamped
 }
 
 // histogram returns the JSON form of r.
-func (r *recorder) histogram(unit string) *Histogram {
+func (r *hdrHist) histogram(unit string) *Histogram {
 	d := r.h
 	out := &Histogram{Unit: unit, Count: d.TotalCount(), Clamped: r.clamped}
 	if out.Count > 0 {
@@ -209,16 +209,16 @@ func emptyHistogram(unit string, highest int64) *Histogram {
 	if s, ok := emptyHDR.Load(highest); ok {
 		return &Histogram{Unit: unit, HDR: s.(string)}
 	}
-	enc, err := newRecorder(highest).h.Encode(hdr.V2CompressedEncodingCookieBase)
+	enc, err := newHDRHist(highest).h.Encode(hdr.V2CompressedEncodingCookieBase)
 	if err != nil { // encoding an empty histogram does not fail
-		return newRecorder(highest).histogram(unit)
+		return newHDRHist(highest).histogram(unit)
 	}
 	emptyHDR.Store(highest, string(enc))
 	return &Histogram{Unit: unit, HDR: string(enc)}
 }
 
 // histogramOf returns the JSON form of r, which may be nil (empty).
-func histogramOf(r *recorder, unit string, highest int64) *Histogram {
+func histogramOf(r *hdrHist, unit string, highest int64) *Histogram {
 	if r == nil || r.h.TotalCount() == 0 && r.clamped == 0 {
 		return emptyHistogram(unit, highest)
 	}
@@ -229,7 +229,7 @@ func histogramOf(r *recorder, unit string, highest int64) *Histogram {
 // that a positive duration never reads as 0 µs.
 func ceilMicros(ns int64) int64 {
 	if ns < 0 {
-		return -1 // out of range: the recorder clamps it to 0 and counts it
+		return -1 // out of range: the histogram clamps it to 0 and counts it
 	}
 	return (ns + 999) / 1000
 }
@@ -237,7 +237,7 @@ func ceilMicros(ns int64) int64 {
 // MergeHistograms returns the histograms hs merged into one (nil ones
 // skipped), nil when none can be decoded.
 func MergeHistograms(hs ...*Histogram) *Histogram {
-	var acc *recorder
+	var acc *hdrHist
 	unit := UnitMicros
 	for _, h := range hs {
 		if h == nil {
@@ -248,7 +248,7 @@ func MergeHistograms(hs ...*Histogram) *Histogram {
 			continue
 		}
 		if acc == nil {
-			acc = &recorder{h: hdr.New(1, d.HighestTrackableValue(), HistSignificantDigits), highest: d.HighestTrackableValue()}
+			acc = &hdrHist{h: hdr.New(1, d.HighestTrackableValue(), HistSignificantDigits), highest: d.HighestTrackableValue()}
 			unit = h.Unit
 		}
 		acc.h.Merge(d)
@@ -263,7 +263,7 @@ func MergeHistograms(hs ...*Histogram) *Histogram {
 // DurationHistogram returns the histogram (microseconds) of ds and how many
 // of them were negative (recorded as 0).
 func DurationHistogram(ds []time.Duration) (*Histogram, int64) {
-	r := newRecorder(MaxLatencyMicros)
+	r := newHDRHist(MaxLatencyMicros)
 	var neg int64
 	for _, d := range ds {
 		if d < 0 {

@@ -47,8 +47,20 @@ func (c *Checker) Finish(ctx context.Context, resolve Resolver) (*Metrics, error
 
 func (c *Checker) finishLocked(ctx context.Context, resolve Resolver) (*Metrics, error) {
 	m := &Metrics{}
+	resErr := c.askLedger(ctx, resolve, c.ledgerQuestions(), &m.Resolution)
+	c.settle()
+	c.staleWindows(&m.StaleWindow)
+	c.merge(m)
+	if resErr != nil {
+		return m, fmt.Errorf("%w (%d of %d tokens): %w", ErrUnresolved, m.Resolution.Unresolved, m.Resolution.Asked, resErr)
+	}
+	return m, nil
+}
 
-	// 1. What only the ledger can settle.
+// ledgerQuestions returns, sorted, the tokens whose outcome only the
+// ledger can settle: writes still open, and tokens read (by a deferred
+// read or the audit) that the recorder never reported.
+func (c *Checker) ledgerQuestions() []ghostbench.Token {
 	need := make(map[ghostbench.Token]struct{})
 	c.eachKey(func(sh *shard, ks *keyState) {
 		x := ks.x
@@ -80,14 +92,19 @@ func (c *Checker) finishLocked(ctx context.Context, resolve Resolver) (*Metrics,
 		tokens = append(tokens, t)
 	}
 	slices.Sort(tokens)
+	return tokens
 
-	// 2. Ask.
+}
+
+// askLedger asks resolve about tokens and records the answers in c.ledger
+// and res. It returns the resolver's (or ctx's) error, if any.
+func (c *Checker) askLedger(ctx context.Context, resolve Resolver, tokens []ghostbench.Token, res *Resolution) error {
 	var resErr error
-	m.Resolution.Asked = len(tokens)
+	res.Asked = len(tokens)
 	if len(tokens) > 0 {
 		switch {
 		case resolve == nil:
-			m.Resolution.Error = "no resolver"
+			res.Error = "no resolver"
 		case ctx.Err() != nil:
 			resErr = ctx.Err()
 		default:
@@ -99,23 +116,26 @@ func (c *Checker) finishLocked(ctx context.Context, resolve Resolver) (*Metrics,
 			}
 		}
 		if resErr != nil {
-			m.Resolution.Error = resErr.Error()
+			res.Error = resErr.Error()
 		}
 		for _, t := range tokens {
 			committed, ok := c.ledger[t]
 			switch {
 			case !ok:
-				m.Resolution.Unresolved++
+				res.Unresolved++
 			case committed:
-				m.Resolution.Committed++
+				res.Committed++
 			default:
-				m.Resolution.NotCommitted++
+				res.NotCommitted++
 			}
 		}
 	}
+	return resErr
+}
 
-	// 3. Apply the answers, then settle every deferred read and audit
-	// entry for good, and account the writes still open.
+// settle applies the ledger's answers, then settles every deferred read and
+// audit entry for good, and accounts the writes still open.
+func (c *Checker) settle() {
 	c.eachKey(func(sh *shard, ks *keyState) {
 		x := ks.x
 		if x == nil {
@@ -168,11 +188,13 @@ func (c *Checker) finishLocked(ctx context.Context, resolve Resolver) (*Metrics,
 		}
 		sh.auditPending = nil
 	}
+}
 
-	// 4. Stale windows.
-	win := newRecorder(MaxLatencyMicros)
+// staleWindows computes the stale window of every committed measured write
+// (see the package doc) into sw.
+func (c *Checker) staleWindows(sw *StaleWindowMetrics) {
+	win := newHDRHist(MaxLatencyMicros)
 	var maxWin int64
-	sw := &m.StaleWindow
 	c.eachKey(func(sh *shard, ks *keyState) {
 		x := ks.x
 		if x == nil || len(x.measured) == 0 {
@@ -201,32 +223,12 @@ func (c *Checker) finishLocked(ctx context.Context, resolve Resolver) (*Metrics,
 	sw.MaxUs = ceilMicros(maxWin)
 	sw.Fraction = divideOrNil(sw.WithWindow, sw.Writes)
 	sw.Histogram = histogramOf(win, UnitMicros, MaxLatencyMicros)
-
-	// 5. Merge the shards.
-	c.merge(m)
-
-	if resErr != nil {
-		return m, fmt.Errorf("%w (%d of %d tokens): %w", ErrUnresolved, m.Resolution.Unresolved, m.Resolution.Asked, resErr)
-	}
-	return m, nil
-}
-
-// eachKey calls f for every touched key, shard by shard.
-func (c *Checker) eachKey(f func(sh *shard, ks *keyState)) {
-	for i := range c.shards {
-		sh := &c.shards[i]
-		for j := range sh.keys {
-			if ks := &sh.keys[j]; ks.x != nil {
-				f(sh, ks)
-			}
-		}
-	}
 }
 
 func (c *Checker) merge(m *Metrics) {
 	var rd readCounts
 	var wr writeCounts
-	var rec [numRec]*recorder // nil: empty
+	var rec [numRec]*hdrHist // nil: empty
 	var series []bucketCounts
 	var examples []Anomaly
 	var auditEx []AuditExample

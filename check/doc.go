@@ -1,0 +1,79 @@
+// Package report turns what a run recorded into verdicts and metrics: the
+// Checker implements the measurement contract of DESIGN.md section 4 online,
+// while the run goes on, and Finish returns the Metrics that the writers and
+// plots of this package render (run.json, tables, HTML).
+//
+// # What the checker is told
+//
+// The store reports every write attempt through the ghostbench.Recorder
+// methods of the Checker (Began, CommitSending, then Committed, Aborted or
+// Indeterminate), from the write path, as it happens. The runner calls
+// Observe with every completed operation, Probe with every convergence
+// probe, Warn with every post-commit cache error, AuditKey for every key at
+// the end of the run, and finally Finish, which asks the ledger about the
+// writes whose outcome is still unknown. Every method is safe for concurrent
+// use; calls for one key are serialized by the shard that owns the key.
+//
+// Every key starts as a seed row: version 0, token 0, committed with
+// commit-sent = commit-ack = 0.
+//
+// # Verdicts (DESIGN.md section 4)
+//
+// All instants are offsets on the run's clock. A successful read R of key k
+// returning version v with token t is:
+//
+//   - ghost if (v, t) was never committed: t's write aborted (per the
+//     recorder), or was indeterminate and did not commit (per the ledger at
+//     Finish, or because another write committed the same version, or
+//     because a later version committed while t's write was the only
+//     candidate for v), or another token committed version v.
+//   - stale if some committed version v' > v has commit-ack < R.invoke. Its
+//     staleness age is R.invoke − min{ack(v') : v' > v committed}. DESIGN.md
+//     writes ack(v+1): that is the same in the usual case, but acks of one
+//     key can be measured out of version order (the row lock is released at
+//     COMMIT, before the writer reads its clock), and the earliest newer ack
+//     is the instant from which R's value was provably obsolete. Its version
+//     lag is v_latest − v, v_latest being the highest committed version
+//     whose ack is before R.invoke.
+//   - early (informational, may coexist with ghost and stale) if R.complete
+//     < commit-sent of t's write, or t's write never sent COMMIT.
+//   - fresh otherwise.
+//   - unknown when whether it is ghost or stale cannot be established (the
+//     ledger could not be read): never counted as fresh.
+//
+// No false positives: every flag is proved by the recorded intervals. In
+// particular a write whose COMMIT was indeterminate and that the ledger
+// found committed has an unknown ack somewhere in [commit-sent,
+// op.Complete]; the checker uses op.Complete, the latest possible instant,
+// so nothing is flagged that an earlier real ack would not also flag.
+//
+// # Late events
+//
+// When a read is observed, a write whose ack precedes the read's invoke may
+// not have delivered Committed yet (its writer measured the ack and was
+// descheduled). Since CommitSending is always called before the ack is
+// measured, such a write is visible as pending. A read that a pending (or
+// indeterminate) newer write could make stale, or whose own token has no
+// final outcome yet, is deferred and classified when the outcome arrives, or
+// at Finish. Deferred reads are the only per-read state: a few per key in
+// practice (bounded by the writers in flight), more only for keys whose last
+// write stays indeterminate until Finish.
+//
+// # Stale windows
+//
+// For each committed measured write W of version v', the stale window is
+// max(0, I − ack(W)), I being the latest invoke of a measured read that
+// returned a version < v' (ghost values included: what counts is that the
+// reader did not see W). It is computed at Finish from best[v], the latest
+// invoke of a read returning v, kept per committed version.
+//
+// # Cost
+//
+// Memory is O(keys + write attempts), not O(operations): per key a few
+// words, per committed write four words (token, commit-sent, commit-ack,
+// latest read invoke), per aborted write an entry in a map, plus fixed-size
+// histograms per shard and a time series that grows with the run's
+// duration. CheckerConfig.FullHistory is the exception: it keeps every
+// operation. Observe and the Recorder methods take one uncontended mutex
+// and do not allocate in the common case.
+package check
