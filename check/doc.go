@@ -1,7 +1,12 @@
-// Package report turns what a run recorded into verdicts and metrics: the
-// Checker implements the measurement contract of DESIGN.md section 4 online,
-// while the run goes on, and Finish returns the Metrics that the writers and
-// plots of this package render (run.json, tables, HTML).
+// Package check is ghostbench's measurement contract: the Checker turns
+// what a run recorded (write attempts with their commit instants, completed
+// operations, probes, the end-of-run audit) into classified reads and
+// Metrics, online while the run goes on. It does no I/O and knows nothing
+// of servers, strategies or rendering: package record stores its Metrics
+// in run.json and package report renders them. The definitions below are
+// the ones docs/measurement.md explains for users and DESIGN.md section 4
+// states; where they disagree, this package doc and the code win and the
+// documents are fixed.
 //
 // # What the checker is told
 //
@@ -17,7 +22,7 @@
 // Every key starts as a seed row: version 0, token 0, committed with
 // commit-sent = commit-ack = 0.
 //
-// # Verdicts (DESIGN.md section 4)
+// # Classifying reads
 //
 // All instants are offsets on the run's clock. A successful read R of key k
 // returning version v with token t is:
@@ -66,6 +71,49 @@
 // returned a version < v' (ghost values included: what counts is that the
 // reader did not see W). It is computed at Finish from best[v], the latest
 // invoke of a read returning v, kept per committed version.
+//
+// # Convergence
+//
+// The runner's prober samples committed writes and reads the raw cache
+// entry of each (gb.Inspector.Peek, no side effects) at fixed offsets after
+// its commit-ack. Probe records whether the entry was consistent: absent,
+// or holding a version at least the write's. Metrics.Convergence gives,
+// per offset, the consistent fraction and its "nines" (-log10 of the
+// inconsistent fraction, capped at NinesCap when every sample was
+// consistent). It does not depend on the read rate.
+//
+// # Audit
+//
+// After the writers stopped and background work drained (with a bound),
+// before TTLs expire, AuditKey compares every key's cache entry with its
+// row, read first: an entry holding an older version than the row is
+// stale until TTL, one holding a token that never committed (per the
+// recorder or the ledger) is ghost until TTL, and one whose token's
+// outcome cannot be established is unknown (never counted as clean).
+//
+// # Writes and availability
+//
+// Every write attempt is counted once, when its operation is observed:
+// committed, or failed by error class (redis, postgres, timeout,
+// indeterminate, other). An indeterminate write that the ledger finds
+// committed counts as committed. Write availability is committed /
+// attempted; writes whose outcome stays unknown count as not committed.
+// Warnings counts cache errors reported after a COMMIT succeeded (Warn):
+// the write committed, the cache may not have been maintained.
+//
+// # Latency
+//
+// HdrHistograms in microseconds, 3 significant digits, per kind (read-hit,
+// read-miss, read-error, write, write-error). In open-loop runs latency is
+// measured from each operation's intended start (corrected for coordinated
+// omission) and the uncorrected histograms are kept beside them with the
+// suffix UncorrectedSuffix.
+//
+// # A check that could not be made is unknown
+//
+// Nothing unverified is reported as a pass: reads whose classification
+// depends on an outcome the ledger could not give are unknown, and Finish
+// returns an error wrapping ErrUnresolved beside valid metrics.
 //
 // # Cost
 //

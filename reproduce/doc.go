@@ -20,7 +20,7 @@
 //     the holds and releases, the fault windows and the end-of-run audit,
 //     each with its offset from the start of the run and its actor; the
 //     events that show the anomaly are marked;
-//   - a verdict in the terms of DESIGN section 4 that names only the
+//   - a verdict in the terms of DESIGN.md section 4 that names only the
 //     operations that make the anomaly (the read, the write whose commit
 //     it missed, their instants, the age), and counts per kind;
 //   - a linearizability check of the case's history with porcupine (see
@@ -53,5 +53,5 @@
 // Case.Availability) a write failed; "clean" when none of that happened and
 // everything could be verified; "unknown" otherwise (porcupine timed out,
 // a read or write could not be resolved). Early reads are reported but,
-// as DESIGN section 4 says, are informational: they make no anomaly alone.
+// as DESIGN.md section 4 says, are informational: they make no anomaly alone.
 package reproduce

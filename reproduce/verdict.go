@@ -24,7 +24,7 @@ const (
 // Kinds of finding, in report order. Each counts in Verdict.Counts.
 const (
 	// FindingStaleRead: a read returned a version older than one
-	// acknowledged before it began (DESIGN section 4, stale).
+	// acknowledged before it began (DESIGN.md section 4, stale).
 	FindingStaleRead = "stale-read"
 	// FindingGhostRead: a read returned a value whose write never committed.
 	FindingGhostRead = "ghost-read"

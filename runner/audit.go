@@ -8,7 +8,7 @@ import (
 	gb "github.com/ghostbench/ghostbench"
 )
 
-// audit compares every key's cache entry with its row (DESIGN section 4:
+// audit compares every key's cache entry with its row (DESIGN.md section 4:
 // stale until TTL, ghost until TTL). It runs after writers stopped and
 // background work drained, and reads the rows first: a cache entry older
 // than the row it was compared with is then certainly stale.

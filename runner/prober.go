@@ -9,7 +9,7 @@ import (
 	gb "github.com/ghostbench/ghostbench"
 )
 
-// prober is the convergence prober (DESIGN section 4, in the style of Meta's
+// prober is the convergence prober (DESIGN.md section 4, in the style of Meta's
 // Polaris): it samples committed writes, at most perSecond of them per
 // second of the run, and reads the raw cache entry of each at fixed offsets
 // after its commit-ack. An entry is consistent when absent or holding a

@@ -84,7 +84,7 @@ type Timeouts struct {
 	Op Duration `yaml:"op" json:"op"`
 }
 
-// Probe configures the convergence prober (DESIGN section 4).
+// Probe configures the convergence prober (DESIGN.md section 4).
 type Probe struct {
 	// Offsets after commit-ack at which a sampled write's cache entry is
 	// read; default 1ms, 10ms, 100ms, 1s, 10s.

@@ -1,5 +1,5 @@
 // Package store is the one place that talks to PostgreSQL about the data
-// the cache mirrors: the schema (rows and ledger, DESIGN section 3), seeding,
+// the cache mirrors: the schema (rows and ledger, DESIGN.md section 3), seeding,
 // plain reads, and the write transaction.
 //
 // Every write goes through Store.Write, which bumps the row's version by one,
@@ -47,7 +47,7 @@ type Options struct {
 	// FailCommit, when set, is asked once per write after the UPDATE; when
 	// it returns true the transaction arms a deferred constraint trigger
 	// that raises at COMMIT, so the failure comes from COMMIT itself after
-	// everything before it succeeded (DESIGN section 6).
+	// everything before it succeeded (DESIGN.md section 6).
 	FailCommit func(key gb.Key, token gb.Token) bool
 }
 

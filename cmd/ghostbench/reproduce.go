@@ -23,7 +23,7 @@ Without a case, lists the cases. With one, runs the case's scripted
 interleaving (barriers at the strategies' interleaving points, faults
 injected and healed at scripted moments) against real PostgreSQL and Redis,
 provisioned as "ghostbench doctor" shows; prints the timeline and the
-verdict (DESIGN section 4, plus a porcupine linearizability check), and
+verdict (DESIGN.md section 4, plus a porcupine linearizability check), and
 writes results/reproduce-<case>-<strategy>-<time>/ with index.html,
 timeline.json, run.json and linearizability.html.
 
