@@ -61,9 +61,9 @@ func anomalous(kind string) bool {
 // words, with their instants.
 type Finding struct {
 	Kinds []string `json:"classes"`
-	Actor   string   `json:"actor,omitempty"`
-	AtNs    int64    `json:"at_ns"`
-	Text    string   `json:"text"`
+	Actor string   `json:"actor,omitempty"`
+	AtNs  int64    `json:"at_ns"`
+	Text  string   `json:"text"`
 }
 
 // Verdict is what a case's run shows.
