@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ghostbench/ghostbench/record"
@@ -78,6 +79,22 @@ type BenchRun struct {
 	Dir            string  `json:"dir,omitempty"`
 	Seed           int64   `json:"seed"`
 	ElapsedSeconds float64 `json:"elapsed_s"`
+}
+
+// StatusCounts counts b's runs by status, in the order ok, interrupted,
+// error, not-run, leaving out the statuses no run has: "63 ok, 2 error".
+func (b *Bench) StatusCounts() string {
+	n := map[record.Status]int{}
+	for _, r := range b.Runs {
+		n[r.Status]++
+	}
+	var parts []string
+	for _, s := range []record.Status{record.StatusOK, record.StatusInterrupted, record.StatusError, record.StatusNotRun} {
+		if n[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[s], s))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // RunDir returns the folder, relative to a bench folder, that holds the

@@ -436,20 +436,10 @@ func scenarioLine(info BenchScenario) string {
 // benchHeadline says what ran, where and how it ended.
 func benchHeadline(m *Matrix) string {
 	b := m.Bench
-	counts := map[record.Status]int{}
-	for _, r := range b.Runs {
-		counts[r.Status]++
-	}
-	var st []string
-	for _, s := range []record.Status{record.StatusOK, record.StatusInterrupted, record.StatusError, record.StatusNotRun} {
-		if counts[s] > 0 {
-			st = append(st, fmt.Sprintf("%d %s", counts[s], s))
-		}
-	}
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%d strategies x %d scenarios, %d runs of %s each (warm-up and faults scaled to it), seed %d; started %s, took %.0f s, bench status %s. Runs: %s.",
 		len(m.Strategies), len(m.Scenarios), len(b.Runs), b.Duration, b.Seed,
-		b.Started.UTC().Format("2006-01-02 15:04:05 UTC"), b.ElapsedSeconds, b.Status, strings.Join(st, ", "))
+		b.Started.UTC().Format("2006-01-02 15:04:05 UTC"), b.ElapsedSeconds, b.Status, b.StatusCounts())
 	if e := b.Env; e != nil {
 		fmt.Fprintf(&sb, " Servers: PostgreSQL %s and Redis %s (provider %s); %s/%s, %d CPUs, %s",
 			shortVersion(e.PostgresVersion), e.RedisVersion, e.Provider, e.OS, e.Arch, e.CPUs, e.GoVersion)

@@ -9,11 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/report"
-	"github.com/ghostbench/ghostbench/scenarios"
 )
 
 func TestBenchUsage(t *testing.T) {
@@ -52,35 +50,6 @@ func notResults(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-func TestScaleScenario(t *testing.T) {
-	sc, ok := scenarios.Builtin("redis-outage")
-	if !ok {
-		t.Fatal("no redis-outage scenario")
-	}
-	if sc.Duration.D() != 10*time.Second || sc.Warmup.D() != time.Second || len(sc.Faults) != 1 ||
-		sc.Faults[0].At.D() != 3*time.Second || sc.Faults[0].For.D() != 3*time.Second {
-		t.Fatalf("the catalogue changed: %+v; update this test", sc)
-	}
-	f := scaleScenario(sc, 3*time.Second)
-	if f != 0.3 {
-		t.Errorf("scale %v, want 0.3", f)
-	}
-	got := []time.Duration{sc.Duration.D(), sc.Warmup.D(), sc.Faults[0].At.D(), sc.Faults[0].For.D()}
-	want := []time.Duration{3 * time.Second, 300 * time.Millisecond, 900 * time.Millisecond, 900 * time.Millisecond}
-	for i := range got {
-		if got[i] != want[i] {
-			t.Errorf("duration, warm-up, fault at, fault for: got %v, want %v", got, want)
-			break
-		}
-	}
-	if err := sc.Validate(); err != nil {
-		t.Errorf("scaled scenario invalid: %v", err)
-	}
-	if d := describeFaults(sc); len(d) != 1 || d[0] != "redis-down at 900ms for 900ms" {
-		t.Errorf("describeFaults = %q", d)
-	}
 }
 
 // cancelOn is a stderr that cancels a context once a line containing

@@ -1,0 +1,127 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/faults"
+	"github.com/ghostbench/ghostbench/record"
+	"github.com/ghostbench/ghostbench/report"
+	"github.com/ghostbench/ghostbench/runner"
+	"github.com/ghostbench/ghostbench/scenarios"
+	"github.com/ghostbench/ghostbench/strategies"
+)
+
+// FaultPlan is a scenario's fault schedule, checked before any server is
+// provisioned. A nil *FaultPlan is a schedule without faults.
+type FaultPlan struct {
+	sc   *scenarios.Scenario
+	opts faults.Options
+}
+
+// PlanFaults checks sc's fault schedule against the servers pcfg will
+// provision (external ones cannot be stopped, and are reconfigured only
+// with opts.AllowServerChanges) before anything is provisioned. It returns
+// nil for a scenario without faults. The error names the step, the field,
+// the value and what is allowed.
+func PlanFaults(sc *scenarios.Scenario, pcfg docker.Config, opts faults.Options) (*FaultPlan, error) {
+	if len(sc.Faults) == 0 {
+		return nil, nil
+	}
+	// prepare checks again against the servers really provisioned.
+	if err := faults.Check(sc, expectedTarget(pcfg), opts); err != nil {
+		return nil, err
+	}
+	return &FaultPlan{sc: sc, opts: opts}, nil
+}
+
+// expectedTarget returns what faults may do to the servers pcfg selects:
+// everything to servers the harness starts, neither stop nor reconfigure
+// external ones (chosen explicitly, or under "auto" by giving a URL).
+func expectedTarget(pcfg docker.Config) faults.Target {
+	external := pcfg.Provider == docker.ProviderExternal ||
+		(pcfg.Provider == "" || pcfg.Provider == docker.ProviderAuto) && (pcfg.PostgresURL != "" || pcfg.RedisURL != "")
+	return faults.Target{RedisControl: !external, PostgresControl: !external}
+}
+
+// prepare readies the plan for one run on srv: it starts the proxies the
+// faults need and returns the servers the runner must connect to (srv, or
+// copies pointing at the proxies), the runner's BuildFaults, and a release
+// that heals anything left and stops the proxies (call it after the run).
+// A nil plan returns srv unchanged and no builder.
+func (p *FaultPlan) prepare(ctx context.Context, srv *docker.Servers) (*docker.Servers, func(context.Context, runner.FaultEnv) ([]runner.Step, error), func() error, error) {
+	if p == nil {
+		return srv, nil, func() error { return nil }, nil
+	}
+	setup, err := faults.Prepare(ctx, p.sc, srv, p.opts)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("faults: %w", err)
+	}
+	return setup.Servers(), setup.BuildFaults, setup.Close, nil
+}
+
+// RunSpec is one run of a strategy through a scenario on servers already
+// provisioned: what ghostbench run does once and a bench once per cell.
+type RunSpec struct {
+	Scenario *scenarios.Scenario
+	Strategy string
+	Params   strategies.Params
+	// Registry holds Strategy; nil means strategies.Default().
+	Registry *strategies.Registry
+	Servers  *docker.Servers
+	// Faults is the scenario's checked fault schedule (PlanFaults); nil
+	// for none.
+	Faults *FaultPlan
+	// Progress, when set, is called about once a second with live numbers.
+	Progress func(runner.Progress)
+	// ID is the run's ID; empty lets the runner choose one.
+	ID string
+}
+
+// ExecuteRun runs spec: the one path from provisioned servers to a
+// record.Run that ghostbench run and a bench share (fault proxies started
+// for this run, runner.Run, proxies stopped and faults healed). It returns
+// an error when the run could not be done at all; a run that failed or was
+// interrupted midway is a record.Run with that status. Write the result
+// with WriteRun.
+func ExecuteRun(ctx context.Context, spec RunSpec) (*record.Run, error) {
+	srv, buildFaults, closeFaults, err := spec.Faults.prepare(ctx, spec.Servers)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFaults()
+	return runner.Run(ctx, runner.Config{
+		Scenario: spec.Scenario, Strategy: spec.Strategy, Params: spec.Params, Registry: spec.Registry,
+		Servers: srv, BuildFaults: buildFaults, Progress: spec.Progress, ID: spec.ID,
+	})
+}
+
+// WriteRun writes res to path (a run.json), atomically.
+func WriteRun(path string, res *record.Run) error {
+	if err := report.WriteJSON(path, res); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// pingServers checks that both servers answer, within a few seconds.
+func pingServers(ctx context.Context, srv *docker.Servers) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	rdb := srv.RedisClient(docker.DefaultClientConfig())
+	defer rdb.Close()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	db, err := srv.PostgresPool(ctx, docker.DefaultClientConfig())
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	defer db.Close()
+	if err := db.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return nil
+}
