@@ -29,7 +29,7 @@ type htmlLink struct{ Text, Href string }
 type htmlSection struct {
 	ID, Name    string
 	Description string
-	Verdict     template.HTML
+	Ranking     template.HTML
 	Rows        []htmlRow
 	Plots       []htmlPlot
 }
@@ -82,7 +82,7 @@ func WriteIndexHTML(w io.Writer, dir string, m *Matrix, plots []PlotFile) error 
 		}
 	}
 	for _, sc := range m.Scenarios {
-		sec := htmlSection{ID: "sc-" + fileSafe(sc), Name: sc, Description: scenarioLine(m.Info(sc)), Verdict: mdToHTML(m.Rank(sc).Sentence())}
+		sec := htmlSection{ID: "sc-" + fileSafe(sc), Name: sc, Description: scenarioLine(m.Info(sc)), Ranking: mdToHTML(m.Rank(sc).Sentence())}
 		for _, c := range m.Row(sc) {
 			row := htmlRow{Strategy: c.Strategy, Status: c.Status, Cells: cellText(c)}
 			if c.Dir != "" {
@@ -151,7 +151,7 @@ figcaption { font-size: .9em; color: #444; max-width: 70em; }
 <section id="{{.ID}}">
 <h2>{{.Name}}</h2>
 <p>{{.Description}}</p>
-<p class="verdict">{{.Verdict}}</p>
+<p class="verdict">{{.Ranking}}</p>
 <div class="tablewrap">
 <table class="summary" data-scenario="{{.Name}}">
 <thead><tr>{{range $.Heads}}<th title="{{.Title}}">{{.Text}}</th>{{end}}<th>raw files</th></tr></thead>

@@ -91,7 +91,7 @@ pre{white-space:pre-wrap}iframe{width:100%;height:520px;border:1px solid #ddd}
 <p>Key {{.R.Key}}, TTL {{.R.TTL}}, started {{.Started}}.</p>
 <h2>Verdict: <span class="outcome {{.R.Verdict.Result}}-o">{{upper .R.Verdict.Result}}</span></h2>
 <p><code>{{.Normalized}}</code></p>
-<ul>{{range .R.Verdict.Findings}}<li><b>{{join .Classes "+"}}</b>: {{.Text}}</li>{{else}}<li>every read was fresh, every write committed, the audit found cache and database in agreement</li>{{end}}</ul>
+<ul>{{range .R.Verdict.Findings}}<li><b>{{join .Kinds "+"}}</b>: {{.Text}}</li>{{else}}<li>every read was fresh, every write committed, the audit found cache and database in agreement</li>{{end}}</ul>
 {{if .R.Verdict.Notes}}<p>Notes:</p><ul>{{range .R.Verdict.Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <p>Linearizability (porcupine, one register per key): <b>{{.R.Verdict.Linearizability.Result}}</b> over {{.R.Verdict.Linearizability.Operations}} operations. {{.R.Verdict.Linearizability.Explanation}}.</p>
 {{if .R.Faults}}<h2>Fault windows</h2><ul>{{range .R.Faults}}<li>{{.Fault}}: {{stamp .StartNs}} to {{stamp .EndNs}}</li>{{end}}</ul>{{end}}
