@@ -78,6 +78,9 @@ type RunSpec struct {
 	Progress func(runner.Progress)
 	// ID is the run's ID; empty lets the runner choose one.
 	ID string
+	// Schema and Prefix isolate the run's data (runner.Config); empty
+	// means the runner's defaults.
+	Schema, Prefix string
 }
 
 // ExecuteRun runs spec: the one path from provisioned servers to a
@@ -95,6 +98,7 @@ func ExecuteRun(ctx context.Context, spec RunSpec) (*record.Run, error) {
 	return runner.Run(ctx, runner.Config{
 		Scenario: spec.Scenario, Strategy: spec.Strategy, Params: spec.Params, Registry: spec.Registry,
 		Servers: srv, BuildFaults: buildFaults, Progress: spec.Progress, ID: spec.ID,
+		Schema: spec.Schema, Prefix: spec.Prefix,
 	})
 }
 

@@ -91,6 +91,7 @@ type SummaryRow struct {
 	StaleUntilTTL      int64
 	GhostUntilTTL      int64
 	StaleReads         int64
+	OKReads            int64
 	GhostReads         int64
 	EarlyReads         int64
 	UnknownReads       int64
@@ -125,6 +126,7 @@ func Summarize(r *record.Run) SummaryRow {
 	row.GhostUntilTTL = m.Audit.GhostUntilTTL
 	row.StaleReads, row.GhostReads, row.EarlyReads, row.UnknownReads = m.Reads.Stale, m.Reads.Ghost, m.Reads.Early, m.Reads.Unknown
 	row.Availability = m.Writes.Availability
+	row.OKReads = m.Reads.OK
 	row.Warnings = m.Warnings
 	if rd := mergedReads(m); rd != nil {
 		row.ReadP50, row.ReadP99, row.ReadP999 = rd.Quantile(0.5), rd.Quantile(0.99), rd.Quantile(0.999)
