@@ -6,7 +6,7 @@ import (
 	"sync"
 
 	gb "github.com/ghostbench/ghostbench"
-	"github.com/ghostbench/ghostbench/runner"
+	"github.com/ghostbench/ghostbench/fault"
 )
 
 func appDelayKind() Kind {
@@ -32,7 +32,7 @@ type appDelay struct {
 	rule   *rule
 }
 
-func newAppDelay(_ context.Context, env Env, p Params) (runner.Fault, error) {
+func newAppDelay(_ context.Context, env Env, p Params) (fault.Fault, error) {
 	if env.Points == nil {
 		return nil, errors.New("no hook dispatcher: the kind must declare NeedsHooks")
 	}

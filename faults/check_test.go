@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghostbench/ghostbench/fault"
 	"github.com/ghostbench/ghostbench/faults"
-	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
 )
 
@@ -136,7 +136,7 @@ func TestRegistry(t *testing.T) {
 		}
 	}()
 	r.Register(faults.Kind{Name: "redis-down", Needs: func(faults.Params) faults.Needs { return 0 },
-		New: func(context.Context, faults.Env, faults.Params) (runner.Fault, error) { return nil, nil }})
+		New: func(context.Context, faults.Env, faults.Params) (fault.Fault, error) { return nil, nil }})
 }
 
 // FuzzCheck feeds Check arbitrary fault names and parameters: it must

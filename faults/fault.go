@@ -13,8 +13,8 @@ import (
 
 	gb "github.com/ghostbench/ghostbench"
 	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/fault"
 	"github.com/ghostbench/ghostbench/internal/registry"
-	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
 )
 
@@ -63,7 +63,7 @@ type Kind struct {
 	// own), so that they cost round trips, not connection setups; a fault
 	// that holds such resources implements io.Closer, and Setup.Close
 	// closes it after the run.
-	New func(ctx context.Context, env Env, p Params) (runner.Fault, error)
+	New func(ctx context.Context, env Env, p Params) (fault.Fault, error)
 }
 
 // Param declares one parameter of a fault kind.
@@ -102,9 +102,9 @@ func (p Params) Float(name string) float64 {
 // Env is what a fault is built from: the run's clients and what Prepare
 // knows about the real servers.
 type Env struct {
-	runner.FaultEnv
+	fault.Env
 	// Real are the servers as provisioned: their real addresses and Control
-	// (FaultEnv.Servers are the ones the runner connects to, perhaps
+	// (Env.Servers are the ones the runner connects to, perhaps
 	// through proxies; they share Control).
 	Real *docker.Servers
 	// RedisProxy and PostgresProxy are the proxies in front of the

@@ -9,12 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/ghostbench/ghostbench/runner"
+	"github.com/ghostbench/ghostbench/fault"
 )
-
-// harnessAppName is the application_name of the runner's PostgreSQL
-// sessions (runner.openDB sets it); pg-conn-kill terminates only those.
-const harnessAppName = "ghostbench"
 
 func pgConnKillKind() Kind {
 	return Kind{
@@ -67,7 +63,7 @@ type pgConnKill struct {
 	killed int
 }
 
-func newPGConnKill(ctx context.Context, env Env, p Params) (runner.Fault, error) {
+func newPGConnKill(ctx context.Context, env Env, p Params) (fault.Fault, error) {
 	sess, err := openSession(ctx, env.Real.Postgres.URL, killQuery, goneQuery)
 	if err != nil {
 		return nil, err
@@ -139,7 +135,7 @@ func (f *pgConnKill) loop(ctx context.Context, done chan<- struct{}) {
 func (f *pgConnKill) kill(ctx context.Context) ([]int32, error) {
 	var pids []int32
 	err := f.sess.do(ctx, func(conn *pgx.Conn) error {
-		return conn.QueryRow(ctx, killQuery, harnessAppName).Scan(&pids)
+		return conn.QueryRow(ctx, killQuery, fault.HarnessAppName).Scan(&pids)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pg_terminate_backend: %w", err)

@@ -9,6 +9,7 @@ import (
 
 	gb "github.com/ghostbench/ghostbench"
 	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/fault"
 	"github.com/ghostbench/ghostbench/faults"
 	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/runner"
@@ -141,7 +142,7 @@ func Run(ctx context.Context, c Case, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Script{sess: sess, info: info, key: 0, col: col, faults: map[string]runner.Fault{}, injected: map[string]time.Duration{}}
+	s := &Script{sess: sess, info: info, key: 0, col: col, faults: map[string]fault.Fault{}, injected: map[string]time.Duration{}}
 	closed := false
 	closeSession := func() *record.Run {
 		closed = true

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	gb "github.com/ghostbench/ghostbench"
+	"github.com/ghostbench/ghostbench/fault"
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/strategies"
 )
@@ -27,7 +28,7 @@ type Script struct {
 	info     strategies.Info
 	key      gb.Key
 	col      *collector
-	faults   map[string]runner.Fault
+	faults   map[string]fault.Fault
 	injected map[string]time.Duration
 
 	mu  sync.Mutex

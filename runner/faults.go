@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ghostbench/ghostbench/fault"
 	"github.com/ghostbench/ghostbench/internal/wait"
 	"github.com/ghostbench/ghostbench/record"
 )
@@ -18,7 +19,7 @@ const healBound = 30 * time.Second
 // healed before runFaults returns, also when ctx ends early (Heal then runs
 // on a context of its own). A panic in a fault is re-raised only after all
 // heals ran.
-func (r *run) runFaults(ctx context.Context, steps []Step, windows []record.FaultWindow) {
+func (r *run) runFaults(ctx context.Context, steps []fault.Step, windows []record.FaultWindow) {
 	type event struct {
 		at    time.Duration
 		i     int

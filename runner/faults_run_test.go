@@ -59,7 +59,7 @@ func faultRun(t *testing.T, srv *docker.Servers, strategy string, sc *scenarios.
 		time.AfterFunc(cancelAfter, rcancel)
 	}
 	res, err := runner.Run(rctx, runner.Config{
-		Scenario: sc, Strategy: strategy, Servers: setup.Servers(), BuildFaults: setup.BuildFaults, FullHistory: full,
+		Scenario: sc, Strategy: strategy, Servers: setup.Servers(), Faults: setup, FullHistory: full,
 		Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {

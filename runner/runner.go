@@ -30,6 +30,7 @@ import (
 	gb "github.com/ghostbench/ghostbench"
 	"github.com/ghostbench/ghostbench/check"
 	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/fault"
 	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/scenarios"
 	"github.com/ghostbench/ghostbench/store"
@@ -68,9 +69,10 @@ type Config struct {
 	OnAnomaly func(check.Anomaly)
 	// Progress, when set, is called about once a second with live numbers.
 	Progress func(Progress)
-	// BuildFaults turns the scenario's fault schedule into steps, once the
-	// run's clients exist. Nil with a non-empty schedule is an error.
-	BuildFaults func(ctx context.Context, env FaultEnv) ([]Step, error)
+	// Faults is the scenario's fault schedule, prepared (faults.Prepare
+	// returns one); the runner builds its steps once the run's clients
+	// exist. Nil with a non-empty schedule is an error.
+	Faults fault.Schedule
 	// ID names the run (default: strategy and scenario with a time stamp).
 	ID string
 	// Log receives debug messages; default discards.
@@ -85,35 +87,6 @@ type Progress struct {
 	Errors    int64
 	Stale     int64
 	Ghost     int64
-}
-
-// FaultEnv is what fault injectors get to work with.
-type FaultEnv struct {
-	Servers *docker.Servers
-	Store   *store.Store
-	DB      *pgxpool.Pool
-	Redis   redis.UniversalClient
-	Hooks   *gb.Hooks
-	Clock   *gb.Clock
-	Prefix  string
-	Keys    int
-	Log     *slog.Logger
-}
-
-// Fault is one injectable fault. Inject returns once the fault is in effect;
-// Heal returns once its absence is confirmed (e.g. Redis answers again). Heal
-// must be idempotent and safe to call when Inject failed or never ran.
-type Fault interface {
-	Name() string
-	Inject(ctx context.Context) error
-	Heal(ctx context.Context) error
-}
-
-// Step schedules a fault.
-type Step struct {
-	At, For time.Duration
-	Fault   Fault
-	Params  map[string]string
 }
 
 // drainBound bounds the end-of-run drain of background work.
@@ -131,8 +104,8 @@ func Run(ctx context.Context, cfg Config) (*record.Run, error) {
 		return nil, err
 	}
 	sc := cfg.Scenario
-	if len(sc.Faults) > 0 && cfg.BuildFaults == nil {
-		return nil, fmt.Errorf("scenario %s has a fault schedule but the runner was given no fault builder", sc.Name)
+	if len(sc.Faults) > 0 && cfg.Faults == nil {
+		return nil, fmt.Errorf("scenario %s has a fault schedule but the runner was given no fault builder (Config.Faults)", sc.Name)
 	}
 	r := &run{cfg: cfg, sc: sc}
 	return r.execute(ctx)
@@ -298,8 +271,8 @@ func (r *run) close() error {
 	return err
 }
 
-func (r *run) faultEnv() FaultEnv {
-	return FaultEnv{
+func (r *run) faultEnv() fault.Env {
+	return fault.Env{
 		Servers: r.cfg.Servers, Store: r.store, DB: r.db, Redis: r.rdb, Hooks: r.cfg.Hooks,
 		Clock: r.clock, Prefix: r.cfg.Prefix, Keys: r.sc.Keys, Log: r.cfg.Log,
 	}
@@ -315,10 +288,10 @@ func (r *run) execute(ctx context.Context) (*record.Run, error) {
 		return nil, err
 	}
 	defer r.close()
-	var steps []Step
+	var steps []fault.Step
 	if len(sc.Faults) > 0 {
 		var err error
-		if steps, err = r.cfg.BuildFaults(ctx, r.faultEnv()); err != nil {
+		if steps, err = r.cfg.Faults.BuildFaults(ctx, r.faultEnv()); err != nil {
 			return nil, err
 		}
 	}
@@ -424,7 +397,7 @@ func (r *run) openDB(ctx context.Context, conns int) (*pgxpool.Pool, error) {
 	pc.ConnConfig.ConnectTimeout = r.sc.Timeouts.Postgres.D()
 	rp := pc.ConnConfig.RuntimeParams
 	rp["synchronous_commit"] = r.sc.Postgres.SynchronousCommit
-	rp["application_name"] = "ghostbench"
+	rp["application_name"] = fault.HarnessAppName
 	if t := r.sc.Timeouts.Postgres.D(); t > 0 {
 		rp["statement_timeout"] = fmt.Sprint(t.Milliseconds())
 		rp["idle_in_transaction_session_timeout"] = fmt.Sprint((10 * t).Milliseconds())

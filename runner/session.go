@@ -6,6 +6,7 @@ import (
 	"time"
 
 	gb "github.com/ghostbench/ghostbench"
+	"github.com/ghostbench/ghostbench/fault"
 	"github.com/ghostbench/ghostbench/record"
 )
 
@@ -77,7 +78,7 @@ func (s *Session) Now() time.Duration { return s.r.clock.Now() }
 func (s *Session) Hooks() *gb.Hooks { return s.r.cfg.Hooks }
 
 // FaultEnv returns what fault injectors need, for cases that inject faults.
-func (s *Session) FaultEnv() FaultEnv { return s.r.faultEnv() }
+func (s *Session) FaultEnv() fault.Env { return s.r.faultEnv() }
 
 // Peek reads key's raw cache entry (ok=false when absent or when the
 // strategy keeps no cache).
