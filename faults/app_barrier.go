@@ -50,7 +50,7 @@ func (f *appBarrier) Inject(context.Context) error {
 	if f.rule != nil {
 		return nil
 	}
-	f.rule = &rule{point: f.point, actor: f.actor, release: make(chan struct{}), held: &f.held}
+	f.rule = &rule{match: at(f.point, f.actor), release: make(chan struct{}), held: &f.held}
 	f.points.add(f.rule)
 	return nil
 }

@@ -135,7 +135,7 @@ func (s *Script) HoldBackground(p gb.Point) *BackgroundHold {
 			"%s declares no %s point (no background invalidation): no worker to hold", s.info.Name, p)})
 		return b
 	}
-	b.gate = s.sess.Barriers.Hold("", -1, p, s.key)
+	b.gate = s.sess.Barriers.Hold("", gb.AnyID, p, s.key)
 	return b
 }
 
