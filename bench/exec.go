@@ -42,8 +42,7 @@ func PlanFaults(sc *scenarios.Scenario, pcfg docker.Config, opts faults.Options)
 // everything to servers the harness starts, neither stop nor reconfigure
 // external ones (chosen explicitly, or under "auto" by giving a URL).
 func expectedTarget(pcfg docker.Config) faults.Target {
-	external := pcfg.Provider == docker.ProviderExternal ||
-		(pcfg.Provider == "" || pcfg.Provider == docker.ProviderAuto) && (pcfg.PostgresURL != "" || pcfg.RedisURL != "")
+	external := pcfg.External()
 	return faults.Target{RedisControl: !external, PostgresControl: !external}
 }
 

@@ -206,6 +206,20 @@ func ConfigFromEnv() Config {
 	return c
 }
 
+// External reports whether c selects external servers: the external
+// provider forced, or "auto" (the default) with a PostgreSQL or Redis URL
+// set. Such servers are the user's own; the harness neither stops nor
+// reconfigures them. It is the rule Provision applies, without provisioning.
+func (c *Config) External() bool {
+	switch c.Provider {
+	case ProviderExternal:
+		return true
+	case "", ProviderAuto:
+		return c.PostgresURL != "" || c.RedisURL != ""
+	}
+	return false
+}
+
 // settingName returns how the user named a setting, for error messages:
 // the flag if a flag set it, the environment variable if the value came
 // from there, else the Config field.

@@ -35,7 +35,7 @@ func Doctor(ctx context.Context, cfg Config, w io.Writer) error {
 		switch {
 		case provider != ProviderAuto:
 			return name == provider
-		case cfg.PostgresURL != "" || cfg.RedisURL != "":
+		case cfg.External():
 			return name == ProviderExternal
 		}
 		return true

@@ -239,7 +239,7 @@ func choose(ctx context.Context, cfg *Config) (choice, error) {
 		return choice{}, fmt.Errorf("%s: unknown provider %q (want auto, external, docker or local)", cfg.settingName("provider"), cfg.Provider)
 	}
 
-	if cfg.PostgresURL != "" || cfg.RedisURL != "" {
+	if cfg.External() {
 		if err := cfg.checkExternal(); err != nil {
 			return choice{}, err
 		}
