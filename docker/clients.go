@@ -1,11 +1,8 @@
 package docker
 
 import (
-	"context"
-	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -62,28 +59,4 @@ func (s *Servers) RedisClient(cc ClientConfig) redis.UniversalClient {
 	o.ContextTimeoutEnabled = true
 	o.DisableIdentity = true // no CLIENT SETINFO round trip on each new connection
 	return redis.NewClient(&o)
-}
-
-// PostgresPool returns a pgx pool for the PostgreSQL server with
-// cc.DialTimeout as connect timeout and cc.PoolSize as the maximum number
-// of connections, after checking that one connection works. The caller
-// closes it. The error never contains the password.
-func (s *Servers) PostgresPool(ctx context.Context, cc ClientConfig) (*pgxpool.Pool, error) {
-	cfg, err := pgxpool.ParseConfig(s.Postgres.URL)
-	if err != nil {
-		return nil, scrubError(fmt.Errorf("postgres pool for %s: %w", s.Postgres.Redacted(), err), s.secrets)
-	}
-	cfg.ConnConfig.ConnectTimeout = cc.DialTimeout
-	if cc.PoolSize > 0 {
-		cfg.MaxConns = int32(cc.PoolSize)
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, scrubError(fmt.Errorf("postgres pool for %s: %w", s.Postgres.Redacted(), err), s.secrets)
-	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, scrubError(fmt.Errorf("postgres pool for %s: %w", s.Postgres.Redacted(), err), s.secrets)
-	}
-	return pool, nil
 }

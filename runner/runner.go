@@ -385,34 +385,28 @@ func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupte
 	return out
 }
 
+// openDB opens the run's pool: conns connections at most (a warm minimum
+// unless LazyPool), the scenario's PostgreSQL timeout as connect and
+// statement timeout, its synchronous_commit, and fault.HarnessAppName as
+// application_name (pg-conn-kill finds the run's sessions by it).
 func (r *run) openDB(ctx context.Context, conns int) (*pgxpool.Pool, error) {
-	pc, err := pgxpool.ParseConfig(r.cfg.Servers.Postgres.URL)
-	if err != nil {
-		return nil, fmt.Errorf("postgres URL %s: %w", r.cfg.Servers.Postgres.Redacted(), err)
+	cc := docker.DefaultClientConfig()
+	cc.DialTimeout = r.sc.Timeouts.Postgres.D()
+	cc.PoolSize = conns
+	opts := []docker.PoolOption{
+		docker.PingTimeout(5 * time.Second),
+		docker.RuntimeParam("synchronous_commit", r.sc.Postgres.SynchronousCommit),
+		docker.RuntimeParam("application_name", fault.HarnessAppName),
 	}
-	pc.MaxConns = int32(conns)
 	if !r.cfg.LazyPool {
-		pc.MinConns = int32(min(conns, 8))
+		opts = append(opts, docker.WarmConns(min(conns, 8)))
 	}
-	pc.ConnConfig.ConnectTimeout = r.sc.Timeouts.Postgres.D()
-	rp := pc.ConnConfig.RuntimeParams
-	rp["synchronous_commit"] = r.sc.Postgres.SynchronousCommit
-	rp["application_name"] = fault.HarnessAppName
 	if t := r.sc.Timeouts.Postgres.D(); t > 0 {
-		rp["statement_timeout"] = fmt.Sprint(t.Milliseconds())
-		rp["idle_in_transaction_session_timeout"] = fmt.Sprint((10 * t).Milliseconds())
+		opts = append(opts,
+			docker.RuntimeParam("statement_timeout", fmt.Sprint(t.Milliseconds())),
+			docker.RuntimeParam("idle_in_transaction_session_timeout", fmt.Sprint((10*t).Milliseconds())))
 	}
-	db, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		return nil, fmt.Errorf("postgres %s: %w", r.cfg.Servers.Postgres.Redacted(), err)
-	}
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := db.Ping(pctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("postgres %s: %w", r.cfg.Servers.Postgres.Redacted(), err)
-	}
-	return db, nil
+	return r.cfg.Servers.PostgresPool(ctx, cc, opts...)
 }
 
 // clearPrefix deletes every key under prefix (and nothing else).
