@@ -55,8 +55,9 @@ type Scenario struct {
 	// Probe configures the convergence prober.
 	Probe Probe `yaml:"probe" json:"probe"`
 
-	// Postgres holds server settings that change results.
-	Postgres PostgresSettings `yaml:"postgres" json:"postgres"`
+	// Postgres holds PostgreSQL session settings that change results
+	// (the runner sets them on each of its connections).
+	Postgres SessionSettings `yaml:"postgres" json:"postgres"`
 
 	// Faults is the fault schedule.
 	Faults []FaultStep `yaml:"faults" json:"faults,omitempty"`
@@ -93,8 +94,9 @@ type Probe struct {
 	PerSecond int `yaml:"per_second" json:"per_second"`
 }
 
-// PostgresSettings are server settings a scenario may fix.
-type PostgresSettings struct {
+// SessionSettings are the PostgreSQL settings a scenario may fix for the
+// runner's sessions (not the server's: those are docker.PostgresSettings).
+type SessionSettings struct {
 	// SynchronousCommit is "on" (default) or "off".
 	SynchronousCommit string `yaml:"synchronous_commit" json:"synchronous_commit"`
 }
