@@ -27,6 +27,12 @@ const cdcStatusEvery = time.Second
 // because a transaction was applied.
 const cdcConfirmAfterCommit = 100 * time.Millisecond
 
+// cdcFlushWait is how long the consumer waits for a further change before
+// it sends the DELs it holds: changes that arrive back to back (a burst,
+// a backlog) go out together in one pipeline, a lone change waits this
+// long at most.
+const cdcFlushWait = 500 * time.Microsecond
+
 // cdcInvalidation invalidates from PostgreSQL's write-ahead log, as
 // Debezium-style pipelines do: the write path only commits; a consumer
 // streams the table's changes through logical replication (the pgoutput
@@ -41,8 +47,15 @@ const cdcConfirmAfterCommit = 100 * time.Millisecond
 // up to it returned, so when its connection dies (pg_terminate_backend,
 // a network fault) it reconnects and resumes from the last confirmed
 // position: the slot keeps everything after it, and an invalidation is
-// applied again rather than lost. A DEL that fails is retried until it
-// succeeds (the stream waits behind it).
+// applied again rather than lost.
+//
+// The DELs of the changes received back to back go out as one pipeline
+// (at most delBatchMax; a lone change waits cdcFlushWait for company), and
+// the position moves past a transaction only when the pipeline that
+// carried its DELs returned. A pipeline that fails is retried whole until
+// it succeeds, at most retryBackoffMax apart, so after a Redis outage the
+// consumer resumes within about that long and works off the backlog the
+// slot kept in full pipelines, not one round trip per change.
 //
 // Drain waits until the consumer has applied everything up to the WAL
 // insert position current when Drain was called (pg_current_wal_insert_lsn):
@@ -58,6 +71,7 @@ type cdcInvalidation struct {
 	lagRecorder
 	schema, slot, pub string
 	repl              *pgconn.Config
+	pace              *pacer
 
 	ctx    context.Context // the consumer's; cancelled by Close
 	cancel context.CancelFunc
@@ -77,6 +91,10 @@ type cdcInvalidation struct {
 func newCDCInvalidation(env Env) (gb.Strategy, error) {
 	if env.DB == nil || env.Store == nil {
 		return nil, errors.New("cdc-invalidation needs Env.DB and Env.Store")
+	}
+	pace, err := newPacer(env.Params)
+	if err != nil {
+		return nil, err
 	}
 	schema := env.Store.Schema()
 	name, err := instanceName("gbcdc", schema)
@@ -121,6 +139,7 @@ func newCDCInvalidation(env Env) (gb.Strategy, error) {
 		slot:      name,
 		pub:       name,
 		repl:      repl,
+		pace:      pace,
 		ctx:       gb.WithActor(cctx, gb.Actor{Kind: "worker"}),
 		cancel:    ccancel,
 		exited:    make(chan struct{}),
@@ -208,27 +227,13 @@ func (s *cdcInvalidation) logf(format string, args ...any) {
 // run streams until Close, reconnecting with a capped backoff.
 func (s *cdcInvalidation) run() {
 	defer close(s.exited)
-	backoff := 10 * time.Millisecond
-	for {
-		started, err := s.stream(s.ctx)
-		if s.ctx.Err() != nil {
-			return
-		}
+	reconnectLoop(s.ctx, s.stream, func(err error) {
 		s.logf("replication stream ended, reconnecting: %v", err)
 		s.mu.Lock()
 		s.lastErr = err
-		s.mu.Unlock()
-		if started {
-			backoff = 10 * time.Millisecond
-		}
-		if !wait.Sleep(s.ctx, backoff) {
-			return
-		}
-		backoff = min(2*backoff, time.Second)
-		s.mu.Lock()
 		s.reconnects++
 		s.mu.Unlock()
-	}
+	})
 }
 
 // relation maps a relation's columns to the ones the consumer needs.
@@ -274,6 +279,19 @@ func (s *cdcInvalidation) stream(ctx context.Context) (started bool, err error) 
 	inTx := false
 	var lastSent time.Time
 	nextStatus := time.Now()
+	var b cdcBatch
+	// flush applies the held DELs and moves the position past the last
+	// transaction they complete.
+	flush := func() error {
+		if err := s.flush(&b); err != nil {
+			return err
+		}
+		if b.applied && time.Since(lastSent) >= cdcConfirmAfterCommit {
+			nextStatus = time.Time{}
+		}
+		b.applied = false
+		return nil
+	}
 	for {
 		pos, reply := s.takeReply()
 		if reply || !time.Now().Before(nextStatus) {
@@ -284,7 +302,11 @@ func (s *cdcInvalidation) stream(ctx context.Context) (started bool, err error) 
 			lastSent = time.Now()
 			nextStatus = lastSent.Add(cdcStatusEvery)
 		}
-		rctx, rcancel := context.WithDeadline(ctx, nextStatus)
+		deadline := nextStatus
+		if b.held() {
+			deadline = time.Now().Add(cdcFlushWait)
+		}
+		rctx, rcancel := context.WithDeadline(ctx, deadline)
 		s.setInterrupt(rcancel)
 		msg, err := conn.ReceiveMessage(rctx)
 		s.setInterrupt(nil)
@@ -294,7 +316,12 @@ func (s *cdcInvalidation) stream(ctx context.Context) (started bool, err error) 
 				return true, ctx.Err()
 			}
 			if pgconn.Timeout(err) || errors.Is(err, context.Canceled) {
-				continue // time to confirm, or a drainer's interrupt
+				// Nothing more came: send what is held. Or time to
+				// confirm, or a drainer's interrupt.
+				if err := flush(); err != nil {
+					return true, err
+				}
+				continue
 			}
 			return true, fmt.Errorf("receive: %w", err)
 		}
@@ -318,7 +345,10 @@ func (s *cdcInvalidation) stream(ctx context.Context) (started bool, err error) 
 			}
 			// Every transaction that committed before the server's
 			// position has been sent before this keepalive, and applied
-			// unless one is half received.
+			// once the held DELs are, unless one is half received.
+			if err := flush(); err != nil {
+				return true, err
+			}
 			if !inTx {
 				s.advance(pkm.ServerWALEnd)
 			}
@@ -349,52 +379,81 @@ func (s *cdcInvalidation) stream(ctx context.Context) (started bool, err error) 
 			case *pglogrepl.BeginMessage:
 				inTx = true
 			case *pglogrepl.UpdateMessage:
-				if err := s.apply(rels[m.RelationID], m.NewTuple); err != nil {
-					return true, err
-				}
+				s.collect(&b, rels[m.RelationID], m.NewTuple)
 			case *pglogrepl.InsertMessage:
-				if err := s.apply(rels[m.RelationID], m.Tuple); err != nil {
-					return true, err
-				}
+				s.collect(&b, rels[m.RelationID], m.Tuple)
 			case *pglogrepl.DeleteMessage:
-				if err := s.apply(rels[m.RelationID], m.OldTuple); err != nil {
-					return true, err
-				}
+				s.collect(&b, rels[m.RelationID], m.OldTuple)
 			case *pglogrepl.TruncateMessage:
 				s.env.warn(-1, errors.New("cdc-invalidation: the rows table was truncated; its cached keys are not invalidated"))
 			case *pglogrepl.CommitMessage:
 				inTx = false
-				s.advance(m.TransactionEndLSN)
-				if time.Since(lastSent) >= cdcConfirmAfterCommit {
-					nextStatus = time.Time{}
+				b.commit = m.TransactionEndLSN
+			}
+			if len(b.keys) >= s.pace.limit() {
+				if err := flush(); err != nil {
+					return true, err
 				}
 			}
 		}
 	}
 }
 
-// apply DELs the key of one changed row; it returns an error only when the
-// consumer is stopping.
-func (s *cdcInvalidation) apply(rel relation, tuple *pglogrepl.TupleData) error {
+// cdcBatch is what the consumer received and has not yet applied.
+type cdcBatch struct {
+	keys   []gb.Key
+	tokens []gb.Token // of the changes that carried one
+	// commit is the end of the last transaction received (0: none since
+	// the last flush): every change before it is in keys or applied.
+	commit pglogrepl.LSN
+	// applied is set by a flush that moved the position.
+	applied bool
+}
+
+// held reports whether b holds anything a flush would do.
+func (b *cdcBatch) held() bool { return len(b.keys) > 0 || b.commit != 0 }
+
+// flush applies b's DELs as one pipeline (after their before-apply hooks
+// and the cap), records their lags and moves the position to b.commit. It
+// returns an error only when the consumer is stopping or a hook failed;
+// then b is kept, and the position has not moved past anything unapplied.
+func (s *cdcInvalidation) flush(b *cdcBatch) error {
+	if len(b.keys) > 0 {
+		for _, k := range b.keys {
+			if err := s.env.Hooks.At(s.ctx, gb.PointBeforeApply, k); err != nil {
+				return err
+			}
+		}
+		if !s.pace.wait(s.ctx, len(b.keys)) {
+			return s.ctx.Err()
+		}
+		if err := delBatchUntilApplied(s.ctx, &s.env, s.cache, b.keys); err != nil {
+			return err
+		}
+		s.appliedAll(b.tokens, time.Now())
+	}
+	if b.commit != 0 {
+		s.advance(b.commit)
+		b.applied = true
+	}
+	b.keys, b.tokens, b.commit = b.keys[:0], b.tokens[:0], 0
+	return nil
+}
+
+// collect adds the key of one changed row to b.
+func (s *cdcInvalidation) collect(b *cdcBatch, rel relation, tuple *pglogrepl.TupleData) {
 	if !rel.ours || rel.id < 0 || tuple == nil {
-		return nil
+		return
 	}
 	id, ok := column(tuple, rel.id)
 	if !ok {
 		s.env.warn(-1, errors.New("cdc-invalidation: a change of rows came without its id"))
-		return nil
+		return
 	}
-	key := gb.Key(id)
-	if err := s.env.Hooks.At(s.ctx, gb.PointBeforeApply, key); err != nil {
-		return err
-	}
-	if err := delUntilApplied(s.ctx, &s.env, s.cache, key); err != nil {
-		return err
-	}
+	b.keys = append(b.keys, gb.Key(id))
 	if tok, ok := column(tuple, rel.token); ok {
-		s.applied(gb.Token(tok), time.Now())
+		b.tokens = append(b.tokens, gb.Token(tok))
 	}
-	return nil
 }
 
 // column returns column i of tuple as an integer.

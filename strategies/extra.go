@@ -1,7 +1,6 @@
 package strategies
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	gb "github.com/ghostbench/ghostbench"
-	"github.com/ghostbench/ghostbench/internal/wait"
 )
 
 // registerExtras registers the strategies beyond the four of the design's
@@ -49,7 +47,8 @@ func registerExtras(r *Registry) {
 	r.Register(Info{
 		Name: "cdc-invalidation",
 		Description: "UPDATE+COMMIT only; a logical-replication consumer (pgoutput, own slot and publication) " +
-			"DELs every updated key, confirming WAL positions only after the DEL; resumes from the slot after a kill",
+			"DELs every updated key (the DELs of changes received together in one pipeline), confirming WAL positions only after the DEL; resumes from the slot after a kill",
+		Params: []Param{capParam},
 		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointBeforeApply},
 		New:    newCDCInvalidation,
 	})
@@ -57,6 +56,7 @@ func registerExtras(r *Registry) {
 		Name: "notify-invalidation",
 		Description: "pg_notify(channel, key) inside the write transaction; a LISTEN connection DELs the key. " +
 			"Notifications sent while the listener is disconnected are lost (stale until TTL)",
+		Params: []Param{capParam},
 		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointBeforeCommit, gb.PointBeforeApply},
 		New:    newNotifyInvalidation,
 	})
@@ -185,29 +185,6 @@ func parseKeyToken(s string) (gb.Key, gb.Token, error) {
 		return 0, 0, fmt.Errorf("invalidation payload %q: want key:token", s)
 	}
 	return gb.Key(k), gb.Token(t), nil
-}
-
-// delUntilApplied deletes key, retrying with a capped backoff until the DEL
-// succeeds or ctx is done: a log consumer must not drop an invalidation it
-// is about to confirm. The first failure of a streak is warned.
-func delUntilApplied(ctx context.Context, env *Env, cache *Cache, key gb.Key) error {
-	backoff := 5 * time.Millisecond
-	for i := 0; ; i++ {
-		err := cache.Del(ctx, key)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if i == 0 {
-			env.warn(key, fmt.Errorf("invalidation DEL failed, retrying until it succeeds: %w", err))
-		}
-		if !wait.Sleep(ctx, backoff) {
-			return ctx.Err()
-		}
-		backoff = min(2*backoff, time.Second)
-	}
 }
 
 // ttlMillis returns ttl in whole milliseconds for a Lua script, rounding a

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	gb "github.com/ghostbench/ghostbench"
-	"github.com/ghostbench/ghostbench/internal/wait"
 )
 
 // notifyDrainEvery is how long Drain waits for its marker before it sends
@@ -30,8 +30,14 @@ const notifyDrainEvery = 200 * time.Millisecond
 // disconnected (killed, a network fault, reconnecting) every write's
 // notification is lost and its key stays stale until its TTL. The
 // listener reconnects with a capped backoff and listens again; nothing
-// brings back what was sent meanwhile. A DEL that fails is retried until
-// it succeeds, as a log consumer would.
+// brings back what was sent meanwhile.
+//
+// The DELs of notifications received back to back go out as one pipeline
+// (at most delBatchMax; a lone one waits cdcFlushWait for company). A
+// pipeline that fails is retried whole until it succeeds, at most
+// retryBackoffMax apart, as a log consumer would: after a Redis outage the
+// listener resumes within about that long and works off what the server
+// queued for it meanwhile in full pipelines.
 //
 // The channel (gbnotify_<schema>_<random>) is unique to the instance. Drain
 // sends a marker notification on the same channel and waits until the
@@ -44,6 +50,7 @@ type notifyInvalidation struct {
 	lagRecorder
 	channel string
 	listen  *pgx.ConnConfig
+	pace    *pacer
 
 	ctx    context.Context // the listener's; cancelled by Close
 	cancel context.CancelFunc
@@ -66,11 +73,16 @@ func newNotifyInvalidation(env Env) (gb.Strategy, error) {
 	if err != nil {
 		return nil, err
 	}
+	pace, err := newPacer(env.Params)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &notifyInvalidation{
 		fillRead: fillRead{env: env, cache: NewCache(env)},
 		channel:  channel,
 		listen:   env.DB.Config().ConnConfig.Copy(),
+		pace:     pace,
 		ctx:      gb.WithActor(ctx, gb.Actor{Kind: "worker"}),
 		cancel:   cancel,
 		exited:   make(chan struct{}),
@@ -145,27 +157,12 @@ func (s *notifyInvalidation) signalLocked() {
 // run listens until Close, reconnecting with a capped backoff.
 func (s *notifyInvalidation) run() {
 	defer close(s.exited)
-	backoff := 10 * time.Millisecond
-	for {
-		listened, err := s.listenOnce(s.ctx)
-		s.mu.Lock()
-		s.pid = 0
-		s.mu.Unlock()
-		if s.ctx.Err() != nil {
-			return
-		}
+	reconnectLoop(s.ctx, s.listenOnce, func(err error) {
 		s.logf("listener connection ended, reconnecting: %v", err)
-		if listened {
-			backoff = 10 * time.Millisecond
-		}
-		if !wait.Sleep(s.ctx, backoff) {
-			return
-		}
-		backoff = min(2*backoff, time.Second)
 		s.mu.Lock()
 		s.reconnects++
 		s.mu.Unlock()
-	}
+	})
 }
 
 // listenOnce runs one listener connection; listened reports whether it got
@@ -178,6 +175,9 @@ func (s *notifyInvalidation) listenOnce(ctx context.Context) (listened bool, err
 		return false, fmt.Errorf("listener connection: %w", err)
 	}
 	defer func() {
+		s.mu.Lock()
+		s.pid = 0
+		s.mu.Unlock()
 		c, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = conn.Close(c)
 		cancel()
@@ -189,12 +189,51 @@ func (s *notifyInvalidation) listenOnce(ctx context.Context) (listened bool, err
 	s.pid = conn.PgConn().PID()
 	s.signalLocked() // drainers send a marker the new session will hear
 	s.mu.Unlock()
+	var keys []gb.Key
+	var tokens []gb.Token
+	// flush applies the held DELs as one pipeline.
+	flush := func() error {
+		if len(keys) == 0 {
+			return nil
+		}
+		for _, k := range keys {
+			if err := s.env.Hooks.At(ctx, gb.PointBeforeApply, k); err != nil {
+				return err
+			}
+		}
+		if !s.pace.wait(ctx, len(keys)) {
+			return ctx.Err()
+		}
+		if err := delBatchUntilApplied(ctx, &s.env, s.cache, keys); err != nil {
+			return err
+		}
+		s.appliedAll(tokens, time.Now())
+		keys, tokens = keys[:0], tokens[:0]
+		return nil
+	}
 	for {
-		n, err := conn.WaitForNotification(ctx)
+		wctx, wcancel := ctx, context.CancelFunc(func() {})
+		if len(keys) > 0 {
+			wctx, wcancel = context.WithTimeout(ctx, cdcFlushWait)
+		}
+		n, err := conn.WaitForNotification(wctx)
+		wcancel()
+		if err != nil && ctx.Err() == nil && len(keys) > 0 && pgconn.Timeout(err) {
+			// Nothing more came: send what is held.
+			if err := flush(); err != nil {
+				return true, err
+			}
+			continue
+		}
 		if err != nil {
 			return true, fmt.Errorf("wait for notification: %w", err)
 		}
 		if m, ok := strings.CutPrefix(n.Payload, "drain:"); ok {
+			// Every notification before the marker has been applied
+			// once the held DELs are.
+			if err := flush(); err != nil {
+				return true, err
+			}
 			seq, _ := strconv.ParseUint(m, 10, 64)
 			s.mu.Lock()
 			if seq > s.seen {
@@ -209,13 +248,12 @@ func (s *notifyInvalidation) listenOnce(ctx context.Context) (listened bool, err
 			s.env.warn(-1, err)
 			continue
 		}
-		if err := s.env.Hooks.At(ctx, gb.PointBeforeApply, key); err != nil {
-			return true, err
+		keys, tokens = append(keys, key), append(tokens, token)
+		if len(keys) >= s.pace.limit() {
+			if err := flush(); err != nil {
+				return true, err
+			}
 		}
-		if err := delUntilApplied(ctx, &s.env, s.cache, key); err != nil {
-			return true, err
-		}
-		s.applied(token, time.Now())
 	}
 }
 
