@@ -57,6 +57,10 @@ type Run struct {
 	// InvalidationLagNegative counts DELs that returned before the writer
 	// saw its COMMIT return (recorded as 0 in the histogram).
 	InvalidationLagNegative int64 `json:"invalidation_lag_negative,omitempty"`
+	// InvalidationLagConfiguredUs is the lag the strategy was configured
+	// to invalidate with, in microseconds (async-invalidation's lag); 0
+	// for a pipeline meant to invalidate at once. See LagBehind.
+	InvalidationLagConfiguredUs int64 `json:"invalidation_lag_configured_us,omitempty"`
 }
 
 // Environment records what a run ran on.

@@ -52,6 +52,16 @@ var compareMetrics = []struct {
 	{"write avail", "ratio", func(r SummaryRow) *float64 { return r.Availability }},
 	{"read p99", "us", func(r SummaryRow) *float64 { return fptr(float64(r.ReadP99)) }},
 	{"write p99", "us", func(r SummaryRow) *float64 { return fptr(float64(r.WriteP99)) }},
+	{"inval lag p50", "us", func(r SummaryRow) *float64 { return optMicros(r.InvalidationLagP50Us) }},
+	{"inval lag p99", "us", func(r SummaryRow) *float64 { return optMicros(r.InvalidationLagP99Us) }},
+}
+
+// optMicros returns v as a float, nil when absent.
+func optMicros(v *int64) *float64 {
+	if v == nil {
+		return nil
+	}
+	return fptr(float64(*v))
 }
 
 func fptr(v float64) *float64 { return &v }

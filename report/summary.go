@@ -128,6 +128,9 @@ type Ranking struct {
 	AllUnavailable bool
 	// NotRanked are runs that did not complete (status other than ok).
 	NotRanked []*Cell
+	// Behind are measured runs whose invalidation pipeline fell behind
+	// (Run.LagBehind), ranked or not.
+	Behind []*Cell
 }
 
 // safetyKey orders runs for Verdict.Safest, lowest first.
@@ -156,6 +159,9 @@ func (m *Matrix) Rank(scenario string) Ranking {
 	v := Ranking{Scenario: scenario}
 	var ranked []*Cell
 	for _, c := range m.Row(scenario) {
+		if c.measured() && c.Run.LagBehind() {
+			v.Behind = append(v.Behind, c)
+		}
 		switch {
 		case c.Status != record.StatusOK || !c.measured():
 			v.NotRanked = append(v.NotRanked, c)
@@ -259,6 +265,9 @@ func (v Ranking) Sentence() string {
 		}
 		fmt.Fprintf(&b, " Did not complete, not ranked: %s.", strings.Join(parts, ", "))
 	}
+	for _, c := range v.Behind {
+		fmt.Fprintf(&b, " **Warning, %s: %s.**", c.Strategy, c.Run.LagWarning())
+	}
 	return b.String()
 }
 
@@ -324,6 +333,9 @@ var tableColumns = []struct {
 	{"stale reads", "stale-read ratio: stale reads / successful reads", func(c *Cell) string { return percent(c.Row.StaleRatio) }},
 	{"p99 staleness", "99th percentile of staleness age over stale reads", func(c *Cell) string { return microsOrNone(c.Row.P99StalenessUs, c.Row.StaleReads) }},
 	{"max stale window", "longest time after a commit that reads still returned an older version (0: no read did)", func(c *Cell) string { return microsOrZero(c.Row.MaxStaleWindowUs) }},
+	{"inval lag p50 / p99", "achieved invalidation lag of a strategy with a pipeline (commit-ack to DEL returned), 50th / 99th percentile; - for strategies without one", func(c *Cell) string {
+		return lagText(c.Row.InvalidationLagP50Us, c.Row.InvalidationLagP99Us)
+	}},
 	{"stale-until-TTL", "keys whose cache entry was older than the database at the end-of-run audit", func(c *Cell) string { return strconv.FormatInt(c.Row.StaleUntilTTL, 10) }},
 	{"ghost reads", "reads that returned a value whose write never committed", func(c *Cell) string { return strconv.FormatInt(c.Row.GhostReads, 10) }},
 	{"ghost-until-TTL", "keys whose cache entry held a never-committed value at the audit", func(c *Cell) string { return strconv.FormatInt(c.Row.GhostUntilTTL, 10) }},

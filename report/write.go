@@ -101,6 +101,11 @@ type SummaryRow struct {
 	WriteP50, WriteP99 int64
 	WriteP999          int64
 	Warnings           int64
+	// InvalidationLagP50Us and InvalidationLagP99Us are the achieved
+	// invalidation lag of a strategy with a pipeline, nil for others;
+	// LagBehind is Run.LagBehind.
+	InvalidationLagP50Us, InvalidationLagP99Us *int64
+	LagBehind                                  bool
 }
 
 // Summarize returns the headline numbers of r. Read latency merges hits and
@@ -132,6 +137,10 @@ func Summarize(r *record.Run) SummaryRow {
 	if w := m.Latency[check.LatencyWrite]; w != nil {
 		row.WriteP50, row.WriteP99, row.WriteP999 = w.P50, w.P99, w.P999
 	}
+	if h := r.InvalidationLag; h != nil && h.Count > 0 {
+		row.InvalidationLagP50Us, row.InvalidationLagP99Us = i64ptr(h.P50), i64ptr(h.P99)
+		row.LagBehind = r.LagBehind()
+	}
 	return row
 }
 
@@ -143,7 +152,7 @@ func mergedReads(m *check.Metrics) *check.Histogram {
 // SummaryHeader names the columns of WriteSummaryText and WriteSummaryCSV.
 var summaryHeader = []string{
 	"scenario", "strategy", "status", "ops/s", "stale ratio", "stale", "ghost", "early",
-	"p99 staleness", "max stale window", "stale-until-TTL", "ghost-until-TTL",
+	"p99 staleness", "max stale window", "inval lag p50", "inval lag p99", "stale-until-TTL", "ghost-until-TTL",
 	"write avail", "hit ratio", "read p50", "read p99", "read p99.9", "write p50", "write p99", "write p99.9",
 }
 
@@ -164,7 +173,8 @@ func (s SummaryRow) cells(human bool) []string {
 	return []string{
 		s.Scenario, s.Strategy, string(s.Status), strconv.FormatFloat(s.OpsPerSec, 'f', 0, 64),
 		f(s.StaleRatio, 5), i(s.StaleReads), i(s.GhostReads), i(s.EarlyReads),
-		us(s.P99StalenessUs), us(s.MaxStaleWindowUs), i(s.StaleUntilTTL), i(s.GhostUntilTTL),
+		us(s.P99StalenessUs), us(s.MaxStaleWindowUs), lagMicros(s.InvalidationLagP50Us, human), lagMicros(s.InvalidationLagP99Us, human),
+		i(s.StaleUntilTTL), i(s.GhostUntilTTL),
 		f(s.Availability, 4), f(s.HitRatio, 3), us(s.ReadP50), us(s.ReadP99), us(s.ReadP999),
 		us(s.WriteP50), us(s.WriteP99), us(s.WriteP999),
 	}
@@ -272,6 +282,12 @@ func WriteRunText(w io.Writer, r *record.Run) error {
 	p("audit\t%d keys, %d cached: %d stale until TTL, %d ghost until TTL, %d unknown", m.Audit.Checked, m.Audit.Present, m.Audit.StaleUntilTTL, m.Audit.GhostUntilTTL, m.Audit.Unknown)
 	if m.Warnings > 0 {
 		p("warnings\t%d cache errors after COMMIT (writes not failed)", m.Warnings)
+	}
+	if h := r.InvalidationLag; h != nil && h.Count > 0 {
+		p("invalidation lag\tp50 %s  p99 %s  max %s  (n=%d, configured %s)", FormatMicros(h.P50), FormatMicros(h.P99), FormatMicros(h.Max), h.Count, FormatMicros(r.InvalidationLagConfiguredUs))
+		if w := r.LagWarning(); w != "" {
+			p("WARNING\t%s", w)
+		}
 	}
 	for _, name := range []string{check.LatencyReadHit, check.LatencyReadMiss, check.LatencyWrite} {
 		h := m.Latency[name]

@@ -359,6 +359,9 @@ func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupte
 	}
 	if lr, ok := r.strat.(strategies.LagReporter); ok {
 		out.InvalidationLag, out.InvalidationLagNegative = check.DurationHistogram(lr.InvalidationLag())
+		if lc, ok := r.strat.(strategies.LagConfigurer); ok {
+			out.InvalidationLagConfiguredUs = lc.ConfiguredLag().Microseconds()
+		}
 	}
 	r.prober.stop()
 	if proberDone != nil {

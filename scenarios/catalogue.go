@@ -29,6 +29,13 @@ func catalogue() []*Scenario {
 	s.Distribution = Distribution{Kind: "hotkey", HotOps: 90, HotKeys: 1}
 	out = append(out, s)
 
+	s = base("write-heavy-zipfian", "32 readers, 8 unpaced writers over 1000 zipfian keys (s=1.1) for 20s, TTL 30s: "+
+		"thousands of writes/s that an invalidation pipeline must keep up with")
+	s.Readers, s.Writers, s.WriteInterval = 32, 8, 0
+	s.Distribution = Distribution{Kind: "zipfian", S: 1.1}
+	s.Duration, s.Warmup, s.TTL = sec(20), sec(2), sec(30)
+	out = append(out, s)
+
 	s = base("zipfian-read-heavy", "open loop at 2000 ops/s, 90% reads, zipfian keys (s=1.1): latency without coordinated omission")
 	s.Readers, s.Writers, s.WriteInterval = 0, 0, 0
 	s.Rate, s.ReadRatio, s.Concurrency = 2000, 0.9, 64

@@ -17,7 +17,7 @@ func TestCatalogueIsValid(t *testing.T) {
 			t.Errorf("built-in %s has no description", s.Name)
 		}
 	}
-	for _, name := range []string{"steady-read-heavy", "write-heavy-hot-key", "redis-outage", "redis-oom", "redis-latency", "lost-replies", "partition", "pg-connection-kill"} {
+	for _, name := range []string{"steady-read-heavy", "write-heavy-hot-key", "write-heavy-zipfian", "redis-outage", "redis-oom", "redis-latency", "lost-replies", "partition", "pg-connection-kill"} {
 		if _, ok := Builtin(name); !ok {
 			t.Errorf("built-in scenario %q is missing", name)
 		}

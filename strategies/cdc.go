@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,12 +28,6 @@ const cdcStatusEvery = time.Second
 // because a transaction was applied.
 const cdcConfirmAfterCommit = 100 * time.Millisecond
 
-// cdcFlushWait is how long the consumer waits for a further change before
-// it sends the DELs it holds: changes that arrive back to back (a burst,
-// a backlog) go out together in one pipeline, a lone change waits this
-// long at most.
-const cdcFlushWait = 500 * time.Microsecond
-
 // cdcInvalidation invalidates from PostgreSQL's write-ahead log, as
 // Debezium-style pipelines do: the write path only commits; a consumer
 // streams the table's changes through logical replication (the pgoutput
@@ -49,10 +44,11 @@ const cdcFlushWait = 500 * time.Microsecond
 // position: the slot keeps everything after it, and an invalidation is
 // applied again rather than lost.
 //
-// The DELs of the changes received back to back go out as one pipeline
-// (at most delBatchMax; a lone change waits cdcFlushWait for company), and
-// the position moves past a transaction only when the pipeline that
-// carried its DELs returned. A pipeline that fails is retried whole until
+// A reader takes the stream off the connection (and confirms) while an
+// applier sends the DELs of all the changes that arrived during its
+// previous pipeline as one pipeline (at most delBatchMax); the position
+// moves past a transaction only when the pipeline that carried its DELs
+// returned. A pipeline that fails is retried whole until
 // it succeeds, at most retryBackoffMax apart, so after a Redis outage the
 // consumer resumes within about that long and works off the backlog the
 // slot kept in full pipelines, not one round trip per change.
@@ -79,10 +75,10 @@ type cdcInvalidation struct {
 	closed sync.Once
 
 	mu         sync.Mutex
-	pos        pglogrepl.LSN      // every change before it has been applied
-	progress   chan struct{}      // closed and replaced when pos moves or a stream starts
-	wantReply  bool               // a drainer asks for a keepalive
-	interrupt  context.CancelFunc // ends the consumer's current receive
+	pos        pglogrepl.LSN // every change before it has been applied
+	progress   chan struct{} // closed and replaced when pos moves or a stream starts
+	wantReply  bool          // a drainer asks for a keepalive
+	interrupt  func()        // ends the consumer's current receive
 	reconnects int
 	streaming  chan struct{} // closed when the first stream has started
 	lastErr    error         // why the last stream ended
@@ -243,8 +239,17 @@ type relation struct {
 }
 
 // stream runs one replication connection; started reports whether the
-// stream got going (for the backoff).
+// stream got going (for the backoff). Its reader receives and decodes the
+// stream and hands the changes of our table, and the positions that
+// complete them, to an applier that DELs in pipelines and moves the
+// position; the reader alone uses the connection, so it also confirms.
 func (s *cdcInvalidation) stream(ctx context.Context) (started bool, err error) {
+	a := newApplier(&s.env, s.cache, s.pace, &s.lagRecorder, func(lsn uint64) { s.advance(pglogrepl.LSN(lsn)) })
+	return runStream(ctx, a, func(ctx context.Context) (bool, error) { return s.read(ctx, a) })
+}
+
+// read is the reader of stream.
+func (s *cdcInvalidation) read(ctx context.Context, a *applier) (started bool, err error) {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	conn, err := pgconn.ConnectConfig(cctx, s.repl)
 	cancel()
@@ -279,19 +284,22 @@ func (s *cdcInvalidation) stream(ctx context.Context) (started bool, err error) 
 	inTx := false
 	var lastSent time.Time
 	nextStatus := time.Now()
-	var b cdcBatch
-	// flush applies the held DELs and moves the position past the last
-	// transaction they complete.
-	flush := func() error {
-		if err := s.flush(&b); err != nil {
-			return err
-		}
-		if b.applied && time.Since(lastSent) >= cdcConfirmAfterCommit {
-			nextStatus = time.Time{}
-		}
-		b.applied = false
-		return nil
-	}
+	mark := func(lsn pglogrepl.LSN) bool { return a.send(ctx, change{isMark: true, mark: uint64(lsn)}) }
+	// Receives run without a context: pgconn watches a cancellable one
+	// with a goroutine it must hand off to after every message, which on
+	// a busy machine costs a scheduling round per message and was the
+	// consumer's bottleneck. The read deadline of the socket does the
+	// watching instead: nextStatus, a drainer's interrupt, or ctx's end.
+	nc := conn.Conn()
+	interrupt := func() { _ = nc.SetReadDeadline(time.Unix(1, 0)) }
+	stop := context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		interrupt()
+	})
+	defer stop()
+	s.setInterrupt(interrupt)
+	defer s.setInterrupt(nil)
 	for {
 		pos, reply := s.takeReply()
 		if reply || !time.Now().Before(nextStatus) {
@@ -302,26 +310,16 @@ func (s *cdcInvalidation) stream(ctx context.Context) (started bool, err error) 
 			lastSent = time.Now()
 			nextStatus = lastSent.Add(cdcStatusEvery)
 		}
-		deadline := nextStatus
-		if b.held() {
-			deadline = time.Now().Add(cdcFlushWait)
+		if err := s.arm(ctx, nc, nextStatus); err != nil {
+			return true, err
 		}
-		rctx, rcancel := context.WithDeadline(ctx, deadline)
-		s.setInterrupt(rcancel)
-		msg, err := conn.ReceiveMessage(rctx)
-		s.setInterrupt(nil)
-		rcancel()
+		msg, err := conn.ReceiveMessage(context.Background())
 		if err != nil {
 			if ctx.Err() != nil {
 				return true, ctx.Err()
 			}
-			if pgconn.Timeout(err) || errors.Is(err, context.Canceled) {
-				// Nothing more came: send what is held. Or time to
-				// confirm, or a drainer's interrupt.
-				if err := flush(); err != nil {
-					return true, err
-				}
-				continue
+			if pgconn.Timeout(err) {
+				continue // time to confirm, or a drainer's interrupt
 			}
 			return true, fmt.Errorf("receive: %w", err)
 		}
@@ -344,13 +342,11 @@ func (s *cdcInvalidation) stream(ctx context.Context) (started bool, err error) 
 				return true, err
 			}
 			// Every transaction that committed before the server's
-			// position has been sent before this keepalive, and applied
-			// once the held DELs are, unless one is half received.
-			if err := flush(); err != nil {
-				return true, err
-			}
-			if !inTx {
-				s.advance(pkm.ServerWALEnd)
+			// position has been sent before this keepalive, and is
+			// applied once everything handed over so far is, unless one
+			// is half received.
+			if !inTx && !mark(pkm.ServerWALEnd) {
+				return true, ctx.Err()
 			}
 			if pkm.ReplyRequested {
 				nextStatus = time.Time{}
@@ -364,6 +360,8 @@ func (s *cdcInvalidation) stream(ctx context.Context) (started bool, err error) 
 			if err != nil {
 				return true, fmt.Errorf("decode pgoutput message at %s: %w", xld.WALStart, err)
 			}
+			var tuple *pglogrepl.TupleData
+			var rel uint32
 			switch m := lm.(type) {
 			case *pglogrepl.RelationMessage:
 				r := relation{ours: m.Namespace == s.schema && m.RelationName == "rows", id: -1, token: -1}
@@ -379,81 +377,44 @@ func (s *cdcInvalidation) stream(ctx context.Context) (started bool, err error) 
 			case *pglogrepl.BeginMessage:
 				inTx = true
 			case *pglogrepl.UpdateMessage:
-				s.collect(&b, rels[m.RelationID], m.NewTuple)
+				rel, tuple = m.RelationID, m.NewTuple
 			case *pglogrepl.InsertMessage:
-				s.collect(&b, rels[m.RelationID], m.Tuple)
+				rel, tuple = m.RelationID, m.Tuple
 			case *pglogrepl.DeleteMessage:
-				s.collect(&b, rels[m.RelationID], m.OldTuple)
+				rel, tuple = m.RelationID, m.OldTuple
 			case *pglogrepl.TruncateMessage:
 				s.env.warn(-1, errors.New("cdc-invalidation: the rows table was truncated; its cached keys are not invalidated"))
 			case *pglogrepl.CommitMessage:
 				inTx = false
-				b.commit = m.TransactionEndLSN
-			}
-			if len(b.keys) >= s.pace.limit() {
-				if err := flush(); err != nil {
-					return true, err
+				if !mark(m.TransactionEndLSN) {
+					return true, ctx.Err()
+				}
+				if time.Since(lastSent) >= cdcConfirmAfterCommit {
+					nextStatus = time.Time{}
 				}
 			}
-		}
-	}
-}
-
-// cdcBatch is what the consumer received and has not yet applied.
-type cdcBatch struct {
-	keys   []gb.Key
-	tokens []gb.Token // of the changes that carried one
-	// commit is the end of the last transaction received (0: none since
-	// the last flush): every change before it is in keys or applied.
-	commit pglogrepl.LSN
-	// applied is set by a flush that moved the position.
-	applied bool
-}
-
-// held reports whether b holds anything a flush would do.
-func (b *cdcBatch) held() bool { return len(b.keys) > 0 || b.commit != 0 }
-
-// flush applies b's DELs as one pipeline (after their before-apply hooks
-// and the cap), records their lags and moves the position to b.commit. It
-// returns an error only when the consumer is stopping or a hook failed;
-// then b is kept, and the position has not moved past anything unapplied.
-func (s *cdcInvalidation) flush(b *cdcBatch) error {
-	if len(b.keys) > 0 {
-		for _, k := range b.keys {
-			if err := s.env.Hooks.At(s.ctx, gb.PointBeforeApply, k); err != nil {
-				return err
+			if c, ok := s.change(rels[rel], tuple); ok && !a.send(ctx, c) {
+				return true, ctx.Err()
 			}
 		}
-		if !s.pace.wait(s.ctx, len(b.keys)) {
-			return s.ctx.Err()
-		}
-		if err := delBatchUntilApplied(s.ctx, &s.env, s.cache, b.keys); err != nil {
-			return err
-		}
-		s.appliedAll(b.tokens, time.Now())
 	}
-	if b.commit != 0 {
-		s.advance(b.commit)
-		b.applied = true
-	}
-	b.keys, b.tokens, b.commit = b.keys[:0], b.tokens[:0], 0
-	return nil
 }
 
-// collect adds the key of one changed row to b.
-func (s *cdcInvalidation) collect(b *cdcBatch, rel relation, tuple *pglogrepl.TupleData) {
+// change returns the invalidation of one changed row of our table.
+func (s *cdcInvalidation) change(rel relation, tuple *pglogrepl.TupleData) (change, bool) {
 	if !rel.ours || rel.id < 0 || tuple == nil {
-		return
+		return change{}, false
 	}
 	id, ok := column(tuple, rel.id)
 	if !ok {
 		s.env.warn(-1, errors.New("cdc-invalidation: a change of rows came without its id"))
-		return
+		return change{}, false
 	}
-	b.keys = append(b.keys, gb.Key(id))
+	c := change{key: gb.Key(id)}
 	if tok, ok := column(tuple, rel.token); ok {
-		b.tokens = append(b.tokens, gb.Token(tok))
+		c.token, c.hasToken = gb.Token(tok), true
 	}
+	return c, true
 }
 
 // column returns column i of tuple as an integer.
@@ -500,15 +461,31 @@ func (s *cdcInvalidation) takeReply() (pglogrepl.LSN, bool) {
 	return s.pos, r
 }
 
-// setInterrupt registers the cancel of the consumer's current receive;
-// when a drainer has asked meanwhile, the receive is cancelled at once.
-func (s *cdcInvalidation) setInterrupt(c context.CancelFunc) {
+// setInterrupt registers what ends the consumer's current receive (nil:
+// no stream).
+func (s *cdcInvalidation) setInterrupt(f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.interrupt = c
-	if c != nil && s.wantReply {
-		c()
+	s.interrupt = f
+}
+
+// arm sets the read deadline of the next receive to at, or to the past
+// when a drainer has asked for a keepalive meanwhile or ctx has ended
+// (then it returns ctx's error). Under s.mu, so that an interrupt is
+// never overwritten.
+func (s *cdcInvalidation) arm(ctx context.Context, nc net.Conn, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
 	}
+	if s.wantReply {
+		at = time.Unix(1, 0)
+	}
+	if err := nc.SetReadDeadline(at); err != nil {
+		return fmt.Errorf("replication connection: %w", err)
+	}
+	return nil
 }
 
 // Drain waits until the consumer has applied every change up to the WAL

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	gb "github.com/ghostbench/ghostbench"
 )
@@ -32,9 +31,10 @@ const notifyDrainEvery = 200 * time.Millisecond
 // listener reconnects with a capped backoff and listens again; nothing
 // brings back what was sent meanwhile.
 //
-// The DELs of notifications received back to back go out as one pipeline
-// (at most delBatchMax; a lone one waits cdcFlushWait for company). A
-// pipeline that fails is retried whole until it succeeds, at most
+// A reader takes the notifications off the connection while an applier
+// sends the DELs of all those that arrived during its previous pipeline
+// as one pipeline (at most delBatchMax), so the listener keeps up with
+// any rate a pipeline can absorb. A pipeline that fails is retried whole until it succeeds, at most
 // retryBackoffMax apart, as a log consumer would: after a Redis outage the
 // listener resumes within about that long and works off what the server
 // queued for it meanwhile in full pipelines.
@@ -166,8 +166,24 @@ func (s *notifyInvalidation) run() {
 }
 
 // listenOnce runs one listener connection; listened reports whether it got
-// as far as LISTEN (for the backoff).
+// as far as LISTEN (for the backoff). Its reader hands every notification
+// to an applier that DELs in pipelines; a drain marker passes through the
+// applier too, so that it counts as seen only once every notification
+// before it has been applied.
 func (s *notifyInvalidation) listenOnce(ctx context.Context) (listened bool, err error) {
+	a := newApplier(&s.env, s.cache, s.pace, &s.lagRecorder, func(seq uint64) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if seq > s.seen {
+			s.seen = seq
+			s.signalLocked()
+		}
+	})
+	return runStream(ctx, a, func(ctx context.Context) (bool, error) { return s.listen1(ctx, a) })
+}
+
+// listen1 is the reader of listenOnce.
+func (s *notifyInvalidation) listen1(ctx context.Context, a *applier) (listened bool, err error) {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	conn, err := pgx.ConnectConfig(cctx, s.listen)
@@ -189,70 +205,35 @@ func (s *notifyInvalidation) listenOnce(ctx context.Context) (listened bool, err
 	s.pid = conn.PgConn().PID()
 	s.signalLocked() // drainers send a marker the new session will hear
 	s.mu.Unlock()
-	var keys []gb.Key
-	var tokens []gb.Token
-	// flush applies the held DELs as one pipeline.
-	flush := func() error {
-		if len(keys) == 0 {
-			return nil
-		}
-		for _, k := range keys {
-			if err := s.env.Hooks.At(ctx, gb.PointBeforeApply, k); err != nil {
-				return err
-			}
-		}
-		if !s.pace.wait(ctx, len(keys)) {
-			return ctx.Err()
-		}
-		if err := delBatchUntilApplied(ctx, &s.env, s.cache, keys); err != nil {
-			return err
-		}
-		s.appliedAll(tokens, time.Now())
-		keys, tokens = keys[:0], tokens[:0]
-		return nil
-	}
+	// Wait without a context: pgconn watches a cancellable one with a
+	// goroutine it must hand off to after every notification, a
+	// scheduling round each on a busy machine. A read deadline in the
+	// past ends the wait when ctx ends instead.
+	nc := conn.PgConn().Conn()
+	stop := context.AfterFunc(ctx, func() { _ = nc.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
 	for {
-		wctx, wcancel := ctx, context.CancelFunc(func() {})
-		if len(keys) > 0 {
-			wctx, wcancel = context.WithTimeout(ctx, cdcFlushWait)
-		}
-		n, err := conn.WaitForNotification(wctx)
-		wcancel()
-		if err != nil && ctx.Err() == nil && len(keys) > 0 && pgconn.Timeout(err) {
-			// Nothing more came: send what is held.
-			if err := flush(); err != nil {
-				return true, err
-			}
-			continue
-		}
+		n, err := conn.WaitForNotification(context.Background())
 		if err != nil {
+			if ctx.Err() != nil {
+				return true, ctx.Err()
+			}
 			return true, fmt.Errorf("wait for notification: %w", err)
 		}
+		var c change
 		if m, ok := strings.CutPrefix(n.Payload, "drain:"); ok {
-			// Every notification before the marker has been applied
-			// once the held DELs are.
-			if err := flush(); err != nil {
-				return true, err
-			}
 			seq, _ := strconv.ParseUint(m, 10, 64)
-			s.mu.Lock()
-			if seq > s.seen {
-				s.seen = seq
-				s.signalLocked()
+			c = change{isMark: true, mark: seq}
+		} else {
+			key, token, err := parseKeyToken(n.Payload)
+			if err != nil {
+				s.env.warn(-1, err)
+				continue
 			}
-			s.mu.Unlock()
-			continue
+			c = change{key: key, token: token, hasToken: true}
 		}
-		key, token, err := parseKeyToken(n.Payload)
-		if err != nil {
-			s.env.warn(-1, err)
-			continue
-		}
-		keys, tokens = append(keys, key), append(tokens, token)
-		if len(keys) >= s.pace.limit() {
-			if err := flush(); err != nil {
-				return true, err
-			}
+		if !a.send(ctx, c) {
+			return true, ctx.Err()
 		}
 	}
 }

@@ -189,3 +189,137 @@ func (l *lagRecorder) appliedAll(tokens []gb.Token, now time.Time) {
 		l.applied(t, now)
 	}
 }
+
+// applyQueue is how many received changes a consumer's reader may be
+// ahead of its applier before it stops reading (the server then keeps
+// the rest: the slot, or the listener's notification queue).
+const applyQueue = 8192
+
+// change is what a consumer's reader hands its applier, in stream order:
+// a key to DEL (with the token of its write, when known), or a mark (a WAL
+// position, a drain marker) that the applier passes to its done callback
+// once every DEL received before it has returned.
+type change struct {
+	key      gb.Key
+	token    gb.Token
+	hasToken bool
+	isMark   bool
+	mark     uint64
+}
+
+// applier is the half of a consumer that DELs: it takes every change its
+// reader has queued (up to the cap's batch limit), sends their DELs as one
+// pipeline, records their lags and then reports the highest mark among
+// them. While a pipeline is out, the reader goes on reading, so the next
+// batch holds everything that arrived meanwhile: the consumer keeps up
+// with any rate a pipeline of DELs can, without a timer.
+type applier struct {
+	env   *Env
+	cache *Cache
+	pace  *pacer
+	lag   *lagRecorder
+	done  func(mark uint64)
+	in    chan change
+}
+
+func newApplier(env *Env, cache *Cache, pace *pacer, lag *lagRecorder, done func(uint64)) *applier {
+	return &applier{env: env, cache: cache, pace: pace, lag: lag, done: done, in: make(chan change, applyQueue)}
+}
+
+// send queues c; false when ctx ended first.
+func (a *applier) send(ctx context.Context, c change) bool {
+	select {
+	case a.in <- c:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// run applies what arrives until its reader closes a.in (it then applies
+// everything queued before it returns nil: a notification received is not
+// dropped because its connection died) or ctx ends. It returns ctx's
+// error, or the error of a before-apply hook (the consumer then
+// reconnects, and what was not confirmed comes again).
+func (a *applier) run(ctx context.Context) error {
+	var keys []gb.Key
+	var tokens []gb.Token
+	for {
+		var mark uint64
+		marked := false
+		add := func(c change) {
+			if c.isMark {
+				mark, marked = max(mark, c.mark), true
+				return
+			}
+			keys = append(keys, c.key)
+			if c.hasToken {
+				tokens = append(tokens, c.token)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case c, ok := <-a.in:
+			if !ok {
+				return nil
+			}
+			add(c)
+		}
+		limit := a.pace.limit()
+	more:
+		for len(keys) < limit {
+			select {
+			case c, ok := <-a.in:
+				if !ok {
+					break more // the next receive returns
+				}
+				add(c)
+			default:
+				break more
+			}
+		}
+		if len(keys) > 0 {
+			for _, k := range keys {
+				if err := a.env.Hooks.At(ctx, gb.PointBeforeApply, k); err != nil {
+					return err
+				}
+			}
+			if !a.pace.wait(ctx, len(keys)) {
+				return ctx.Err()
+			}
+			if err := delBatchUntilApplied(ctx, a.env, a.cache, keys); err != nil {
+				return err
+			}
+			a.lag.appliedAll(tokens, time.Now())
+		}
+		if marked {
+			a.done(mark)
+		}
+		keys, tokens = keys[:0], tokens[:0]
+	}
+}
+
+// runStream runs read (a consumer's reader, the only sender to a) and a's
+// applier together. When the reader returns (its connection died), the
+// applier first applies everything the reader handed over; when the
+// applier fails (a hook), the reader is stopped. It returns the reader's
+// started flag and the reason the stream ended.
+func runStream(ctx context.Context, a *applier, read func(ctx context.Context) (started bool, err error)) (bool, error) {
+	rctx, stopReader := context.WithCancel(ctx)
+	defer stopReader()
+	applied := make(chan error, 1)
+	go func() {
+		err := a.run(ctx)
+		if err != nil {
+			stopReader()
+		}
+		applied <- err
+	}()
+	started, err := read(rctx)
+	close(a.in)
+	if aerr := <-applied; aerr != nil && ctx.Err() == nil {
+		return started, aerr // a hook failed: that is why the reader stopped
+	}
+	return started, err
+}

@@ -134,6 +134,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := printRun(stdout, *format, res); err != nil {
 		return err
 	}
+	if w := res.LagWarning(); w != "" {
+		fmt.Fprintf(stderr, "warning: %s: %s\n", res.Strategy, w)
+	}
 	fmt.Fprintf(stderr, "wrote %s\n", path)
 	switch res.Status {
 	case record.StatusInterrupted:
