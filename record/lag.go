@@ -30,7 +30,9 @@ func (r *Run) LagWarning() string {
 	if !r.LagBehind() {
 		return ""
 	}
-	us := func(v int64) string { return (time.Duration(v) * time.Microsecond).Round(100 * time.Microsecond).String() }
+	us := func(v int64) string {
+		return (time.Duration(v) * time.Microsecond).Round(100 * time.Microsecond).String()
+	}
 	return LagBehindWarning + " (achieved invalidation lag p99 " + us(r.InvalidationLag.P99) +
 		", configured " + us(r.InvalidationLagConfiguredUs) + ")"
 }
