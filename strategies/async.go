@@ -109,18 +109,23 @@ func (s *asyncInvalidation) Write(ctx context.Context, req gb.WriteRequest) erro
 	if !s.afterCommit(ctx, req.Key) {
 		return nil
 	}
-	sh := s.shards[uint64(req.Key)%uint64(len(s.shards))]
+	s.enqueue(req.Key, acked)
+	return nil
+}
+
+// enqueue queues the DEL of key for a write acknowledged at acked.
+func (s *asyncInvalidation) enqueue(key gb.Key, acked time.Time) {
+	sh := s.shards[uint64(key)%uint64(len(s.shards))]
 	s.mu.Lock()
 	s.queued++
 	s.mu.Unlock()
 	sh.mu.Lock()
-	sh.queue = append(sh.queue, pendingDel{key: req.Key, acked: acked, due: acked.Add(s.lag)})
+	sh.queue = append(sh.queue, pendingDel{key: key, acked: acked, due: acked.Add(s.lag)})
 	sh.mu.Unlock()
 	select {
 	case sh.wake <- struct{}{}:
 	default:
 	}
-	return nil
 }
 
 // worker applies the DELs of sh as they fall due, every due one of a
