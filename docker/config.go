@@ -3,10 +3,12 @@ package docker
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Provider names accepted by Config.Provider and GHOSTBENCH_PROVIDER.
@@ -42,6 +44,23 @@ type Config struct {
 	// Logf, when set, receives progress and debug messages. They are
 	// redacted like errors.
 	Logf func(format string, args ...any)
+
+	// PostgresImage and RedisImage are the images of the docker provider.
+	// Empty means the pinned PostgresImage and RedisImage.
+	PostgresImage string
+	RedisImage    string
+	// PullTimeout bounds the pull of the images the engine lacks, all of
+	// them together; zero means DefaultPullTimeout. A pull that shows no
+	// progress for a minute is given up earlier.
+	PullTimeout time.Duration
+	// Progress, when set, receives the pull progress as one line redrawn
+	// in place (a terminal). ConfigFromEnv sets it to standard error when
+	// that is a terminal.
+	Progress io.Writer
+
+	// envErr is an environment variable ConfigFromEnv could not parse;
+	// Provision reports it.
+	envErr error
 
 	// origin maps a setting ("provider", "postgres-url", "redis-url") to the
 	// name the user gave it by, so that errors name what the user typed.
@@ -203,6 +222,7 @@ func ConfigFromEnv() Config {
 	if c.RedisURL != "" {
 		c.origin["redis-url"] = EnvRedisURL
 	}
+	c.dockerFromEnv()
 	return c
 }
 
@@ -235,6 +255,12 @@ func (c *Config) settingName(key string) string {
 		env, field, value = EnvPostgresURL, "Config.PostgresURL", c.PostgresURL
 	case "redis-url":
 		env, field, value = EnvRedisURL, "Config.RedisURL", c.RedisURL
+	case "postgres-image":
+		env, field, value = EnvPostgresImage, "Config.PostgresImage", c.PostgresImage
+	case "redis-image":
+		env, field, value = EnvRedisImage, "Config.RedisImage", c.RedisImage
+	case "pull-timeout":
+		env, field, value = EnvPullTimeout, "Config.PullTimeout", c.PullTimeout.String()
 	default:
 		return key
 	}
@@ -246,7 +272,8 @@ func (c *Config) settingName(key string) string {
 
 // RegisterFlags defines on fs the flags -provider, -postgres-url,
 // -redis-url, -pg-fsync, -pg-synchronous-commit, -pg-wal-level,
-// -pg-max-connections, -redis-maxmemory and -redis-maxmemory-policy. Their
+// -pg-max-connections, -redis-maxmemory, -redis-maxmemory-policy,
+// -postgres-image, -redis-image and -pull-timeout. Their
 // defaults are c's current values (call it on ConfigFromEnv() so that the
 // environment gives the defaults), and parsing fs sets c's fields. URL
 // defaults are shown redacted in the usage text.
@@ -269,6 +296,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Postgres.MaxConnections, "pg-max-connections", c.Postgres.MaxConnections, "PostgreSQL max_connections")
 	fs.StringVar(&c.Redis.MaxMemory, "redis-maxmemory", c.Redis.MaxMemory, "Redis maxmemory (e.g. 1gb, 256mb, 0 for no limit)")
 	fs.StringVar(&c.Redis.MaxMemoryPolicy, "redis-maxmemory-policy", c.Redis.MaxMemoryPolicy, "Redis maxmemory-policy")
+	c.registerDockerFlags(fs)
 }
 
 // stringFlag is a string flag that records that the user set it, and whose

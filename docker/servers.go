@@ -164,6 +164,10 @@ func provision(ctx context.Context, cfg *Config) (*Servers, error) {
 	if err := cfg.Redis.validate(); err != nil {
 		return nil, err
 	}
+	cfg.withDockerDefaults()
+	if err := cfg.validateDocker(); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("provision: %w", err)
 	}
