@@ -86,8 +86,11 @@ func connectEngine(ctx context.Context, env engineEnv, loc engineLocality) (*doc
 	if err := client.PingWithContext(pctx); err != nil {
 		// The dial error says it all; the HTTP request around it is noise.
 		var oe *net.OpError
-		if errors.As(err, &oe) {
+		switch {
+		case errors.As(err, &oe):
 			err = oe
+		case errors.Is(err, dc.ErrConnectionRefused):
+			err = errors.New("connection refused (nothing listens there)")
 		}
 		return nil, fmt.Errorf("no Docker engine answers at %s: %w", ep, err)
 	}

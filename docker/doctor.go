@@ -41,11 +41,15 @@ func Doctor(ctx context.Context, cfg Config, w io.Writer) error {
 		return true
 	}
 	var fixes []string
-	for _, st := range providerStatuses(ctx, &cfg) {
+	sts := providerStatuses(ctx, &cfg)
+	for _, st := range sts {
 		p("  %-9s %s\n", st.name, st.detail)
 		if st.fix != "" && relevant(st.name) {
 			fixes = append(fixes, st.fix)
 		}
+	}
+	if line := autoFallback(provider, &cfg, sts); line != "" {
+		p("%s\n", line)
 	}
 
 	start := time.Now()
@@ -81,6 +85,7 @@ type providerStatus struct {
 	name   string
 	detail string
 	fix    string // what to do when it is not available
+	why    string // why it is not available, one line; empty when it is
 }
 
 // providerStatuses checks every provider.
@@ -97,16 +102,11 @@ func providerStatuses(ctx context.Context, cfg *Config) []providerStatus {
 		ext.fix = "set both " + EnvPostgresURL + " and " + EnvRedisURL + ", or neither"
 	}
 	out = append(out, ext)
-	if _, err := pingDocker(ctx); err == nil {
-		out = append(out, providerStatus{name: ProviderDocker, detail: "available: a Docker engine answered; images " + PostgresImage + ", " + RedisImage})
-	} else {
-		out = append(out, providerStatus{name: ProviderDocker, detail: "unavailable: " + err.Error(),
-			fix: "start a Docker engine (or set DOCKER_HOST) to use containers"})
-	}
+	out = append(out, dockerStatus(ctx, cfg))
 	if bins, err := findLocal(); err == nil {
 		out = append(out, providerStatus{name: ProviderLocal, detail: "available: " + bins.String()})
 	} else {
-		out = append(out, providerStatus{name: ProviderLocal, detail: "unavailable: " + err.Error(), fix: err.Error()})
+		out = append(out, providerStatus{name: ProviderLocal, detail: "unavailable: " + err.Error(), fix: err.Error(), why: err.Error()})
 	}
 	return out
 }

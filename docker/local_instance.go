@@ -215,12 +215,13 @@ func (p *localPair) footprint() Footprint {
 	return f
 }
 
-// startWithPortRetry starts a server on a free port, and on another one
-// when it lost the race for the port to another process.
+// startWithPortRetry starts a server on a free port outside the ephemeral
+// range (see stablePorts), and on another one when it lost the race for the
+// port to another process.
 func startWithPortRetry(ctx context.Context, newServer func(port int) *localServer) (*localServer, error) {
 	var lastErr error
 	for range 3 {
-		ports, err := freePorts(1)
+		ports, err := stablePorts(1)
 		if err != nil {
 			return nil, err
 		}

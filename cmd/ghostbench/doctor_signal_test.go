@@ -38,7 +38,7 @@ func buildGhostbench(t *testing.T) string {
 func TestDoctorInterrupt(t *testing.T) {
 	bin := buildGhostbench(t)
 
-	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(fmt.Sprintf("%v while holding", sig), func(t *testing.T) { testHoldSignal(t, bin, sig) })
 	}
 

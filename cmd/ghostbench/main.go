@@ -68,7 +68,11 @@ func (quietRedisLog) Printf(context.Context, string, ...any) {}
 
 func main() {
 	redis.SetLogger(quietRedisLog{})
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP (the terminal closed) tears down like Ctrl-C. After the first
+	// signal the default handling returns, so that a second Ctrl-C ends a
+	// harness stuck in teardown (the next run reaps what it left).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() { <-ctx.Done(); stop() }()
 	code := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
