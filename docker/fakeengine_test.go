@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ory/dockertest/v3"
 	dc "github.com/ory/dockertest/v3/docker"
 )
 
@@ -22,7 +23,7 @@ type fakeEngine struct {
 	srv *httptest.Server
 
 	mu         sync.Mutex
-	images     map[string]bool                                  // "repo:tag" present
+	images     map[string]bool                                   // "repo:tag" present
 	pull       func(w http.ResponseWriter, r *http.Request)      // POST /images/create
 	inspect    func(w http.ResponseWriter, r *http.Request) bool // GET /images/x/json; true if handled
 	pulls      []fakePull
@@ -62,7 +63,7 @@ func (f *fakeEngine) client() *dc.Client {
 }
 
 func (f *fakeEngine) engine() *dockerEngine {
-	return &dockerEngine{pool: nil, endpoint: f.srv.URL}
+	return &dockerEngine{pool: &dockertest.Pool{Client: f.client()}, endpoint: f.srv.URL}
 }
 
 func (f *fakeEngine) serve(w http.ResponseWriter, r *http.Request) {
