@@ -77,6 +77,11 @@ func connectEngine(ctx context.Context, env engineEnv, loc engineLocality) (*doc
 	if strings.HasPrefix(ep.Host, "ssh://") {
 		return nil, loc.check(ep, "")
 	}
+	if path, ok := strings.CutPrefix(ep.Host, "unix://"); ok {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("no Docker engine answers at %s: the socket does not exist (%v): start the engine, or point DOCKER_HOST or DOCKER_CONTEXT at another", ep, errors.Unwrap(err))
+		}
+	}
 	client, err := newEngineClient(ep)
 	if err != nil {
 		return nil, fmt.Errorf("the Docker engine at %s: %w", ep, err)

@@ -21,8 +21,8 @@ type engineEndpoint struct {
 	// Host is the engine address: unix:///path, tcp://host:port, ssh://...
 	Host string
 	// Source says where Host came from, for doctor and errors, e.g.
-	// `DOCKER_HOST`, `context "colima" (currentContext in
-	// /home/u/.docker/config.json)` or `Docker Desktop socket`.
+	// `DOCKER_HOST`, `context "colima", named by the currentContext of
+	// /home/u/.docker/config.json` or `Colima socket, default context`.
 	Source string
 	// TLSDir, when set, holds ca.pem, cert.pem and key.pem of a TLS
 	// connection to a tcp endpoint.
@@ -138,13 +138,13 @@ func resolveEngine(env engineEnv) (engineEndpoint, error) {
 		return e, nil
 	}
 	dir := env.cliConfigDir()
-	name, from := env.getenv("DOCKER_CONTEXT"), "DOCKER_CONTEXT"
+	name, from := env.getenv("DOCKER_CONTEXT"), "named by DOCKER_CONTEXT"
 	if name == "" {
 		cfg, err := readCLIConfig(dir)
 		if err != nil {
 			return engineEndpoint{}, err
 		}
-		name, from = cfg.CurrentContext, "currentContext in "+cfg.path
+		name, from = cfg.CurrentContext, "named by the currentContext of "+cfg.path
 	}
 	if name != "" && name != "default" {
 		return contextEndpoint(dir, name, from)
@@ -154,11 +154,11 @@ func resolveEngine(env engineEnv) (engineEndpoint, error) {
 
 // contextEndpoint reads the docker endpoint of the named context.
 func contextEndpoint(dir, name, from string) (engineEndpoint, error) {
-	src := fmt.Sprintf("context %q (%s)", name, from)
+	src := fmt.Sprintf("context %q, %s", name, from)
 	metaDir := filepath.Join(dir, "contexts", "meta", contextDirName(name))
 	b, err := os.ReadFile(filepath.Join(metaDir, "meta.json"))
 	if errors.Is(err, fs.ErrNotExist) {
-		return engineEndpoint{}, fmt.Errorf("docker %s does not exist (no %s): run `docker context ls` and `docker context use NAME`", src, filepath.Join(metaDir, "meta.json"))
+		return engineEndpoint{}, fmt.Errorf("docker %s, does not exist (no %s): run `docker context ls` and `docker context use NAME`", src, filepath.Join(metaDir, "meta.json"))
 	}
 	if err != nil {
 		return engineEndpoint{}, fmt.Errorf("docker %s: %w", src, err)
@@ -169,7 +169,7 @@ func contextEndpoint(dir, name, from string) (engineEndpoint, error) {
 	}
 	ep, ok := m.Endpoints["docker"]
 	if !ok || ep.Host == "" {
-		return engineEndpoint{}, fmt.Errorf("docker %s has no docker endpoint in %s", src, filepath.Join(metaDir, "meta.json"))
+		return engineEndpoint{}, fmt.Errorf("docker %s, has no docker endpoint in %s", src, filepath.Join(metaDir, "meta.json"))
 	}
 	e := engineEndpoint{Host: ep.Host, Source: src}
 	tlsDir := filepath.Join(dir, "contexts", "tls", contextDirName(name), "docker")

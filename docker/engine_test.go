@@ -105,29 +105,29 @@ func TestResolveEngine(t *testing.T) {
 			c.env["DOCKER_CONTEXT"] = "colima"
 			c.context("colima", "unix:///home/u/.colima/default/docker.sock")
 			c.sockets["/var/run/docker.sock"] = true
-		}, want{host: "unix:///home/u/.colima/default/docker.sock", source: `context "colima" (DOCKER_CONTEXT)`}},
+		}, want{host: "unix:///home/u/.colima/default/docker.sock", source: `context "colima", named by DOCKER_CONTEXT`}},
 		{"DOCKER_CONTEXT wins over currentContext", func(c *cliDir) {
 			c.env["DOCKER_CONTEXT"] = "rootless"
 			c.config("desktop-linux")
 			c.context("rootless", "unix:///run/user/1000/docker.sock")
 			c.context("desktop-linux", "unix:///home/u/.docker/desktop/docker.sock")
-		}, want{host: "unix:///run/user/1000/docker.sock", source: `context "rootless" (DOCKER_CONTEXT)`}},
+		}, want{host: "unix:///run/user/1000/docker.sock", source: `context "rootless", named by DOCKER_CONTEXT`}},
 		{"currentContext in config.json", func(c *cliDir) {
 			c.config("desktop-linux")
 			c.context("desktop-linux", "unix:///home/u/.docker/desktop/docker.sock")
 			c.sockets["/var/run/docker.sock"] = true
-		}, want{host: "unix:///home/u/.docker/desktop/docker.sock", source: `context "desktop-linux" (currentContext in HOME/.docker/config.json)`}},
+		}, want{host: "unix:///home/u/.docker/desktop/docker.sock", source: `context "desktop-linux", named by the currentContext of HOME/.docker/config.json`}},
 		{"currentContext under DOCKER_CONFIG", func(c *cliDir) {
 			c.dir = filepath.Join(c.home, "elsewhere")
 			c.env["DOCKER_CONFIG"] = c.dir
 			c.config("rancher-desktop")
 			c.context("rancher-desktop", "unix:///home/u/.rd/docker.sock")
-		}, want{host: "unix:///home/u/.rd/docker.sock", source: `context "rancher-desktop" (currentContext in HOME/elsewhere/config.json)`}},
+		}, want{host: "unix:///home/u/.rd/docker.sock", source: `context "rancher-desktop", named by the currentContext of HOME/elsewhere/config.json`}},
 		{"context with TLS material", func(c *cliDir) {
 			c.env["DOCKER_CONTEXT"] = "remote"
 			c.context("remote", "tcp://10.1.2.3:2376")
 			c.writeFile(filepath.Join("contexts", "tls", contextDirName("remote"), "docker", "ca.pem"), "x")
-		}, want{host: "tcp://10.1.2.3:2376", source: `context "remote" (DOCKER_CONTEXT)`,
+		}, want{host: "tcp://10.1.2.3:2376", source: `context "remote", named by DOCKER_CONTEXT`,
 			tlsDir: "HOME/.docker/contexts/tls/" + contextDirName("remote") + "/docker"}},
 		{"DOCKER_CONTEXT=default means the default sockets", func(c *cliDir) {
 			c.env["DOCKER_CONTEXT"] = "default"
@@ -136,11 +136,11 @@ func TestResolveEngine(t *testing.T) {
 		}, want{host: "unix:///var/run/docker.sock", source: "default socket, default context"}},
 		{"context that does not exist", func(c *cliDir) {
 			c.config("gone")
-		}, want{err: `docker context "gone" (currentContext in HOME/.docker/config.json) does not exist`}},
+		}, want{err: `docker context "gone", named by the currentContext of HOME/.docker/config.json, does not exist`}},
 		{"context without a docker endpoint", func(c *cliDir) {
 			c.env["DOCKER_CONTEXT"] = "k8s"
 			c.writeFile(filepath.Join("contexts", "meta", contextDirName("k8s"), "meta.json"), `{"Name":"k8s","Endpoints":{}}`)
-		}, want{err: `docker context "k8s" (DOCKER_CONTEXT) has no docker endpoint`}},
+		}, want{err: `docker context "k8s", named by DOCKER_CONTEXT, has no docker endpoint`}},
 		{"context meta.json not JSON", func(c *cliDir) {
 			c.env["DOCKER_CONTEXT"] = "bad"
 			c.writeFile(filepath.Join("contexts", "meta", contextDirName("bad"), "meta.json"), `{`)
