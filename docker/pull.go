@@ -61,8 +61,12 @@ func (p *puller) ensureImages(ctx context.Context, images ...string) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	p.logf("pulling %s from the engine at %s (deadline %v, given up after %v without progress)",
+	head := fmt.Sprintf("pulling %s from the engine at %s (deadline %v, given up after %v without progress)",
 		strings.Join(missing, " and "), p.endpoint, p.timeout, p.stall)
+	p.logf("%s", head)
+	if p.progress != nil {
+		fmt.Fprintln(p.progress, head)
+	}
 	start := time.Now()
 	dctx, cancel := context.WithTimeoutCause(ctx, p.timeout, errPullDeadline)
 	defer cancel()

@@ -102,7 +102,10 @@ func TestPullProgressAndCredentials(t *testing.T) {
 			t.Errorf("progress %q lacks %q", out, want)
 		}
 	}
-	if !strings.HasSuffix(out, "\n") || strings.Count(out, "\n") != 1 {
+	if !strings.HasPrefix(out, "pulling "+PostgresImage+" from the engine at "+f.srv.URL+" (deadline 1m0s, given up after 1m0s without progress)\n") {
+		t.Errorf("progress %q does not start with what is pulled and its deadline", out)
+	}
+	if !strings.HasSuffix(out, "\n") || strings.Count(out, "\n") != 2 {
 		t.Errorf("progress %q: want one line redrawn in place, ended once", out)
 	}
 	if l := logs.String(); strings.Contains(l, "s3cret") || !strings.Contains(l, "pulled "+PostgresImage) || !strings.Contains(l, "as alice") {
