@@ -97,7 +97,7 @@ func connectEngine(ctx context.Context, env engineEnv, loc engineLocality) (*doc
 		case errors.Is(err, dc.ErrConnectionRefused):
 			err = errors.New("connection refused (nothing listens there)")
 		}
-		return nil, fmt.Errorf("no Docker engine answers at %s: %w", ep, err)
+		return nil, fmt.Errorf("no Docker engine answers at %s: %w: start the engine, or point DOCKER_HOST or DOCKER_CONTEXT at another", ep, err)
 	}
 	var name string
 	if info, err := engineInfo(pctx, client); err == nil {

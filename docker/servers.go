@@ -229,7 +229,7 @@ func choose(ctx context.Context, cfg *Config) (choice, error) {
 	case ProviderDocker:
 		eng, err := pingDocker(ctx)
 		if err != nil {
-			return choice{}, fmt.Errorf("%s: %w: start Docker, or choose another provider", forced, err)
+			return choice{}, fmt.Errorf("%s: %w", forced, err) // the error says what to do
 		}
 		return choice{name: ProviderDocker, reason: "forced by " + forced, engine: eng}, nil
 	case ProviderLocal:

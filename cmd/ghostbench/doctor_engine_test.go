@@ -59,7 +59,7 @@ func TestDoctorEngineUnreachable(t *testing.T) {
 		{"DOCKER_HOST at a closed tcp port", func(t *testing.T) string {
 			addr := closedAddr(t)
 			t.Setenv("DOCKER_HOST", "tcp://"+addr)
-			return "no Docker engine answers at tcp://" + addr + " (DOCKER_HOST): connection refused (nothing listens there)"
+			return "no Docker engine answers at tcp://" + addr + " (DOCKER_HOST): connection refused (nothing listens there): start the engine, or point DOCKER_HOST or DOCKER_CONTEXT at another"
 		}},
 		{"context whose socket does not exist", func(t *testing.T) string {
 			t.Setenv("DOCKER_HOST", "")
