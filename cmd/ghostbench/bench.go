@@ -197,8 +197,8 @@ func benchLog(w io.Writer, folder string, started time.Time, live bool) bench.Ob
 			}
 		},
 		Provisioned: func(srv *docker.Servers) {
-			fmt.Fprintf(w, "servers: %s; PostgreSQL %s at %s, Redis %s at %s\n",
-				srv.Provider, srv.Postgres.Version, srv.Postgres.Addr, srv.Redis.Version, srv.Redis.Addr)
+			fmt.Fprintf(w, "servers: %s (%s); PostgreSQL %s at %s, Redis %s at %s\n",
+				srv.Provider, srv.Reason, srv.Postgres.Version, srv.Postgres.Addr, srv.Redis.Version, srv.Redis.Addr)
 		},
 		Unhealthy: func(err error) {
 			fmt.Fprintf(w, "servers unhealthy after the last run (%v); provisioning new ones\n", err)
