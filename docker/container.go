@@ -97,6 +97,10 @@ func connectEngine(ctx context.Context, env engineEnv, loc engineLocality) (*doc
 		case errors.Is(err, dc.ErrConnectionRefused):
 			err = errors.New("connection refused (nothing listens there)")
 		}
+		var de *dc.Error
+		if errors.As(err, &de) {
+			err = fmt.Errorf("something answers there, but not as a Docker engine (HTTP %d to GET /_ping)", de.Status)
+		}
 		return nil, fmt.Errorf("no Docker engine answers at %s: %w: start the engine, or point DOCKER_HOST or DOCKER_CONTEXT at another", ep, err)
 	}
 	var name string

@@ -374,6 +374,16 @@ func TestConnectEngine(t *testing.T) {
 			t.Fatalf("connectEngine = %v, want a refusal naming the engine's host", err)
 		}
 	})
+	t.Run("not an engine", func(t *testing.T) {
+		srv := httptest.NewServer(http.NotFoundHandler())
+		t.Cleanup(srv.Close)
+		c := newCLIDir(t)
+		c.env["DOCKER_HOST"] = "tcp://" + srv.Listener.Addr().String()
+		_, err := connectEngine(ctx, c.engineEnv(), onHost)
+		if err == nil || !strings.Contains(err.Error(), "not as a Docker engine (HTTP 404 to GET /_ping)") {
+			t.Fatalf("connectEngine = %v, want it to say that this is no engine", err)
+		}
+	})
 	t.Run("ssh is refused without dialing", func(t *testing.T) {
 		c := newCLIDir(t)
 		c.env["DOCKER_HOST"] = "ssh://me@192.0.2.1"
