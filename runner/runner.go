@@ -276,7 +276,7 @@ func (r *run) close() error {
 func (r *run) faultEnv() fault.Env {
 	return fault.Env{
 		Servers: r.cfg.Servers, Store: r.store, DB: r.db, Redis: r.rdb, Hooks: r.cfg.Hooks,
-		Clock: r.clock, Prefix: r.cfg.Prefix, Keys: r.sc.Keys, Log: r.cfg.Log,
+		Clock: r.clock, Prefix: r.cfg.Prefix, Keys: r.sc.Keys, Log: r.cfg.Log, Strategy: r.strat,
 	}
 }
 

@@ -133,6 +133,8 @@ type Strategy struct {
 	down    string // why ch is nil
 	closing bool
 
+	crashAt string // app-crash: kill the process when it reaches this point
+
 	fatal      error
 	failed     chan struct{}
 	failedOnce sync.Once
@@ -385,6 +387,18 @@ func (s *Strategy) point(c *child, m *msg, parent *call) {
 	if parent != nil {
 		ctx = parent.ctx
 	}
+	s.mu.Lock()
+	crash := s.crashAt != "" && s.crashAt == m.Point
+	if crash {
+		s.crashAt = ""
+	}
+	s.mu.Unlock()
+	if crash {
+		// Dies waiting at the point: between COMMIT and DEL for
+		// after-commit. No answer.
+		c.kill("app-crash at " + m.Point)
+		return
+	}
 	reply := &msg{Type: typePointOK, InReplyTo: m.ID}
 	if err := s.env.Hooks.At(ctx, gb.Point(m.Point), gb.Key(*m.Key)); err != nil {
 		reply = &msg{Type: typeError, InReplyTo: m.ID, Class: "other", Definite: ptr(true), Text: err.Error()}
@@ -477,11 +491,17 @@ func (e errDown) Error() string { return "application process down: " + e.why }
 // for its reply, up to the request timeout. key is the request's key (-1:
 // none). A dead or broken process gives an error.
 func (s *Strategy) request(ctx context.Context, c *child, m *msg, key gb.Key) (*msg, error) {
+	r, _, err := s.requestOn(ctx, c, m, key)
+	return r, err
+}
+
+// requestOn is request, also returning the child that got it.
+func (s *Strategy) requestOn(ctx context.Context, c *child, m *msg, key gb.Key) (*msg, *child, error) {
 	s.mu.Lock()
 	if s.fatal != nil {
 		err := s.fatal
 		s.mu.Unlock()
-		return nil, err
+		return nil, nil, err
 	}
 	if c == nil {
 		c = s.ch
@@ -489,7 +509,7 @@ func (s *Strategy) request(ctx context.Context, c *child, m *msg, key gb.Key) (*
 	if c == nil {
 		why := s.down
 		s.mu.Unlock()
-		return nil, errDown{why}
+		return nil, nil, errDown{why}
 	}
 	cl := &call{id: s.nextID.Add(1), ctx: ctx, key: key, child: c, reply: make(chan *msg, 1)}
 	m.ID = cl.id
@@ -500,17 +520,17 @@ func (s *Strategy) request(ctx context.Context, c *child, m *msg, key gb.Key) (*
 		delete(s.calls, cl.id)
 		s.mu.Unlock()
 		// Its end (onEnd) says why; a write that failed here was not sent.
-		return nil, errDown{err.Error()}
+		return nil, c, errDown{err.Error()}
 	}
 	t := time.NewTimer(s.cfg.RequestTimeout)
 	defer t.Stop()
 	select {
 	case r := <-cl.reply:
-		return r, nil
+		return r, c, nil
 	case <-t.C:
 		s.failWith(c, fmt.Errorf("no reply to %s id %d within %v", m.Type, cl.id, s.cfg.RequestTimeout))
 		// The kill ends the reader, which answers every call in flight.
-		return <-cl.reply, nil
+		return <-cl.reply, c, nil
 	}
 }
 
@@ -614,6 +634,14 @@ func (s *Strategy) Crash(why string) error {
 	c.kill(why)
 	<-c.done
 	return nil
+}
+
+// CrashAt arms a crash: the first time the process waits at point p, its
+// group is killed instead of answered. An empty p disarms.
+func (s *Strategy) CrashAt(p gb.Point) {
+	s.mu.Lock()
+	s.crashAt = string(p)
+	s.mu.Unlock()
 }
 
 // Restart starts the process again after a Crash (a no-op while it runs).

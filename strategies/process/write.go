@@ -2,7 +2,6 @@ package process
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -22,14 +21,10 @@ import (
 // write is reported committed (ack bounded by now) or not at all.
 func (s *Strategy) Write(ctx context.Context, req gb.WriteRequest) error {
 	invoke := s.clock.Now()
-	r, err := s.request(ctx, nil, &msg{Type: typeWrite, Key: ptr(int64(req.Key)), Token: int64(req.Token), Delta: req.Delta}, req.Key)
+	r, c, err := s.requestOn(ctx, nil, &msg{Type: typeWrite, Key: ptr(int64(req.Key)), Token: int64(req.Token), Delta: req.Delta}, req.Key)
 	if err != nil {
-		var down errDown
-		if errors.As(err, &down) {
-			// Never sent: certainly not committed.
-			return &gb.ClassError{Class: gb.ClassOther, Err: fmt.Errorf("write key %d: %w", req.Key, err)}
-		}
-		return s.settle(ctx, req, invoke, true, fmt.Errorf("write key %d: %w", req.Key, err))
+		// Never sent (the process is down or broken): not committed.
+		return &gb.ClassError{Class: gb.ClassOther, Err: fmt.Errorf("write key %d: %w", req.Key, err)}
 	}
 	switch r.Type {
 	case typeWriteOK:
@@ -38,7 +33,10 @@ func (s *Strategy) Write(ctx context.Context, req gb.WriteRequest) error {
 		if r.Definite != nil && *r.Definite {
 			return s.definite(ctx, req, invoke, r)
 		}
-		dead := r.InReplyTo == 0 // a synthetic reply: the process ended
+		var dead *child
+		if r.InReplyTo == 0 { // a synthetic reply: the process ended
+			dead = c
+		}
 		return s.settle(ctx, req, invoke, dead, s.remoteErr(r, fmt.Sprintf("write key %d", req.Key)))
 	}
 	return s.failWith(nil, fmt.Errorf("write key %d answered with %s, want write_ok or error", req.Key, r.Type))
@@ -95,16 +93,16 @@ func (s *Strategy) definite(ctx context.Context, req gb.WriteRequest, invoke tim
 }
 
 // settle decides a write whose outcome the process could not tell: once no
-// transaction of it can still be open (its process's sessions are gone when
-// dead is true; otherwise the row lock was taken and released), the ledger
+// transaction of it can still be open (the sessions of dead are gone when
+// it is not nil; otherwise the row lock was taken and released), the ledger
 // is final. The error returned is werr as an indeterminate one: the client
 // did not know.
-func (s *Strategy) settle(ctx context.Context, req gb.WriteRequest, invoke time.Duration, dead bool, werr error) error {
+func (s *Strategy) settle(ctx context.Context, req gb.WriteRequest, invoke time.Duration, dead *child, werr error) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleBound)
 	defer cancel()
 	var err error
-	if dead {
-		err = s.endSessions(sctx)
+	if dead != nil {
+		err = s.endSessions(sctx, dead.appName)
 	} else {
 		err = s.env.Store.Settle(sctx, req.Key)
 	}
@@ -131,18 +129,14 @@ func (s *Strategy) settle(ctx context.Context, req gb.WriteRequest, invoke time.
 	return gb.Indeterminate(werr)
 }
 
-// endSessions ends what is left of the process's PostgreSQL sessions (its
-// own, found by application_name) and waits until none is left, so that
-// no transaction of a dead process can still commit.
-func (s *Strategy) endSessions(ctx context.Context) error {
-	names := []string{}
-	for i := int64(1); i <= s.starts.Load(); i++ {
-		names = append(names, s.appName(i))
-	}
+// endSessions ends what is left of a dead process's PostgreSQL sessions
+// (its own, found by application_name) and waits until none is left, so
+// that no transaction of it can still commit.
+func (s *Strategy) endSessions(ctx context.Context, appName string) error {
 	for {
 		var n int
 		err := s.env.DB.QueryRow(ctx, `SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-WHERE application_name = ANY($1) AND pid <> pg_backend_pid()) t`, names).Scan(&n)
+WHERE application_name = $1 AND pid <> pg_backend_pid()) t`, appName).Scan(&n)
 		if err != nil {
 			return fmt.Errorf("end the sessions of a dead process: %w", err)
 		}
