@@ -130,7 +130,8 @@ type Strategy struct {
 	ch      *child // nil while down (crashed by a fault, or closed)
 	calls   map[int64]*call
 	hello   msg
-	down    string // why ch is nil
+	down    string        // why ch is nil
+	up      chan struct{} // closed while ch is set; requests wait on it while down
 	closing bool
 
 	crashAt string // app-crash: kill the process when it reaches this point
@@ -278,6 +279,15 @@ func (s *Strategy) launch(ctx context.Context) error {
 	s.mu.Lock()
 	s.ch, s.down = c, ""
 	s.mu.Unlock()
+	defer func() {
+		// Up (or broken for good): let waiting requests go.
+		s.mu.Lock()
+		if s.up != nil {
+			close(s.up)
+			s.up = nil
+		}
+		s.mu.Unlock()
+	}()
 	ttl := s.env.TTL.Milliseconds()
 	redisAddr := ""
 	if u, err := url.Parse(s.env.RedisURL); err == nil {
@@ -422,6 +432,9 @@ func (s *Strategy) onEnd(c *child, rerr error) {
 	if s.ch == c {
 		s.ch = nil
 		s.down = why
+		if why != "" && !closing && s.up == nil {
+			s.up = make(chan struct{}) // a crash: Restart closes it
+		}
 	}
 	s.mu.Unlock()
 	var problem error
@@ -507,8 +520,21 @@ func (s *Strategy) requestOn(ctx context.Context, c *child, m *msg, key gb.Key) 
 		c = s.ch
 	}
 	if c == nil {
-		why := s.down
+		// Down after a crash: wait for the restart, as clients queue
+		// behind a restarting application server, up to the timeout.
+		why, up, closing := s.down, s.up, s.closing
 		s.mu.Unlock()
+		if up == nil || closing {
+			return nil, nil, errDown{why}
+		}
+		t := time.NewTimer(s.cfg.RequestTimeout)
+		defer t.Stop()
+		select {
+		case <-up:
+			return s.requestOn(ctx, nil, m, key)
+		case <-t.C:
+		case <-ctx.Done():
+		}
 		return nil, nil, errDown{why}
 	}
 	cl := &call{id: s.nextID.Add(1), ctx: ctx, key: key, child: c, reply: make(chan *msg, 1)}
@@ -610,6 +636,10 @@ func (s *Strategy) shutdown() {
 	s.mu.Lock()
 	s.closing = true
 	c := s.ch
+	if s.up != nil {
+		close(s.up)
+		s.up = nil
+	}
 	s.mu.Unlock()
 	if c != nil {
 		c.stop(stopGrace)
