@@ -468,8 +468,14 @@ func exitStatus(err error) string {
 }
 
 // failWith breaks the strategy for good with problem (the first one
-// wins), kills the process group, and returns the one-line error.
+// wins), kills the process group of c (nil: the current child), and
+// returns the one-line error.
 func (s *Strategy) failWith(c *child, problem error) error {
+	if c == nil {
+		s.mu.Lock()
+		c = s.ch
+		s.mu.Unlock()
+	}
 	err := fmt.Errorf("%s: %v; stderr: %s", s.describe(c), problem, s.tail.lines(tailLines))
 	s.failedOnce.Do(func() {
 		s.mu.Lock()
