@@ -20,7 +20,7 @@ import (
 )
 
 // env returns a strategy environment on a freshly seeded schema of srv.
-func env(t *testing.T, srv *docker.Servers, schema string) strategies.Env {
+func env(t testing.TB, srv *docker.Servers, schema string) strategies.Env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := srv.PostgresPool(ctx, docker.DefaultClientConfig())
@@ -34,7 +34,7 @@ func env(t *testing.T, srv *docker.Servers, schema string) strategies.Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Setup(ctx, 4); err != nil {
+	if err := st.Setup(ctx, 100); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Drop(context.Background()) })

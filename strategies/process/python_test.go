@@ -29,7 +29,7 @@ const python = "/usr/bin/python3"
 // pythonExample returns the registry entry of examples/python/<script>.
 // It skips the test, loudly, only when /usr/bin/python3 cannot import the
 // client libraries: make deps installs them, so CI has them.
-func pythonExample(t *testing.T, script string) strategies.Info {
+func pythonExample(t testing.TB, script string) strategies.Info {
 	t.Helper()
 	if out, err := exec.Command(python, "-c", "import redis, psycopg").CombinedOutput(); err != nil {
 		t.Skipf("SKIPPED, NOT PASSED: %s cannot import redis and psycopg (%v: %s); run make deps (apt-get install python3-redis python3-psycopg)",
