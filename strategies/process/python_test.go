@@ -13,7 +13,7 @@ import (
 	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/faults"
 	"github.com/ghostbench/ghostbench/internal/servertest"
-	"github.com/ghostbench/ghostbench/report"
+	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/reproduce"
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
@@ -67,8 +67,8 @@ func TestPythonReproduce(t *testing.T) {
 		kase, script string
 		want         []string
 	}{
-		{"cache-aside-stale-set", "cache_aside.py", []string{reproduce.ClassStaleRead, reproduce.ClassStaleUntilTTL}},
-		{"write-through-lost-reply", "write_through.py", []string{reproduce.ClassGhostRead, reproduce.ClassGhostUntilTTL}},
+		{"cache-aside-stale-set", "cache_aside.py", []string{reproduce.FindingStaleRead, reproduce.FindingStaleUntilTTL}},
+		{"write-through-lost-reply", "write_through.py", []string{reproduce.FindingGhostRead, reproduce.FindingGhostUntilTTL}},
 	} {
 		t.Run(c.kase, func(t *testing.T) {
 			info := pythonExample(t, c.script)
@@ -82,8 +82,8 @@ func TestPythonReproduce(t *testing.T) {
 			if err != nil {
 				t.Fatalf("reproduce %s: %v", c.kase, err)
 			}
-			if res.Verdict.Outcome != reproduce.OutcomeAnomaly {
-				t.Fatalf("verdict %s, want an anomaly: %v", res.Verdict.Outcome, res.Verdict.Counts)
+			if res.Verdict.Result != reproduce.ResultAnomaly {
+				t.Fatalf("verdict %s, want an anomaly: %v", res.Verdict.Result, res.Verdict.Counts)
 			}
 			for _, cls := range c.want {
 				if res.Verdict.Counts[cls] == 0 {
@@ -95,7 +95,7 @@ func TestPythonReproduce(t *testing.T) {
 }
 
 // runFor runs the scenario through the strategy with its fault schedule.
-func runFor(t *testing.T, srv *docker.Servers, sc *scenarios.Scenario, info strategies.Info) *report.Run {
+func runFor(t *testing.T, srv *docker.Servers, sc *scenarios.Scenario, info strategies.Info) *record.Run {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -111,7 +111,7 @@ func runFor(t *testing.T, srv *docker.Servers, sc *scenarios.Scenario, info stra
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Status != report.StatusOK {
+	if res.Status != record.StatusOK {
 		t.Fatalf("run status %s: %s", res.Status, res.Error)
 	}
 	return res
@@ -182,7 +182,7 @@ func TestPythonCacheAsideCrashBetweenCommitAndDel(t *testing.T) {
 		t.Errorf("read after the crash: %+v, want the old v0 from the cache", op)
 	}
 	run := sess.Close(ctx)
-	if run.Status != report.StatusOK {
+	if run.Status != record.StatusOK {
 		t.Fatalf("session: %s %s", run.Status, run.Error)
 	}
 	m := run.Metrics
