@@ -106,7 +106,7 @@ func runFor(t *testing.T, srv *docker.Servers, sc *scenarios.Scenario, info stra
 	defer setup.Close()
 	res, err := runner.Run(ctx, runner.Config{
 		Scenario: sc, Strategy: info.Name, Registry: registryWith(info),
-		Servers: setup.Servers(), BuildFaults: setup.BuildFaults,
+		Servers: setup.Servers(), Faults: setup,
 	})
 	if err != nil {
 		t.Fatal(err)
