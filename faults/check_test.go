@@ -155,3 +155,16 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+func TestAppFaultsNeedAProcess(t *testing.T) {
+	for _, name := range []string{"app-crash", "app-freeze"} {
+		k, ok := faults.Default().Lookup(name)
+		if !ok {
+			t.Fatalf("no %s", name)
+		}
+		_, err := k.New(context.Background(), faults.Env{}, faults.Params{"point": ""})
+		if err == nil || !strings.Contains(err.Error(), "not a foreign process; use ghostbench run -exec CMD") {
+			t.Errorf("%s on a built-in strategy: %v", name, err)
+		}
+	}
+}

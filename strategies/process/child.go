@@ -72,8 +72,10 @@ func start(argv []string, dir string, env []string, errOut io.Writer, maxLine in
 		// pipe while it is being killed, then reap it.
 		_, _ = io.Copy(io.Discard, stdout)
 		c.exit = cmd.Wait()
-		close(c.done)
+		// onEnd first: once done is closed the strategy knows the child
+		// is gone (Crash returns, requests wait for the restart).
 		onEnd(c, rerr)
+		close(c.done)
 	}()
 	return c, nil
 }
@@ -129,7 +131,13 @@ func (c *child) signal(sig syscall.Signal) error {
 	c.mu.Lock()
 	c.stopped = sig == syscall.SIGSTOP
 	c.mu.Unlock()
-	return signalGroup(c.pid, sig)
+	if err := signalGroup(c.pid, sig); err != nil {
+		return err
+	}
+	if sig == syscall.SIGSTOP {
+		waitStopped(c.pid)
+	}
+	return nil
 }
 
 func (c *child) killedOnPurpose() string {

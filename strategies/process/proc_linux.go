@@ -1,7 +1,11 @@
 package process
 
 import (
+	"bytes"
+	"os"
+	"strconv"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,4 +24,19 @@ func monotonicNs() (int64, bool) {
 		return 0, false
 	}
 	return ts.Nano(), true
+}
+
+// waitStopped waits (up to a second) until the kernel shows pid stopped:
+// SIGSTOP is asynchronous, and app-freeze's Inject must return once the
+// freeze is in effect.
+func waitStopped(pid int) {
+	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return
+		}
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && (b[i+2] == 'T' || b[i+2] == 't') {
+			return
+		}
+	}
 }

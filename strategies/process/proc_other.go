@@ -8,3 +8,5 @@ func sysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: t
 
 // monotonicNs: commit instants from a process are used on Linux only.
 func monotonicNs() (int64, bool) { return 0, false }
+
+func waitStopped(int) {}

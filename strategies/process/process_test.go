@@ -171,3 +171,56 @@ func TestCommandLine(t *testing.T) {
 		t.Errorf("a process checks its own parameters, but CheckParams said %v", err)
 	}
 }
+
+// TestFreezeAndCrash: a frozen process holds its requests until it is
+// continued (app-freeze); a crashed one is restarted and requests made
+// while it is down wait for it (app-crash).
+func TestFreezeAndCrash(t *testing.T) {
+	srv := servertest.Start(t)
+	e := env(t, srv, "gbproc_freeze")
+	st, err := process.New(context.Background(), process.Config{Command: fakeCommand(t, "noop"), Name: "noop", RequestTimeout: 20 * time.Second}, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ps := process.Process(st)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	if err := ps.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := st.Read(ctx, 1)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("a read of a frozen process returned: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := ps.Thaw(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("read after thaw: %v", err)
+	}
+
+	if err := ps.Crash("test crash"); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_, err := st.Read(ctx, 2)
+		done <- err
+	}()
+	if err := ps.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("a read made while the process was down: %v, want it served after the restart", err)
+	}
+	if err := ps.Err(); err != nil {
+		t.Errorf("a crash on purpose broke the strategy: %v", err)
+	}
+}
