@@ -44,6 +44,7 @@ import (
 // Defaults of Config.
 const (
 	DefaultRequestTimeout = 10 * time.Second
+	DefaultInitTimeout    = 30 * time.Second
 	DefaultMaxLine        = 1 << 20
 	// settleBound bounds the wait for a write's transaction to end before
 	// the ledger is asked about it.
@@ -65,11 +66,15 @@ type Config struct {
 	// StderrPath is the file the process's stderr is appended to (its
 	// directory is created); empty keeps only the tail for errors.
 	StderrPath string
-	// RequestTimeout bounds every request (init included): a process that
+	// RequestTimeout bounds every request after init: a process that
 	// does not answer in time is broken. Default DefaultRequestTimeout. It
 	// must exceed what the process's own client timeouts let a request
 	// take, and an app-freeze fault's duration.
 	RequestTimeout time.Duration
+	// InitTimeout bounds the start and the init handshake (an interpreter
+	// importing its libraries on a loaded machine takes a while); default
+	// DefaultInitTimeout, and never less than RequestTimeout.
+	InitTimeout time.Duration
 	// MaxLine bounds one line from the process; default DefaultMaxLine.
 	MaxLine int
 }
@@ -172,6 +177,10 @@ func New(ctx context.Context, cfg Config, env strategies.Env) (gb.Strategy, erro
 	if cfg.MaxLine <= 0 {
 		cfg.MaxLine = DefaultMaxLine
 	}
+	if cfg.InitTimeout <= 0 {
+		cfg.InitTimeout = DefaultInitTimeout
+	}
+	cfg.InitTimeout = max(cfg.InitTimeout, cfg.RequestTimeout)
 	if env.Store == nil || env.PostgresURL == "" || env.RedisURL == "" {
 		return nil, errors.New("process strategy: the environment lacks the store or the server URLs")
 	}
@@ -301,7 +310,7 @@ func (s *Strategy) launch(ctx context.Context) error {
 		PostgresTimeoutMs: s.env.PostgresTimeout.Milliseconds(), RedisTimeoutMs: s.env.RedisTimeout.Milliseconds(),
 		Params: s.env.Params,
 	}
-	r, err := s.request(ctx, c, init, -1)
+	r, err := s.request(ctx, c, init, -1, s.cfg.InitTimeout)
 	if err != nil {
 		return s.failWith(c, fmt.Errorf("init: %w", err))
 	}
@@ -509,13 +518,21 @@ func (e errDown) Error() string { return "application process down: " + e.why }
 // request sends m to child c (the current child when c is nil) and waits
 // for its reply, up to the request timeout. key is the request's key (-1:
 // none). A dead or broken process gives an error.
-func (s *Strategy) request(ctx context.Context, c *child, m *msg, key gb.Key) (*msg, error) {
-	r, _, err := s.requestOn(ctx, c, m, key)
+func (s *Strategy) request(ctx context.Context, c *child, m *msg, key gb.Key, timeout ...time.Duration) (*msg, error) {
+	to := s.cfg.RequestTimeout
+	if len(timeout) > 0 {
+		to = timeout[0]
+	}
+	r, _, err := s.requestWithin(ctx, c, m, key, to)
 	return r, err
 }
 
 // requestOn is request, also returning the child that got it.
 func (s *Strategy) requestOn(ctx context.Context, c *child, m *msg, key gb.Key) (*msg, *child, error) {
+	return s.requestWithin(ctx, c, m, key, s.cfg.RequestTimeout)
+}
+
+func (s *Strategy) requestWithin(ctx context.Context, c *child, m *msg, key gb.Key, timeout time.Duration) (*msg, *child, error) {
 	s.mu.Lock()
 	if s.fatal != nil {
 		err := s.fatal
@@ -554,13 +571,13 @@ func (s *Strategy) requestOn(ctx context.Context, c *child, m *msg, key gb.Key) 
 		// Its end (onEnd) says why; a write that failed here was not sent.
 		return nil, c, errDown{err.Error()}
 	}
-	t := time.NewTimer(s.cfg.RequestTimeout)
+	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
 	case r := <-cl.reply:
 		return r, c, nil
 	case <-t.C:
-		s.failWith(c, fmt.Errorf("no reply to %s id %d within %v", m.Type, cl.id, s.cfg.RequestTimeout))
+		s.failWith(c, fmt.Errorf("no reply to %s id %d within %v", m.Type, cl.id, timeout))
 		// The kill ends the reader, which answers every call in flight.
 		return <-cl.reply, c, nil
 	}

@@ -148,8 +148,8 @@ func TestBadProcesses(t *testing.T) {
 	})
 	t.Run("no-init", func(t *testing.T) {
 		e := env(t, srv, "gbproc_bad_noinit")
-		_, err := process.New(context.Background(), process.Config{Command: fakeCommand(t, "no-init"), Name: "fake", RequestTimeout: 300 * time.Millisecond}, e)
-		if err == nil || !strings.Contains(err.Error(), "no reply to init id 1 within 300ms") || !strings.Contains(err.Error(), "stderr: fake process starting") {
+		_, err := process.New(context.Background(), process.Config{Command: fakeCommand(t, "no-init"), Name: "fake", RequestTimeout: 300 * time.Millisecond, InitTimeout: 3 * time.Second}, e)
+		if err == nil || !strings.Contains(err.Error(), "no reply to init id 1 within 3s") || !strings.Contains(err.Error(), "stderr: fake process starting") {
 			t.Errorf("New with a process that never answers init: %v", err)
 		}
 	})
