@@ -36,6 +36,9 @@ type Env struct {
 	Prefix  string
 	Keys    int
 	Log     *slog.Logger
+	// Strategy is the run's strategy, for faults that act on it (the
+	// application process of a foreign strategy).
+	Strategy gb.Strategy
 }
 
 // Fault is one injectable fault. Inject returns once the fault is in effect;

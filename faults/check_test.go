@@ -42,7 +42,7 @@ func TestCheck(t *testing.T) {
 			step("app-barrier", map[string]string{"point": "before-commit"}),
 		}, own, false, nil},
 		{"unknown fault", []scenarios.FaultStep{step("redis-latency", nil), step("redis-dwn", nil)}, own, false,
-			[]string{`scenario t: faults[1].fault = "redis-dwn": unknown fault; allowed: app-barrier, app-delay,`}},
+			[]string{`scenario t: faults[1].fault = "redis-dwn": unknown fault; allowed: app-barrier, app-crash, app-delay, app-freeze,`}},
 		{"unknown param", []scenarios.FaultStep{step("redis-latency", map[string]string{"latncy": "5ms"})}, own, false,
 			[]string{`faults[0].params.latncy = "5ms": redis-latency has no such parameter; allowed: latency, jitter`}},
 		{"param of a kind without any", []scenarios.FaultStep{step("redis-oom", map[string]string{"size": "1"})}, own, false,
@@ -106,7 +106,7 @@ func TestCheck(t *testing.T) {
 
 func TestRegistry(t *testing.T) {
 	r := faults.Default()
-	want := []string{"app-barrier", "app-delay", "pg-commit-fail", "pg-conn-kill", "pg-latency", "redis-down",
+	want := []string{"app-barrier", "app-crash", "app-delay", "app-freeze", "pg-commit-fail", "pg-conn-kill", "pg-latency", "redis-down",
 		"redis-latency", "redis-lost-replies", "redis-oom", "redis-partition", "redis-pause", "redis-restart"}
 	if got := strings.Join(r.Names(), " "); got != strings.Join(want, " ") {
 		t.Errorf("Names() = %s, want %s", got, strings.Join(want, " "))
@@ -154,4 +154,17 @@ func FuzzCheck(f *testing.F) {
 			t.Errorf("error %q does not name the step", err)
 		}
 	})
+}
+
+func TestAppFaultsNeedAProcess(t *testing.T) {
+	for _, name := range []string{"app-crash", "app-freeze"} {
+		k, ok := faults.Default().Lookup(name)
+		if !ok {
+			t.Fatalf("no %s", name)
+		}
+		_, err := k.New(context.Background(), faults.Env{}, faults.Params{"point": ""})
+		if err == nil || !strings.Contains(err.Error(), "not a foreign process; use ghostbench run -exec CMD") {
+			t.Errorf("%s on a built-in strategy: %v", name, err)
+		}
+	}
 }

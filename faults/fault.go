@@ -155,7 +155,7 @@ func Default() *Registry {
 		redisDownKind(), redisOOMKind(), redisLatencyKind(), redisLostRepliesKind(),
 		redisPartitionKind(), redisRestartKind(), redisPauseKind(),
 		pgLatencyKind(), pgConnKillKind(), pgCommitFailKind(),
-		appDelayKind(), appBarrierKind(),
+		appDelayKind(), appBarrierKind(), appCrashKind(), appFreezeKind(),
 	} {
 		r.Register(k)
 	}

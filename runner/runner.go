@@ -234,6 +234,8 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 	r.strat, err = r.cfg.Registry.New(r.cfg.Strategy, strategies.Env{
 		DB: r.db, Redis: r.rdb, Store: r.store, TTL: sc.TTL.D(), Prefix: r.cfg.Prefix,
 		Hooks: r.cfg.Hooks, Params: r.cfg.Params, Warn: r.checker.Warn, Log: r.cfg.Log,
+		PostgresURL: r.cfg.Servers.Postgres.URL, RedisURL: r.cfg.Servers.Redis.URL,
+		PostgresTimeout: sc.Timeouts.Postgres.D(), RedisTimeout: sc.Timeouts.Redis.D(),
 	})
 	if err != nil {
 		return err
@@ -274,7 +276,7 @@ func (r *run) close() error {
 func (r *run) faultEnv() fault.Env {
 	return fault.Env{
 		Servers: r.cfg.Servers, Store: r.store, DB: r.db, Redis: r.rdb, Hooks: r.cfg.Hooks,
-		Clock: r.clock, Prefix: r.cfg.Prefix, Keys: r.sc.Keys, Log: r.cfg.Log,
+		Clock: r.clock, Prefix: r.cfg.Prefix, Keys: r.sc.Keys, Log: r.cfg.Log, Strategy: r.strat,
 	}
 }
 
@@ -326,6 +328,9 @@ func (r *run) execute(ctx context.Context) (*record.Run, error) {
 	case <-timer.C:
 	case <-ctx.Done():
 		interrupted = true
+	case <-failed(r.strat):
+		// The strategy broke for good (a foreign process died): stop
+		// now; Close reports why and the status says error.
 	}
 	timer.Stop()
 	r.stopping.Store(true)
@@ -473,6 +478,21 @@ func environment(s *docker.Servers) record.Environment {
 		env.GitCommit = os.Getenv("GHOSTBENCH_GIT_COMMIT")
 	}
 	return env
+}
+
+// Failer is implemented by strategies that can break for good mid-run (a
+// foreign process that exited or stopped answering): Failed is closed then,
+// the run stops early, and Close returns the reason.
+type Failer interface {
+	Failed() <-chan struct{}
+}
+
+// failed returns s's Failed channel, nil (never ready) when s is no Failer.
+func failed(s gb.Strategy) <-chan struct{} {
+	if f, ok := s.(Failer); ok {
+		return f.Failed()
+	}
+	return nil
 }
 
 // teeRecorder forwards every event to a, then to b (Config.Tap).

@@ -51,6 +51,15 @@ type Env struct {
 	Warn func(key gb.Key, err error)
 	// Log receives debug messages; may be nil.
 	Log *slog.Logger
+
+	// PostgresURL and RedisURL are the servers as the run reaches them
+	// (through the fault proxies when the scenario has network faults),
+	// for a strategy that opens its own connections (a foreign process,
+	// package strategies/process). Empty when the caller did not say.
+	PostgresURL, RedisURL string
+	// PostgresTimeout and RedisTimeout are the scenario's client timeouts
+	// (0: none given), for the same strategies.
+	PostgresTimeout, RedisTimeout time.Duration
 }
 
 func (e *Env) warn(key gb.Key, err error) {

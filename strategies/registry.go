@@ -28,7 +28,10 @@ type Info struct {
 	Params []Param
 	// Points are the interleaving points on its paths.
 	Points []gb.Point
-	New    Factory
+	// AnyParams says the strategy checks its own parameters (a foreign
+	// process does, when it starts): CheckParams accepts any name.
+	AnyParams bool
+	New       Factory
 }
 
 // Registry finds strategies by name. The zero value is empty and ready to
@@ -79,6 +82,9 @@ func (r *Registry) New(name string, env Env) (gb.Strategy, error) {
 // CheckParams returns an error naming the parameter and the allowed ones
 // when p holds a name the strategy does not declare.
 func (info Info) CheckParams(p Params) error {
+	if info.AnyParams {
+		return nil
+	}
 	for k := range p {
 		found := false
 		names := make([]string, 0, len(info.Params))

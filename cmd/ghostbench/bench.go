@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +48,7 @@ examples:
   ghostbench bench
   ghostbench bench -duration 10s -strategies cache-aside,write-through -name ca-vs-wt
   ghostbench bench -scenarios redis-outage,lost-replies -seed 7
+  ghostbench bench -strategies write-through -exec '/usr/bin/python3 examples/python/write_through.py' -scenarios redis-outage
 
 flags:
 `
@@ -75,9 +77,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		quiet    = fs.Bool("quiet", false, "no progress line, even on a terminal")
 		pcfg     = docker.ConfigFromEnv()
 		ff       faultFlags
+		ef       execFlags
 	)
 	pcfg.RegisterFlags(fs)
 	ff.register(fs)
+	ef.register(fs)
 	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -95,9 +99,19 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("bench: -name %q: want a non-empty name without slashes", *name)
 	}
 	reg := strategies.Default()
+	execName := ""
+	if ef.set() {
+		var err error
+		if execName, err = ef.add(reg, ""); err != nil {
+			return err
+		}
+	}
 	stNames, err := pickStrategies(reg, *stList)
 	if err != nil {
 		return err
+	}
+	if execName != "" && !slices.Contains(stNames, execName) {
+		stNames = append(stNames, execName) // beside the ones chosen
 	}
 	var scs []*scenarios.Scenario
 	seen := map[string]bool{}
@@ -120,6 +134,14 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	folder := *dir
 	if folder == "" {
 		folder = filepath.Join(*outDir, started.UTC().Format("20060102-150405")+"-"+*name)
+	}
+	if execName != "" {
+		// Again, now that the folder is known: the process's stderr goes
+		// into it.
+		reg = strategies.Default()
+		if _, err := ef.add(reg, filepath.Join(folder, execName+".stderr.log")); err != nil {
+			return err
+		}
 	}
 	flags := map[string]string{}
 	fs.VisitAll(func(f *flag.Flag) { flags[f.Name] = f.Value.String() })

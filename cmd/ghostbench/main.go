@@ -50,6 +50,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"bench":   {"run strategies x scenarios and write a results folder with report", cmdBench},
 		"compare": {"show how two benches differ, per scenario and strategy", cmdCompare},
+		"conform": {"run the conformance checks on a strategy (-exec CMD: one in any language)", cmdConform},
 		"doctor":  {"show which servers would be used and why", cmdDoctor},
 		"list":    {"list strategies, scenarios and faults", cmdList},
 		"report":  {"render a bench's summary, plots and index.html again from its JSON", cmdReport},
