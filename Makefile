@@ -93,3 +93,4 @@ bench: deps build
 reference: deps build
 	GHOSTBENCH_GIT_COMMIT=$(GIT_COMMIT) $(BIN)/ghostbench bench -dir results/reference -name reference -light $(BENCH_FLAGS)
 	@du -sh results/reference
+	$(BIN)/ghostbench claims -all -out results -findings docs/findings.md; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 3 ]

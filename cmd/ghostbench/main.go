@@ -48,6 +48,7 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
+		"claims":  {"test the advice people follow about caching, claim by claim", cmdClaims},
 		"bench":   {"run strategies x scenarios and write a results folder with report", cmdBench},
 		"compare": {"show how two benches differ, per scenario and strategy", cmdCompare},
 		"conform": {"run the conformance checks on a strategy (-exec CMD: one in any language)", cmdConform},
