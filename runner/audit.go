@@ -42,7 +42,6 @@ func (r *run) audit(ctx context.Context) error {
 						firstErr = err
 					}
 					mu.Unlock()
-					continue
 				}
 			}
 		}()
