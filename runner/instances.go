@@ -272,3 +272,14 @@ func (f *fleet) instancesRecord(sc *scenarios.Scenario) *record.Instances {
 		LocalStaleMaxTTLSeconds: time.Duration(f.localStaleTTL.Load()).Seconds(),
 	}
 }
+
+// PeekLocal reads key's entry in the local cache of instance inst, for
+// scripts and tests; ok is false when absent or when the strategy keeps no
+// local cache.
+func (s *Session) PeekLocal(inst int, key gb.Key) (gb.Value, time.Duration, bool) {
+	li, ok := s.r.fleet.at(inst).(gb.LocalInspector)
+	if !ok {
+		return gb.Value{}, 0, false
+	}
+	return li.PeekLocal(key)
+}

@@ -67,6 +67,9 @@ func rueidisOptions(rdb redis.UniversalClient) (rueidis.ClientOption, error) {
 		// the connection that also carries our DELs and Drain's PING.
 		PipelineMultiplex: -1,
 		DisableRetry:      true,
+		// The name the redis-tracking-kill fault finds the connection by
+		// (faults.TrackingClientName).
+		ClientName: "ghostbench-csc",
 	}
 	opt.Dialer.Timeout = o.DialTimeout
 	if t := max(o.ReadTimeout, o.WriteTimeout); t > 0 {
