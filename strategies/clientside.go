@@ -17,4 +17,12 @@ func registerClientSide(r *Registry) {
 			gb.PointAfterCacheDel, gb.PointBeforeInvalidate},
 		New: newRueidisCSC,
 	})
+	r.Register(Info{
+		Name: "rueidis-aside",
+		Description: "github.com/redis/rueidis/rueidisaside unchanged: cache-aside with client-side caching and a fill lock " +
+			"(SET NX placeholder, waiters woken by its invalidation); UPDATE+COMMIT then Del; needs a TTL",
+		Points:   []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointAfterCommit, gb.PointBeforeCacheDel, gb.PointAfterCacheDel, gb.PointBeforeInvalidate},
+		NeedsTTL: true,
+		New:      newRueidisAside,
+	})
 }
