@@ -2,11 +2,14 @@ package report
 
 import (
 	"strconv"
+
+	"github.com/ghostbench/ghostbench/check"
+	"github.com/ghostbench/ghostbench/record"
 )
 
 // rywRow returns the table numbers of r: violations per million reads
 // (nil without the measure), the count and the p99 age.
-func rywRow(r *RYW) (perMillion *float64, violations, p99Us int64) {
+func rywRow(r *check.RYW) (perMillion *float64, violations, p99Us int64) {
 	if r == nil {
 		return nil, 0, 0
 	}
@@ -30,7 +33,7 @@ func rywCell(s SummaryRow) string {
 }
 
 // writeRYWText prints the read-your-writes line of a run.
-func writeRYWText(p func(string, ...any), r *Run) {
+func writeRYWText(p func(string, ...any), r *record.Run) {
 	if r.RYW == nil {
 		return
 	}
@@ -44,7 +47,7 @@ func writeRYWText(p func(string, ...any), r *Run) {
 }
 
 // writeInstancesText prints the instances line of a run.
-func writeInstancesText(p func(string, ...any), r *Run) {
+func writeInstancesText(p func(string, ...any), r *record.Run) {
 	in := r.Instances
 	if in == nil {
 		return

@@ -7,7 +7,7 @@ import (
 
 	gb "github.com/ghostbench/ghostbench"
 	"github.com/ghostbench/ghostbench/internal/wait"
-	"github.com/ghostbench/ghostbench/report"
+	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/strategies"
 )
 
@@ -158,7 +158,7 @@ func (s *Script) PeekLocal(inst int) {
 
 // rywNotes describes the run's read-your-writes violations (every one is
 // also a stale read, which the findings show).
-func rywNotes(run *report.Run, names map[int]string) []string {
+func rywNotes(run *record.Run, names map[int]string) []string {
 	if run.RYW == nil || run.RYW.Violations == 0 {
 		return nil
 	}
