@@ -49,7 +49,7 @@ func newRueidisAside(env Env) (gb.Strategy, error) {
 		// the inspectable local store, nothing else.
 		ClientBuilder: func(o rueidis.ClientOption) (rueidis.Client, error) {
 			o.NewCacheStoreFn = func(rueidis.CacheStoreOption) rueidis.CacheStore {
-				return &hookedStore{CacheStore: rueidis.NewSimpleCacheAdapter(s.local), local: s.local, hooks: env.Hooks}
+				return &hookedStore{CacheStore: rueidis.NewSimpleCacheAdapter(s.local.newStore()), local: s.local, hooks: env.Hooks}
 			}
 			return rueidis.NewClient(o)
 		},

@@ -34,8 +34,9 @@ import (
 // PostgreSQL (without filling) until the invalidation has been applied, at
 // most for local-ttl.
 //
-// The local cache is rueidis's SimpleCache adapter over a map of ours
-// (ClientOption.NewCacheStoreFn, the library's documented plug-in point),
+// The local cache is rueidis's SimpleCache adapter over a map of ours per
+// connection (ClientOption.NewCacheStoreFn, the library's documented
+// plug-in point),
 // so that PeekLocal can read it without side effects; the adapter's
 // single-flight, expiry, invalidation and flush-on-disconnect logic is the
 // library's. The invalidation is passed through the before-invalidate
@@ -97,7 +98,7 @@ func newRueidisCSC(env Env) (gb.Strategy, error) {
 	c := NewCache(env)
 	s := &rueidisCSC{fillRead: fillRead{env: env, cache: c}, local: newLocalMap(c), localTTL: localTTL, ryw: ryw}
 	opt.NewCacheStoreFn = func(o rueidis.CacheStoreOption) rueidis.CacheStore {
-		return &hookedStore{CacheStore: rueidis.NewSimpleCacheAdapter(s.local), local: s.local, hooks: env.Hooks}
+		return &hookedStore{CacheStore: rueidis.NewSimpleCacheAdapter(s.local.newStore()), local: s.local, hooks: env.Hooks}
 	}
 	if s.client, err = rueidis.NewClient(opt); err != nil {
 		return nil, gb.Redis(fmt.Errorf("rueidis client: %w", err))
@@ -193,72 +194,122 @@ func (s *rueidisCSC) Close() error {
 	return nil
 }
 
-// localMap is the map behind rueidis's SimpleCache adapter: entries under
-// the adapter's key (Redis key + command name), plus what PeekLocal and
-// the ryw fix need. It implements rueidis.SimpleCache.
+// localMap is an instance's client-side cache as the harness sees it: the
+// per-connection maps behind rueidis's SimpleCache adapters (rueidis binds
+// a cache store to each connection and flushes it when the connection
+// closes), plus what the ryw fix needs.
 type localMap struct {
-	cache *Cache
-	mu    sync.Mutex
-	m     map[string]rueidis.RedisMessage
-	own   map[gb.Key]time.Time // ryw: own DEL not yet invalidated locally, until
+	cache  *Cache
+	mu     sync.Mutex
+	stores map[*connStore]struct{}
+	own    map[gb.Key]time.Time // ryw: own DEL not yet invalidated locally, until
 }
 
 func newLocalMap(c *Cache) *localMap {
-	return &localMap{cache: c, m: map[string]rueidis.RedisMessage{}, own: map[gb.Key]time.Time{}}
+	return &localMap{cache: c, stores: map[*connStore]struct{}{}, own: map[gb.Key]time.Time{}}
+}
+
+// newStore returns the map for a new connection.
+func (l *localMap) newStore() *connStore {
+	cs := &connStore{l: l, m: map[string]rueidis.RedisMessage{}}
+	l.mu.Lock()
+	l.stores[cs] = struct{}{}
+	l.mu.Unlock()
+	return cs
+}
+
+// connStore is one connection's map; it implements rueidis.SimpleCache
+// (entries under the adapter's key: Redis key + command name).
+type connStore struct {
+	l  *localMap
+	mu sync.Mutex
+	m  map[string]rueidis.RedisMessage
 }
 
 // Get implements rueidis.SimpleCache.
-func (l *localMap) Get(key string) rueidis.RedisMessage {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.m[key]
+func (c *connStore) Get(key string) rueidis.RedisMessage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key]
 }
 
 // Set implements rueidis.SimpleCache.
-func (l *localMap) Set(key string, val rueidis.RedisMessage) {
-	l.mu.Lock()
-	l.m[key] = val
-	l.mu.Unlock()
+func (c *connStore) Set(key string, val rueidis.RedisMessage) {
+	c.mu.Lock()
+	c.m[key] = val
+	c.mu.Unlock()
 }
 
 // Del implements rueidis.SimpleCache.
-func (l *localMap) Del(key string) {
-	l.mu.Lock()
-	delete(l.m, key)
-	l.mu.Unlock()
+func (c *connStore) Del(key string) {
+	c.mu.Lock()
+	delete(c.m, key)
+	c.mu.Unlock()
 }
 
-// Flush implements rueidis.SimpleCache (called when a connection closes).
-func (l *localMap) Flush() {
-	l.mu.Lock()
-	clear(l.m)
-	clear(l.own)
-	l.mu.Unlock()
+// Flush implements rueidis.SimpleCache: rueidis calls it when the
+// connection closes; the store is then gone.
+func (c *connStore) Flush() {
+	c.mu.Lock()
+	clear(c.m)
+	c.mu.Unlock()
+	c.l.mu.Lock()
+	delete(c.l.stores, c)
+	clear(c.l.own)
+	c.l.mu.Unlock()
 }
 
-// peek returns the locally cached GET reply of key. A cached nil (the key
+// peek returns the locally cached GET reply of key in any live connection
+// store (the oldest version when several hold one). A cached nil (the key
 // was absent in Redis) is absent here: the read path then goes to the
 // database, like for an empty cache.
 func (l *localMap) peek(key gb.Key) (gb.Value, time.Duration, bool) {
+	rk := l.cache.Key(key) + "GET"
 	l.mu.Lock()
-	msg, ok := l.m[l.cache.Key(key)+"GET"]
+	stores := make([]*connStore, 0, len(l.stores))
+	for cs := range l.stores {
+		stores = append(stores, cs)
+	}
 	l.mu.Unlock()
-	if !ok || msg.IsNil() {
-		return gb.Value{}, 0, false
+	var best gb.Value
+	var bestTTL time.Duration
+	found := false
+	for _, cs := range stores {
+		msg := cs.Get(rk)
+		if msg.IsNil() {
+			continue
+		}
+		ttl := time.Duration(msg.CachePTTL()) * time.Millisecond
+		if ttl <= 0 {
+			continue // expired (or never filled): the adapter will not serve it
+		}
+		str, err := msg.ToString()
+		if err != nil {
+			continue
+		}
+		v, err := gb.ParseCache(str)
+		if err != nil {
+			continue
+		}
+		if !found || v.Version < best.Version {
+			best, bestTTL, found = v, ttl, true
+		}
 	}
-	ttl := time.Duration(msg.CachePTTL()) * time.Millisecond
-	if ttl <= 0 {
-		return gb.Value{}, 0, false // expired: the adapter will not serve it
+	return best, bestTTL, found
+}
+
+// holds reports whether a live connection store holds key's GET reply.
+func (l *localMap) holds(key gb.Key) bool {
+	rk := l.cache.Key(key) + "GET"
+	for cs := range l.stores { // l.mu held by the caller
+		cs.mu.Lock()
+		_, ok := cs.m[rk]
+		cs.mu.Unlock()
+		if ok {
+			return true
+		}
 	}
-	str, err := msg.ToString()
-	if err != nil {
-		return gb.Value{}, 0, false
-	}
-	v, err := gb.ParseCache(str)
-	if err != nil {
-		return gb.Value{}, 0, false
-	}
-	return v, ttl, true
+	return false
 }
 
 // markOwn notes an own DEL of key that the local cache must see the
@@ -266,7 +317,7 @@ func (l *localMap) peek(key gb.Key) (gb.Value, time.Duration, bool) {
 // come and none is needed).
 func (l *localMap) markOwn(key gb.Key, ttl time.Duration) {
 	l.mu.Lock()
-	if _, ok := l.m[l.cache.Key(key)+"GET"]; ok {
+	if l.holds(key) {
 		l.own[key] = time.Now().Add(ttl)
 	}
 	l.mu.Unlock()
