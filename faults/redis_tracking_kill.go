@@ -38,7 +38,11 @@ func redisTrackingKillKind() Kind {
 // (redis/redis#11767): what happens to the process's local cache is up to
 // the client library, and this fault measures it. A client that flushes its
 // local cache on disconnect (rueidis does) loses its cache, not its
-// consistency; one that kept it would serve it until its local TTL.
+// consistency with Redis; one that kept it would serve it until its local
+// TTL. A client that carries its writes' DELs on the same connection
+// (rueidis multiplexes everything on it) also loses the DELs in flight when
+// the connection dies: Redis then keeps the old value until its own TTL,
+// and every instance's local cache refills from it.
 //
 // Inject returns once the first victims are gone from CLIENT LIST; with
 // every > 0 a loop kills the reconnected ones until Heal. Nothing to kill
