@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ghostbench/ghostbench/runner"
+	"github.com/ghostbench/ghostbench/fault"
 )
 
 // TrackingClientName is the connection name (CLIENT SETNAME) of the
@@ -60,7 +60,7 @@ type redisTrackingKill struct {
 	killed int
 }
 
-func newRedisTrackingKill(_ context.Context, env Env, p Params) (runner.Fault, error) {
+func newRedisTrackingKill(_ context.Context, env Env, p Params) (fault.Fault, error) {
 	if env.Admin == nil {
 		return nil, errors.New("no direct Redis client: the kind must declare NeedsAdminRedis")
 	}
