@@ -107,7 +107,7 @@ func TestCheck(t *testing.T) {
 func TestRegistry(t *testing.T) {
 	r := faults.Default()
 	want := []string{"app-barrier", "app-crash", "app-delay", "app-freeze", "pg-commit-fail", "pg-conn-kill", "pg-latency", "redis-down",
-		"redis-latency", "redis-lost-replies", "redis-oom", "redis-partition", "redis-pause", "redis-restart"}
+		"redis-latency", "redis-lost-replies", "redis-oom", "redis-partition", "redis-pause", "redis-restart", "redis-tracking-kill"}
 	if got := strings.Join(r.Names(), " "); got != strings.Join(want, " ") {
 		t.Errorf("Names() = %s, want %s", got, strings.Join(want, " "))
 	}

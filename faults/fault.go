@@ -155,7 +155,7 @@ func Default() *Registry {
 		redisDownKind(), redisOOMKind(), redisLatencyKind(), redisLostRepliesKind(),
 		redisPartitionKind(), redisRestartKind(), redisPauseKind(),
 		pgLatencyKind(), pgConnKillKind(), pgCommitFailKind(),
-		appDelayKind(), appBarrierKind(), appCrashKind(), appFreezeKind(),
+		appDelayKind(), appBarrierKind(), appCrashKind(), appFreezeKind(), redisTrackingKillKind(),
 	} {
 		r.Register(k)
 	}

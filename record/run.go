@@ -61,6 +61,12 @@ type Run struct {
 	// to invalidate with, in microseconds (async-invalidation's lag); 0
 	// for a pipeline meant to invalidate at once. See LagBehind.
 	InvalidationLagConfiguredUs int64 `json:"invalidation_lag_configured_us,omitempty"`
+
+	// Instances is set for runs with several application instances or
+	// with in-process caches.
+	Instances *Instances `json:"instances,omitempty"`
+	// RYW is the read-your-writes check (nil in records made before it).
+	RYW *check.RYW `json:"read_your_writes,omitempty"`
 }
 
 // Environment records what a run ran on.

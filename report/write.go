@@ -106,6 +106,12 @@ type SummaryRow struct {
 	// LagBehind is Run.LagBehind.
 	InvalidationLagP50Us, InvalidationLagP99Us *int64
 	LagBehind                                  bool
+	// RYWPerMillion is read-your-writes violations per million reads
+	// (nil when the run record has no such measure); RYWP99Us the 99th
+	// percentile of their age.
+	RYWPerMillion *float64
+	RYWP99Us      int64
+	RYWViolations int64
 }
 
 // Summarize returns the headline numbers of r. Read latency merges hits and
@@ -131,6 +137,7 @@ func Summarize(r *record.Run) SummaryRow {
 	row.StaleReads, row.GhostReads, row.EarlyReads, row.UnknownReads = m.Reads.Stale, m.Reads.Ghost, m.Reads.Early, m.Reads.Unknown
 	row.Availability = m.Writes.Availability
 	row.Warnings = m.Warnings
+	row.RYWPerMillion, row.RYWViolations, row.RYWP99Us = rywRow(r.RYW)
 	if rd := mergedReads(m); rd != nil {
 		row.ReadP50, row.ReadP99, row.ReadP999 = rd.Quantile(0.5), rd.Quantile(0.99), rd.Quantile(0.999)
 	}
@@ -153,7 +160,7 @@ func mergedReads(m *check.Metrics) *check.Histogram {
 var summaryHeader = []string{
 	"scenario", "strategy", "status", "ops/s", "stale ratio", "stale", "ghost", "early",
 	"p99 staleness", "max stale window", "inval lag p50", "inval lag p99", "stale-until-TTL", "ghost-until-TTL",
-	"write avail", "hit ratio", "read p50", "read p99", "read p99.9", "write p50", "write p99", "write p99.9",
+	"ryw/1M reads", "ryw p99 age", "write avail", "hit ratio", "read p50", "read p99", "read p99.9", "write p50", "write p99", "write p99.9",
 }
 
 func (s SummaryRow) cells(human bool) []string {
@@ -175,7 +182,7 @@ func (s SummaryRow) cells(human bool) []string {
 		f(s.StaleRatio, 5), i(s.StaleReads), i(s.GhostReads), i(s.EarlyReads),
 		us(s.P99StalenessUs), us(s.MaxStaleWindowUs), lagMicros(s.InvalidationLagP50Us, human), lagMicros(s.InvalidationLagP99Us, human),
 		i(s.StaleUntilTTL), i(s.GhostUntilTTL),
-		f(s.Availability, 4), f(s.HitRatio, 3), us(s.ReadP50), us(s.ReadP99), us(s.ReadP999),
+		f(s.RYWPerMillion, 1), us(s.RYWP99Us), f(s.Availability, 4), f(s.HitRatio, 3), us(s.ReadP50), us(s.ReadP99), us(s.ReadP999),
 		us(s.WriteP50), us(s.WriteP99), us(s.WriteP999),
 	}
 }
@@ -258,6 +265,7 @@ func WriteRunText(w io.Writer, r *record.Run) error {
 	p("  stale\t%d (ratio %s), p50/p99/max age %s / %s / %s", m.Reads.Stale, ratio(m.Reads.StaleRatio),
 		FormatMicros(m.Reads.StalenessAge.P50), FormatMicros(m.Reads.StalenessAge.P99), FormatMicros(m.Reads.StalenessAge.Max))
 	p("  ghost / early / unknown\t%d / %d / %d", m.Reads.Ghost, m.Reads.Early, m.Reads.Unknown)
+	writeRYWText(p, r)
 	p("writes\t%d attempted, %d committed, availability %s", m.Writes.Attempted, m.Writes.Committed, ratio(m.Writes.Availability))
 	var failed []string
 	for _, c := range []string{"redis", "postgres", "timeout", "indeterminate", "other"} {
@@ -280,6 +288,7 @@ func WriteRunText(w io.Writer, r *record.Run) error {
 		p("convergence @%s\t%d/%d consistent (%s%s nines)", FormatMicros(c.OffsetUs), c.Consistent, c.Samples, ratio(c.Nines), capped)
 	}
 	p("audit\t%d keys, %d cached: %d stale until TTL, %d ghost until TTL, %d unknown", m.Audit.Checked, m.Audit.Present, m.Audit.StaleUntilTTL, m.Audit.GhostUntilTTL, m.Audit.Unknown)
+	writeInstancesText(p, r)
 	if m.Warnings > 0 {
 		p("warnings\t%d cache errors after COMMIT (writes not failed)", m.Warnings)
 	}

@@ -108,6 +108,7 @@ func Run(ctx context.Context, c Case, o Options) (*Result, error) {
 	sc := &scenarios.Scenario{
 		Name: "reproduce-" + c.Name, Description: c.Summary, Keys: 1, Readers: 1,
 		Duration: scenarios.Duration(time.Hour), TTL: scenarios.Duration(o.TTL), Seed: 1,
+		Instances: c.Instances,
 	}
 	sc.Timeouts.Redis = scenarios.Duration(o.RedisTimeout)
 	for i, f := range c.Faults {

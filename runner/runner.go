@@ -120,7 +120,9 @@ type run struct {
 	rdb     redis.UniversalClient
 	store   *store.Store
 	checker *check.Checker
-	strat   gb.Strategy
+	strat   gb.Strategy // instance 0
+	fleet   *fleet      // every instance, strat included
+	ryw     *check.RYWChecker
 	prober  *prober
 
 	out *record.Run
@@ -221,7 +223,8 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 	}
 	r.clock = gb.NewClock()
 	r.prober = newProber(r, offsets, sc.Probe.PerSecond)
-	rec := r.prober.wrap(r.checker)
+	r.ryw = check.NewRYWChecker()
+	rec := gb.Recorder(teeRecorder{r.prober.wrap(r.checker), r.ryw})
 	if r.cfg.Tap != nil {
 		rec = teeRecorder{rec, r.cfg.Tap}
 	}
@@ -231,18 +234,17 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 	if err != nil {
 		return err
 	}
-	r.strat, err = r.cfg.Registry.New(r.cfg.Strategy, strategies.Env{
+	err = r.buildFleet(strategies.Env{
 		DB: r.db, Redis: r.rdb, Store: r.store, TTL: sc.TTL.D(), Prefix: r.cfg.Prefix,
 		Hooks: r.cfg.Hooks, Params: r.cfg.Params, Warn: r.checker.Warn, Log: r.cfg.Log,
 		PostgresURL: r.cfg.Servers.Postgres.URL, RedisURL: r.cfg.Servers.Redis.URL,
 		PostgresTimeout: sc.Timeouts.Postgres.D(), RedisTimeout: sc.Timeouts.Redis.D(),
-	})
+	}, func() redis.UniversalClient { return r.cfg.Servers.RedisClient(cc) })
 	if err != nil {
 		return err
 	}
-	if insp, ok := r.strat.(gb.Inspector); ok {
-		r.prober.insp = insp
-	}
+	r.strat = r.fleet.strats[0]
+	r.prober.on = r.fleet.inspectable()
 	r.out = &record.Run{
 		Schema: record.SchemaVersion, ID: r.cfg.ID, Strategy: r.cfg.Strategy, Params: r.cfg.Params,
 		Scenario: sc.Name, Seed: sc.Seed, Env: environment(r.cfg.Servers), Status: record.StatusOK,
@@ -258,9 +260,9 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 // prepared run and idempotent.
 func (r *run) close() error {
 	var err error
-	if r.strat != nil {
-		err = r.strat.Close()
-		r.strat = nil
+	if r.fleet != nil {
+		err = r.fleet.close()
+		r.fleet, r.strat = nil, nil
 	}
 	if r.db != nil {
 		r.db.Close()
@@ -352,18 +354,21 @@ func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupte
 	out := r.out
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupBound)
 	defer cancel()
-	if d, ok := r.strat.(gb.Drainer); ok {
+	if ds := r.fleet.drainers(); len(ds) > 0 {
 		t0 := time.Now()
 		dctx, dcancel := context.WithTimeout(cctx, drainBound)
-		err := d.Drain(dctx)
+		var err error
+		for _, d := range ds {
+			err = errors.Join(err, d.Drain(dctx))
+		}
 		dcancel()
 		out.Drain = record.DrainResult{Needed: true, Seconds: time.Since(t0).Seconds()}
 		if err != nil {
 			out.Drain.Error = err.Error()
 		}
 	}
-	if lr, ok := r.strat.(strategies.LagReporter); ok {
-		out.InvalidationLag, out.InvalidationLagNegative = check.DurationHistogram(lr.InvalidationLag())
+	if lags, ok := r.fleet.lags(); ok {
+		out.InvalidationLag, out.InvalidationLagNegative = check.DurationHistogram(lags)
 		if lc, ok := r.strat.(strategies.LagConfigurer); ok {
 			out.InvalidationLagConfiguredUs = lc.ConfiguredLag().Microseconds()
 		}
@@ -375,6 +380,8 @@ func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupte
 	if err := r.audit(cctx); err != nil {
 		out.Status, out.Error = record.StatusError, "audit: "+err.Error()
 	}
+	out.Instances = r.fleet.instancesRecord(r.sc)
+	out.RYW = r.ryw.Result()
 	m, err := r.checker.Finish(cctx, r.store.Committed)
 	if err != nil && out.Error == "" {
 		out.Status, out.Error = record.StatusError, "finish: "+err.Error()

@@ -35,6 +35,13 @@ type Scenario struct {
 	// WriteInterval is a pause between one writer's writes (0: none).
 	WriteInterval Duration `yaml:"write_interval" json:"write_interval"`
 
+	// Instances is the number of application instances: independent
+	// strategy objects, each with its own clients and in-process state, as
+	// K application servers sharing PostgreSQL and Redis. Workers are
+	// dealt to them round-robin (the run records the assignment). 0 or 1:
+	// one instance.
+	Instances int `yaml:"instances" json:"instances,omitempty"`
+
 	// Open loop: Rate operations per second in total, ReadRatio of them
 	// reads, at most Concurrency in flight. Rate > 0 selects open loop;
 	// latency is then measured from each operation's intended start.
@@ -163,6 +170,8 @@ func (s *Scenario) Validate() error {
 		return bad("timeouts", s.Timeouts, "want non-negative durations")
 	case s.WriteInterval < 0:
 		return bad("write_interval", s.WriteInterval, "want a non-negative duration")
+	case s.Instances < 0 || s.Instances > 64:
+		return bad("instances", s.Instances, "want 1 to 64 (0 means 1)")
 	case s.Postgres.SynchronousCommit != "on" && s.Postgres.SynchronousCommit != "off":
 		return bad("postgres.synchronous_commit", strconv.Quote(s.Postgres.SynchronousCommit), `want "on" or "off"`)
 	}

@@ -63,10 +63,16 @@ func registerExtras(r *Registry) {
 	r.Register(Info{
 		Name: "go-redis-cache",
 		Description: "github.com/go-redis/cache/v9 unchanged: Once (singleflight read-through) on reads, " +
-			"UPDATE+COMMIT then Delete on writes",
-		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointAfterCommit, gb.PointBeforeCacheDel, gb.PointAfterCacheDel},
+			"UPDATE+COMMIT then Delete on writes; local=true adds its TinyLFU in-process cache (no invalidation across instances)",
+		Params: []Param{
+			{Name: "local", Default: "false", Help: "true: the library's local TinyLFU cache in front of Redis"},
+			{Name: "local-ttl", Default: "1m", Help: "with local=true, the local cache's TTL"},
+			{Name: "local-guard", Default: "false", Help: "with local=true, drop a local fill older than this instance's own last write of the key"},
+		},
+		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointAfterCommit, gb.PointBeforeCacheDel, gb.PointAfterCacheDel, gb.PointBeforeLocalSet},
 		New:    newGoRedisCache,
 	})
+	registerClientSide(r)
 }
 
 // LagReporter is implemented by strategies whose invalidation runs apart

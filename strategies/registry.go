@@ -31,7 +31,10 @@ type Info struct {
 	// AnyParams says the strategy checks its own parameters (a foreign
 	// process does, when it starts): CheckParams accepts any name.
 	AnyParams bool
-	New       Factory
+	// NeedsTTL is set for a strategy that cannot run without a TTL (its
+	// library puts one on every entry it writes): New refuses ttl none.
+	NeedsTTL bool
+	New      Factory
 }
 
 // Registry finds strategies by name. The zero value is empty and ready to
@@ -71,6 +74,9 @@ func (r *Registry) New(name string, env Env) (gb.Strategy, error) {
 	}
 	if env.Prefix == "" {
 		env.Prefix = "gb:"
+	}
+	if info.NeedsTTL && env.TTL <= 0 {
+		return nil, fmt.Errorf("strategy %s: ttl none: its library puts a TTL on every entry it writes; want a positive ttl such as 30s", name)
 	}
 	s, err := info.New(env)
 	if err != nil {

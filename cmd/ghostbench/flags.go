@@ -25,6 +25,7 @@ type scenarioFlags struct {
 	readRatio   float64
 	concurrency int
 	syncCommit  string
+	instances   int
 }
 
 func (f *scenarioFlags) register(fs *flag.FlagSet, defScenario string) {
@@ -40,6 +41,7 @@ func (f *scenarioFlags) register(fs *flag.FlagSet, defScenario string) {
 	fs.Float64Var(&f.readRatio, "read-ratio", 0, "open loop: `fraction` of operations that are reads")
 	fs.IntVar(&f.concurrency, "concurrency", 0, "open loop: at most `n` operations in flight")
 	fs.StringVar(&f.syncCommit, "synchronous-commit", "", "PostgreSQL synchronous_commit for the run's sessions: on or off")
+	fs.IntVar(&f.instances, "instances", 0, "application instances (`k`): independent strategy objects with their own clients and local caches")
 }
 
 // load returns the scenario with the flags that were set applied.
@@ -93,6 +95,8 @@ func (f *scenarioFlags) load(fs *flag.FlagSet) (*scenarios.Scenario, error) {
 			sc.Concurrency = f.concurrency
 		case "synchronous-commit":
 			sc.Postgres.SynchronousCommit = f.syncCommit
+		case "instances":
+			sc.Instances = f.instances
 		}
 	})
 	if ferr != nil {

@@ -5,7 +5,8 @@
 // The checks are single-threaded and deterministic: a read on a cold cache
 // succeeds and returns the seed row; a write is visible to the next read
 // once background work is drained (read your write); every cache entry the
-// strategy writes carries the configured TTL, or none when the TTL is none;
+// strategy writes carries the configured TTL, or none when the TTL is none
+// (a strategy that declares Info.NeedsTTL must refuse none instead);
 // the strategy writes no key outside its prefix; Drain (when implemented)
 // returns promptly; concurrent use returns no error; Close stops it.
 package strategytest
@@ -62,7 +63,13 @@ func (h *harness) checks() []check {
 		{"ColdRead", h.coldRead},
 		{"ReadYourWrite", h.readYourWrite},
 		{"TTLOnEveryKey", func(t T) { h.ttlOnEveryKey(t, 30*time.Second) }},
-		{"NoTTLWhenNone", func(t T) { h.ttlOnEveryKey(t, 0) }},
+		{"NoTTLWhenNone", func(t T) {
+			if h.info.NeedsTTL {
+				h.refusesNoTTL(t)
+				return
+			}
+			h.ttlOnEveryKey(t, 0)
+		}},
 		{"Drain", h.drain},
 		{"Concurrent", h.concurrent},
 	}
@@ -319,5 +326,16 @@ func (h *harness) concurrent(t T) {
 	defer f.warns.mu.Unlock()
 	for _, err := range f.warns.errs {
 		t.Errorf("warning with healthy servers: %v", err)
+	}
+}
+
+// refusesNoTTL checks that a strategy declaring NeedsTTL is refused with
+// ttl none, with an error that names the TTL.
+func (h *harness) refusesNoTTL(t T) {
+	reg := &strategies.Registry{}
+	reg.Register(h.info)
+	_, err := reg.New(h.info.Name, strategies.Env{TTL: 0, Hooks: &gb.Hooks{}})
+	if err == nil || !strings.Contains(err.Error(), "ttl") {
+		t.Errorf("%s declares NeedsTTL; building it with ttl none returned %v, want an error naming the ttl", h.info.Name, err)
 	}
 }
