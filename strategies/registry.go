@@ -69,6 +69,9 @@ func (r *Registry) New(name string, env Env) (gb.Strategy, error) {
 	if env.Prefix == "" {
 		env.Prefix = "gb:"
 	}
+	if err := checkTopologyParams(&env); err != nil {
+		return nil, fmt.Errorf("strategy %s: %w", name, err)
+	}
 	s, err := info.New(env)
 	if err != nil {
 		return nil, fmt.Errorf("strategy %s: %w", name, err)
@@ -101,8 +104,12 @@ func (info Info) CheckParams(p Params) error {
 
 // Default returns a new registry holding the built-in strategies.
 func Default() *Registry {
+	all := &Registry{}
+	registerBuiltins(all)
+	registerExtras(all)
 	r := &Registry{}
-	registerBuiltins(r)
-	registerExtras(r)
+	for _, info := range all.All() {
+		r.Register(withTopologyParams(info))
+	}
 	return r
 }

@@ -101,6 +101,10 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var scs []*scenarios.Scenario
 	seen := map[string]bool{}
+	topo, err := newTopologyChoice(&pcfg)
+	if err != nil {
+		return err
+	}
 	for _, n := range splitList(*scList) {
 		sc, err := scenarios.Load(n)
 		if err != nil {
@@ -110,6 +114,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return usagef("bench: -scenarios: %s given twice", sc.Name)
 		}
 		seen[sc.Name] = true
+		if err := topo.apply(&pcfg, sc); err != nil {
+			return err
+		}
 		scs = append(scs, sc)
 	}
 	if len(scs) == 0 {
@@ -197,8 +204,8 @@ func benchLog(w io.Writer, folder string, started time.Time, live bool) bench.Ob
 			}
 		},
 		Provisioned: func(srv *docker.Servers) {
-			fmt.Fprintf(w, "servers: %s (%s); PostgreSQL %s at %s, Redis %s at %s\n",
-				srv.Provider, srv.Reason, srv.Postgres.Version, srv.Postgres.Addr, srv.Redis.Version, srv.Redis.Addr)
+			fmt.Fprintf(w, "servers: %s (%s); topology %s; PostgreSQL %s at %s, Redis %s at %s\n",
+				srv.Provider, srv.Reason, srv.TopologyName(), srv.Postgres.Version, srv.Postgres.Addr, srv.Redis.Version, srv.Redis.Addr)
 		},
 		Unhealthy: func(err error) {
 			fmt.Fprintf(w, "servers unhealthy after the last run (%v); provisioning new ones\n", err)
