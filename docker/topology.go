@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -64,6 +65,11 @@ const SentinelMaster = "ghostbench"
 // milliseconds: a master that stops answering is failed over about this
 // long later (plus an election), well within a run.
 const ClusterNodeTimeout = 500
+
+// ClusterReload is how often the harness's cluster clients reload the
+// slot map (go-redis's ClusterStateReloadInterval, 60 s by default): at
+// most about this long after a replica took over, clients follow it.
+const ClusterReload = time.Second
 
 // SentinelDownAfter is down-after-milliseconds of the local Sentinels.
 const SentinelDownAfter = 500
@@ -205,6 +211,7 @@ func (s *Servers) topologyRedisClient(cc ClientConfig) redis.UniversalClient {
 			Protocol:      redisProtocol,
 			DialTimeout:   cc.DialTimeout, ReadTimeout: cc.ReadTimeout, WriteTimeout: cc.WriteTimeout,
 			MaxRetries: cc.MaxRetries, PoolSize: cc.PoolSize, PoolTimeout: cc.PoolTimeout,
+			DialerRetries:         1,
 			ContextTimeoutEnabled: true, DisableIdentity: true,
 		}
 		if base != nil {
@@ -226,8 +233,14 @@ func (s *Servers) topologyRedisClient(cc ClientConfig) redis.UniversalClient {
 			MaxRetries: cc.MaxRetries, PoolSize: cc.PoolSize, PoolTimeout: cc.PoolTimeout,
 			// A slot migration answers ASK then perhaps TRYAGAIN, a
 			// failover MOVED: room for a few redirects per command.
-			MaxRedirects:          8,
-			ContextTimeoutEnabled: true, DisableIdentity: true,
+			MaxRedirects:  8,
+			DialerRetries: 1,
+			// go-redis follows a failover only when a node answers MOVED
+			// or the slot map is reloaded, by default once a minute: the
+			// clients of a dead master would keep dialling it for that
+			// long. ClusterReload is the harness's explicit choice.
+			ClusterStateReloadInterval: ClusterReload,
+			ContextTimeoutEnabled:      true, DisableIdentity: true,
 		}
 		if base != nil {
 			co.Username, co.Password = base.Username, base.Password
