@@ -47,6 +47,11 @@ examples:
   ghostbench bench
   ghostbench bench -duration 10s -strategies cache-aside,write-through -name ca-vs-wt
   ghostbench bench -scenarios redis-outage,lost-replies -seed 7
+  ghostbench bench -topology redis-cluster -duration 2s
+
+With -topology other than single the default scenarios are the steady
+loads and that topology's faults (redis-cluster: cluster-failover and
+slot-migration; redis-replica: redis-failover; pg-replica: replica-lag).
 
 flags:
 `
@@ -93,6 +98,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if strings.TrimSpace(*name) == "" || strings.ContainsAny(*name, `/\`) {
 		return usagef("bench: -name %q: want a non-empty name without slashes", *name)
+	}
+	scSet := false
+	fs.Visit(func(f *flag.Flag) { scSet = scSet || f.Name == "scenarios" })
+	if d, ok := topologyBenchScenarios[pcfg.Topology]; ok && !scSet {
+		*scList = strings.Join(d, ",")
 	}
 	reg := strategies.Default()
 	stNames, err := pickStrategies(reg, *stList)

@@ -45,3 +45,13 @@ func (c *topologyChoice) apply(pcfg *docker.Config, sc *scenarios.Scenario) erro
 	}
 	return nil
 }
+
+// topologyBenchScenarios are the default scenarios of a bench on a
+// topology other than single: the steady loads and the topology's own
+// faults (the single-server defaults include proxy faults, which sit in
+// front of one Redis server only).
+var topologyBenchScenarios = map[string][]string{
+	docker.TopologyPGReplica:    {"steady-read-heavy", "write-heavy-hot-key", "replica-lag"},
+	docker.TopologyRedisReplica: {"steady-read-heavy", "write-heavy-hot-key", "redis-failover"},
+	docker.TopologyRedisCluster: {"steady-read-heavy", "write-heavy-hot-key", "cluster-failover", "slot-migration"},
+}
