@@ -145,7 +145,7 @@ func (s *Servers) Close() error {
 // or ctx is cancelled while servers start, it tears down what it started
 // before returning.
 func Provision(ctx context.Context, cfg Config) (*Servers, error) {
-	secrets := secretsOf(cfg.PostgresURL, cfg.RedisURL)
+	secrets := secretsOf(cfg.PostgresURL, cfg.RedisURL, cfg.PostgresReplicaURL, cfg.RedisSentinelURL, cfg.RedisClusterURL)
 	if cfg.Logf != nil {
 		logf := cfg.Logf
 		cfg.Logf = func(format string, args ...any) { logf("%s", scrub(fmt.Sprintf(format, args...), secrets)) }
@@ -179,6 +179,7 @@ func provision(ctx context.Context, cfg *Config) (*Servers, error) {
 	if cfg.Topology == TopologySingle {
 		cfg.Topology = ""
 	}
+	cfg.deriveClusterRedisURL()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("provision: %w", err)
 	}

@@ -201,3 +201,47 @@ func waitFor(t *testing.T, d time.Duration, f func() error) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestExternalTopologies points the external provider at local
+// topologies through the topology URLs, and checks that a missing URL is
+// an error naming the setting.
+func TestExternalTopologies(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, topo := range []string{TopologyPGReplica, TopologyRedisReplica, TopologyRedisCluster} {
+		t.Run(topo, func(t *testing.T) {
+			l := provisionTopology(t, topo)
+			cfg := Config{Provider: ProviderExternal, Topology: topo, PostgresURL: l.Postgres.URL, RedisURL: l.Redis.URL}
+			if _, err := Provision(ctx, cfg); err == nil || !strings.Contains(err.Error(), "is not set") {
+				t.Errorf("external %s without its URL: %v, want an error saying what is not set", topo, err)
+			}
+			switch topo {
+			case TopologyPGReplica:
+				cfg.PostgresReplicaURL = l.Topology.PostgresReplica.URL
+			case TopologyRedisReplica:
+				cfg.RedisSentinelURL = fmt.Sprintf("redis://%s?master_name=%s&addr=%s", l.Topology.Sentinels[0].Addr, SentinelMaster, l.Topology.Sentinels[1].Addr)
+			case TopologyRedisCluster:
+				cfg.RedisURL = ""
+				cfg.RedisClusterURL = fmt.Sprintf("redis://%s?addr=%s", l.Topology.RedisNodes[0].Addr, l.Topology.RedisNodes[1].Addr)
+			}
+			s, err := Provision(ctx, cfg)
+			if err != nil {
+				t.Fatalf("external %s: %v", topo, err)
+			}
+			defer s.Close()
+			if s.TopologyName() != topo || s.Redis.Control != nil {
+				t.Errorf("external %s: topology %q, Redis control %v", topo, s.TopologyName(), s.Redis.Control)
+			}
+			rc := s.RedisClient(DefaultClientConfig())
+			defer rc.Close()
+			for i := range 10 {
+				if err := rc.Set(ctx, fmt.Sprintf("ext%d", i), i, 0).Err(); err != nil {
+					t.Fatalf("SET through the external %s: %v", topo, err)
+				}
+			}
+			if topo == TopologyPGReplica && s.Topology.PostgresReplica.Version == "" {
+				t.Errorf("external replica not described: %+v", s.Topology.PostgresReplica)
+			}
+		})
+	}
+}
