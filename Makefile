@@ -4,9 +4,9 @@
 # Pinned versions.
 STATICCHECK_VERSION := v0.8.2
 # Debian packages of the servers the local provider runs (bookworm: Redis 7,
-# PostgreSQL 15). The docker provider's images are pinned in
-# docker/container.go and docker/compose.yaml.
-SERVER_PACKAGES := redis-server postgresql
+# PostgreSQL 15; redis-sentinel for the redis-replica topology). The docker
+# provider's images are pinned in docker/container.go and docker/compose.yaml.
+SERVER_PACKAGES := redis-server redis-sentinel postgresql
 TEST_TIMEOUT := 15m
 
 GO ?= go
@@ -25,8 +25,8 @@ deps:
 		for d in /usr/lib/postgresql/*/bin; do [ -x "$$d/initdb" ] && [ -x "$$d/postgres" ] && return 0; done; \
 		return 1; \
 	}; \
-	if command -v redis-server >/dev/null 2>&1 && have_pg; then \
-		echo "deps: redis-server and the PostgreSQL server are installed"; exit 0; \
+	if command -v redis-server >/dev/null 2>&1 && command -v redis-sentinel >/dev/null 2>&1 && have_pg; then \
+		echo "deps: redis-server, redis-sentinel and the PostgreSQL server are installed"; exit 0; \
 	fi; \
 	hint="install $(SERVER_PACKAGES) yourself, or set GHOSTBENCH_POSTGRES_URL and GHOSTBENCH_REDIS_URL"; \
 	if ! command -v apt-get >/dev/null 2>&1; then echo "deps: no apt-get here: $$hint" >&2; exit 1; fi; \
@@ -36,7 +36,7 @@ deps:
 	echo "deps: installing $(SERVER_PACKAGES) from Debian's packages"; \
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q; \
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(SERVER_PACKAGES); \
-	for s in redis-server postgresql; do $$sudo service $$s stop >/dev/null 2>&1 || true; done; \
+	for s in redis-server redis-sentinel postgresql; do $$sudo service $$s stop >/dev/null 2>&1 || true; done; \
 	command -v redis-server >/dev/null && have_pg || { echo "deps: servers still not found after installing" >&2; exit 1; }
 
 build:

@@ -16,8 +16,9 @@ import (
 )
 
 // topologyRun runs strategy with params through the built-in scenario
-// name on srv, shortened to d with its fault at 1/5 of the run for 2/5.
-func topologyRun(t *testing.T, srv *docker.Servers, name, strategy string, params strategies.Params, d time.Duration) *record.Run {
+// name on srv, shortened to d with its fault at 1/5 of the run for 2/5
+// (to the end of the run when toEnd).
+func topologyRun(t *testing.T, srv *docker.Servers, name, strategy string, params strategies.Params, d time.Duration, toEnd ...bool) *record.Run {
 	t.Helper()
 	sc, ok := scenarios.Builtin(name)
 	if !ok {
@@ -26,6 +27,9 @@ func topologyRun(t *testing.T, srv *docker.Servers, name, strategy string, param
 	sc.Duration, sc.Warmup = scenarios.Duration(d), scenarios.Duration(d/10)
 	for i := range sc.Faults {
 		sc.Faults[i].At, sc.Faults[i].For = scenarios.Duration(d/5), scenarios.Duration(2*d/5)
+		if len(toEnd) > 0 && toEnd[0] {
+			sc.Faults[i].For = scenarios.Duration(4 * d / 5)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -81,11 +85,13 @@ func eventsMention(res *record.Run, s string) bool {
 
 // TestReplicaLag: cache-aside filling from a replica whose replication
 // lags 100ms caches rows older than the DEL, which stay until their TTL;
-// filling from the primary under the same fault does not.
+// filling from the primary under the same fault does not. The lag lasts
+// to the end of the load, so that a key's last write is under it too (a
+// later write would repair an earlier stale fill).
 func TestReplicaLag(t *testing.T) {
 	srv := servertest.StartTopology(t, docker.TopologyPGReplica)
-	replica := topologyRun(t, srv, "replica-lag", "cache-aside", strategies.Params{"fill-from": "replica"}, 5*time.Second)
-	primary := topologyRun(t, srv, "replica-lag", "cache-aside", strategies.Params{"fill-from": "primary"}, 5*time.Second)
+	replica := topologyRun(t, srv, "replica-lag", "cache-aside", strategies.Params{"fill-from": "replica"}, 5*time.Second, true)
+	primary := topologyRun(t, srv, "replica-lag", "cache-aside", strategies.Params{"fill-from": "primary"}, 5*time.Second, true)
 	if got := replica.Metrics.Audit.StaleUntilTTL; got == 0 {
 		t.Errorf("fill-from=replica under pg-replica-lag: 0 keys stale until TTL, want some")
 	}

@@ -69,7 +69,7 @@ func (r *Registry) New(name string, env Env) (gb.Strategy, error) {
 	if env.Prefix == "" {
 		env.Prefix = "gb:"
 	}
-	if err := checkTopologyParams(&env); err != nil {
+	if err := checkTopologyParams(info, &env); err != nil {
 		return nil, fmt.Errorf("strategy %s: %w", name, err)
 	}
 	s, err := info.New(env)

@@ -57,9 +57,17 @@ func withTopologyParams(info Info) Info {
 	return info
 }
 
-// checkTopologyParams validates the topology parameters of env against
-// what env provides.
-func checkTopologyParams(env *Env) error {
+// checkTopologyParams validates the topology parameters info declares
+// (see withTopologyParams) against what env provides.
+func checkTopologyParams(info Info, env *Env) error {
+	declared := func(name string) bool {
+		for _, p := range info.Params {
+			if p.Name == name {
+				return true
+			}
+		}
+		return false
+	}
 	switch v := env.Params[ParamFillFrom]; v {
 	case "", "primary":
 	case "replica":
@@ -68,6 +76,9 @@ func checkTopologyParams(env *Env) error {
 		}
 	default:
 		return fmt.Errorf("parameter %s = %q: want primary or replica", ParamFillFrom, v)
+	}
+	if !declared(ParamWaitTimeout) {
+		return nil // wait, if declared, is the strategy's own
 	}
 	if _, err := waitReplicas(env.Params); err != nil {
 		return err
@@ -99,7 +110,8 @@ func (e *Env) fillSource() *store.Store {
 	return e.Store
 }
 
-// waitSettings reads the WAIT parameters into c.
+// waitSettings reads the WAIT parameters into c; a wait parameter that is
+// not a number of replicas is a strategy's own (leases) and sends no WAIT.
 func (c *Cache) waitSettings(p Params) {
 	c.waitN, _ = waitReplicas(p)
 	c.waitTimeout, _ = p.Duration(ParamWaitTimeout, 100*time.Millisecond)
