@@ -112,7 +112,7 @@ func (f *redisFailover) Inject(ctx context.Context) error {
 	}
 	victim := f.byAddr(addr)
 	if victim == nil {
-		return fmt.Errorf("Sentinel names %s as primary, which is none of the harness's servers", addr)
+		return fmt.Errorf("the primary Sentinel names, %s, is none of the harness's servers", addr)
 	}
 	f.link.SetDelay(f.delay)
 	f.log.add("replication link delayed by %v", f.delay)
