@@ -43,7 +43,11 @@ func PlanFaults(sc *scenarios.Scenario, pcfg docker.Config, opts faults.Options)
 // external ones (chosen explicitly, or under "auto" by giving a URL).
 func expectedTarget(pcfg docker.Config) faults.Target {
 	external := pcfg.External()
-	return faults.Target{RedisControl: !external, PostgresControl: !external}
+	topology := pcfg.Topology
+	if topology == "" {
+		topology = docker.TopologySingle
+	}
+	return faults.Target{RedisControl: !external, PostgresControl: !external, Topology: topology}
 }
 
 // prepare readies the plan for one run on srv: it starts the proxies the

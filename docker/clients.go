@@ -46,7 +46,13 @@ const redisProtocol = 2
 // settings of cc: RESP2, context deadlines honoured, one dial attempt per
 // connection (no dial retries) and cc.MaxRetries command retries. The
 // caller closes it.
+//
+// For redis-replica the client follows the Sentinels (a failover client);
+// for redis-cluster it is a cluster client.
 func (s *Servers) RedisClient(cc ClientConfig) redis.UniversalClient {
+	if c := s.topologyRedisClient(cc); c != nil {
+		return c
+	}
 	o := *s.Redis.redisOpts
 	o.Protocol = redisProtocol
 	o.DialTimeout = cc.DialTimeout

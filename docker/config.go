@@ -36,6 +36,16 @@ type Config struct {
 	// selects the external provider under "auto"; it needs both.
 	PostgresURL string
 	RedisURL    string
+	// Topology is the servers' topology: single (also when empty),
+	// pg-replica, redis-replica or redis-cluster.
+	Topology string
+	// PostgresReplicaURL, RedisSentinelURL and RedisClusterURL name the
+	// user's servers of a topology (external provider): a streaming
+	// standby of PostgresURL; Sentinels watching the Redis primary; a
+	// cluster (which replaces RedisURL).
+	PostgresReplicaURL string
+	RedisSentinelURL   string
+	RedisClusterURL    string
 	// Postgres and Redis are the server settings applied by the docker and
 	// local providers. Zero fields take the defaults. The external provider
 	// changes nothing on the user's servers and only reports their values.
@@ -223,6 +233,7 @@ func ConfigFromEnv() Config {
 		c.origin["redis-url"] = EnvRedisURL
 	}
 	c.dockerFromEnv()
+	c.topologyFromEnv()
 	return c
 }
 
@@ -289,6 +300,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		"PostgreSQL URL of a server you run (default from "+EnvPostgresURL+")")
 	fs.Var(&stringFlag{p: &c.RedisURL, key: "redis-url", origin: c.origin, secret: true}, "redis-url",
 		"Redis URL of a server you run (default from "+EnvRedisURL+")")
+	c.registerTopologyFlags(fs)
 	fs.BoolVar(&c.Postgres.Fsync, "pg-fsync", c.Postgres.Fsync, "PostgreSQL fsync for servers the harness starts")
 	fs.StringVar(&c.Postgres.SynchronousCommit, "pg-synchronous-commit", c.Postgres.SynchronousCommit,
 		"PostgreSQL synchronous_commit: on, off, local, remote_write or remote_apply")

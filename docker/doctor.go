@@ -70,7 +70,11 @@ func Doctor(ctx context.Context, cfg Config, w io.Writer) error {
 		p("  %-9s %s at %s\n", srv.Name, srv.Version, srv.Redacted())
 		p("  %-9s %s\n", "", formatSettings(srv.Settings))
 	}
-	p("ready in %v (from nothing to both servers accepting connections)\n", ready.Round(time.Millisecond))
+	p("  %-9s %s\n", "topology", s.TopologyName())
+	for _, l := range s.Topology.Describe() {
+		p("  %-9s %s\n", "", l)
+	}
+	p("ready in %v (from nothing to every server accepting connections)\n", ready.Round(time.Millisecond))
 	start = time.Now()
 	cerr := s.Close()
 	p("teardown in %v\n", time.Since(start).Round(time.Millisecond))

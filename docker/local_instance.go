@@ -110,6 +110,12 @@ type localPair struct {
 	dir      string
 	postgres *localServer
 	redis    *localServer
+
+	// What a topology adds (local_topology.go).
+	mu     sync.Mutex
+	extra  []*localServer
+	relays []*Relay
+	topo   Topology
 }
 
 // provisionLocal starts both servers from the binaries in bins.
@@ -147,10 +153,13 @@ func provisionLocal(ctx context.Context, cfg *Config, bins *localBinaries) (s *S
 	go func() {
 		defer wg.Done()
 		pair.postgres, pgErr = startLocalPostgres(ctx, cfg, bins, run, dir)
+		if pgErr == nil {
+			pgErr = pair.startPostgresTopology(ctx, cfg, bins, run)
+		}
 	}()
 	go func() {
 		defer wg.Done()
-		pair.redis, redisErr = startLocalRedis(ctx, cfg, bins, dir)
+		redisErr = pair.startRedisTopology(ctx, cfg, bins)
 	}()
 	wg.Wait()
 	if err := joinErrors(pgErr, redisErr); err != nil {
@@ -165,25 +174,28 @@ func provisionLocal(ctx context.Context, cfg *Config, bins *localBinaries) (s *S
 	s = &Servers{
 		Postgres:  &Server{Name: "postgres", Addr: fmt.Sprintf("127.0.0.1:%d", pair.postgres.port), URL: pgURL, Control: pair.postgres},
 		Redis:     rs,
+		Topology:  pair.topo,
 		teardown:  pair.teardown,
 		footprint: pair.footprint,
 	}
+	s.Topology.Name = cfg.Topology
 	if err := s.describe(ctx); err != nil {
 		return nil, err
 	}
-	cfg.Logf("local servers ready in %v (postgres pid %d, redis pid %d, dir %s)",
-		time.Since(start).Round(time.Millisecond), pair.postgres.pid(), pair.redis.pid(), dir)
+	if err := s.describeTopology(ctx); err != nil {
+		return nil, err
+	}
+	cfg.Logf("local servers ready in %v (topology %s, postgres pid %d, redis pid %d, %d more processes, dir %s)",
+		time.Since(start).Round(time.Millisecond), s.TopologyName(), pair.postgres.pid(), pair.redis.pid(), len(pair.extra), dir)
 	return s, nil
 }
 
 // teardown stops both servers and removes the directory.
 func (p *localPair) teardown(ctx context.Context) error {
-	errs := make([]error, 3)
+	all := p.servers()
+	errs := make([]error, len(all)+1)
 	var wg sync.WaitGroup
-	for i, srv := range []*localServer{p.postgres, p.redis} {
-		if srv == nil {
-			continue
-		}
+	for i, srv := range all {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -191,9 +203,10 @@ func (p *localPair) teardown(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	p.closeRelays()
 	if p.dir != "" {
 		if err := os.RemoveAll(p.dir); err != nil {
-			errs[2] = fmt.Errorf("remove %s: %w", p.dir, err)
+			errs[len(all)] = fmt.Errorf("remove %s: %w", p.dir, err)
 		}
 	}
 	return joinErrors(errs...)
@@ -202,11 +215,9 @@ func (p *localPair) teardown(ctx context.Context) error {
 // footprint returns the live server processes and the directory.
 func (p *localPair) footprint() Footprint {
 	var f Footprint
-	for _, srv := range []*localServer{p.postgres, p.redis} {
-		if srv != nil {
-			if pid := srv.pid(); pid > 0 {
-				f.PIDs = append(f.PIDs, pid)
-			}
+	for _, srv := range p.servers() {
+		if pid := srv.pid(); pid > 0 {
+			f.PIDs = append(f.PIDs, pid)
 		}
 	}
 	if _, err := os.Stat(p.dir); err == nil {
@@ -419,7 +430,7 @@ func (s *localServer) teardown(ctx context.Context) error {
 			s.paused = false
 		}
 		sig := syscall.SIGKILL
-		if s.name == "postgres" {
+		if strings.HasPrefix(s.name, "postgres") {
 			// Immediate shutdown: the postmaster stops its children and
 			// removes its shared memory, which SIGKILL would leave behind.
 			sig = syscall.SIGQUIT

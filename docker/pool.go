@@ -16,6 +16,13 @@ type poolOptions struct {
 	warm          int
 	runtimeParams map[string]string
 	pingTimeout   time.Duration
+	server        *Server // nil: Servers.Postgres
+}
+
+// OnServer opens the pool on srv, another PostgreSQL server of the
+// topology (Topology.PostgresReplica), instead of Servers.Postgres.
+func OnServer(srv *Server) PoolOption {
+	return func(o *poolOptions) { o.server = srv }
 }
 
 // WarmConns keeps n connections open at all times (pgxpool MinConns)
@@ -51,9 +58,13 @@ func (s *Servers) PostgresPool(ctx context.Context, cc ClientConfig, opts ...Poo
 	for _, opt := range opts {
 		opt(&o)
 	}
-	cfg, err := pgxpool.ParseConfig(s.Postgres.URL)
+	target := s.Postgres
+	if o.server != nil {
+		target = o.server
+	}
+	cfg, err := pgxpool.ParseConfig(target.URL)
 	if err != nil {
-		return nil, scrubError(fmt.Errorf("postgres pool for %s: %w", s.Postgres.Redacted(), err), s.secrets)
+		return nil, scrubError(fmt.Errorf("postgres pool for %s: %w", target.Redacted(), err), s.secrets)
 	}
 	cfg.ConnConfig.ConnectTimeout = cc.DialTimeout
 	if cc.PoolSize > 0 {
@@ -67,7 +78,7 @@ func (s *Servers) PostgresPool(ctx context.Context, cc ClientConfig, opts ...Poo
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, scrubError(fmt.Errorf("postgres pool for %s: %w", s.Postgres.Redacted(), err), s.secrets)
+		return nil, scrubError(fmt.Errorf("postgres pool for %s: %w", target.Redacted(), err), s.secrets)
 	}
 	pctx := ctx
 	if o.pingTimeout > 0 {
@@ -77,7 +88,7 @@ func (s *Servers) PostgresPool(ctx context.Context, cc ClientConfig, opts ...Poo
 	}
 	if err := pool.Ping(pctx); err != nil {
 		pool.Close()
-		return nil, scrubError(fmt.Errorf("postgres pool for %s: %w", s.Postgres.Redacted(), err), s.secrets)
+		return nil, scrubError(fmt.Errorf("postgres pool for %s: %w", target.Redacted(), err), s.secrets)
 	}
 	return pool, nil
 }

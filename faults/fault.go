@@ -57,6 +57,9 @@ type Kind struct {
 	// Redis server, the store's commit-failure switch): two steps with the
 	// same Exclusive must not overlap in time.
 	Exclusive string
+	// Topology, when set, is the topology the fault needs (a failover
+	// needs Sentinel): Check refuses the step on other servers.
+	Topology string
 	// New builds the fault for one step, before the load starts. p holds
 	// every declared parameter, defaults filled in, already checked. New
 	// may open what Inject and Heal will use (a session of the fault's
@@ -156,6 +159,7 @@ func Default() *Registry {
 		redisPartitionKind(), redisRestartKind(), redisPauseKind(),
 		pgLatencyKind(), pgConnKillKind(), pgCommitFailKind(),
 		appDelayKind(), appBarrierKind(), appCrashKind(), appFreezeKind(), redisTrackingKillKind(),
+		pgReplicaLagKind(), redisFailoverKind(), redisClusterFailoverKind(), redisSlotMigrationKind(),
 	} {
 		r.Register(k)
 	}

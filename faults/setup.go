@@ -15,6 +15,7 @@ import (
 
 	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/fault"
+	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/scenarios"
 )
 
@@ -114,6 +115,7 @@ func proxied(ctx context.Context, srv *docker.Servers, rp, pp *Proxy) (*docker.S
 		return nil, fmt.Errorf("connect through the fault proxies: %w", err)
 	}
 	out.Provider = srv.Provider
+	out.Topology = srv.Topology
 	out.Reason = srv.Reason + "; clients connect through in-process fault proxies"
 	for _, pair := range []struct {
 		dst, src *docker.Server
@@ -276,6 +278,14 @@ func (t *tracked) Heal(ctx context.Context) error {
 		t.mu.Unlock()
 	}
 	return err
+}
+
+// Events forwards the wrapped fault's events (see eventLog).
+func (t *tracked) Events() []record.FaultEvent {
+	if e, ok := t.Fault.(interface{ Events() []record.FaultEvent }); ok {
+		return e.Events()
+	}
+	return nil
 }
 
 func (t *tracked) needsHeal() bool {

@@ -83,6 +83,11 @@ type Environment struct {
 	PostgresAddr    string            `json:"postgres_addr"`
 	RedisAddr       string            `json:"redis_addr"`
 	Settings        map[string]string `json:"settings,omitempty"`
+	// Topology is the servers' topology (single, pg-replica,
+	// redis-replica, redis-cluster); TopologyAddrs the addresses of its
+	// servers beyond the pair, e.g. "postgres-replica" or "redis-node-3".
+	Topology      string            `json:"topology,omitempty"`
+	TopologyAddrs map[string]string `json:"topology_addrs,omitempty"`
 }
 
 // FaultWindow is when one scheduled fault was really in effect, as offsets
@@ -100,6 +105,16 @@ type FaultWindow struct {
 	// InjectError and HealError say what went wrong, if anything.
 	InjectError string `json:"inject_error,omitempty"`
 	HealError   string `json:"heal_error,omitempty"`
+	// Events are what the fault saw happen while in effect (a failover:
+	// when the new primary was elected, when clients followed), as offsets
+	// from the run's start in seconds.
+	Events []FaultEvent `json:"events,omitempty"`
+}
+
+// FaultEvent is one thing a fault saw happen, At seconds into the run.
+type FaultEvent struct {
+	At   float64 `json:"at_s"`
+	What string  `json:"what"`
 }
 
 // DrainResult reports the end-of-run drain of background work.

@@ -454,8 +454,11 @@ func benchHeadline(m *Matrix) string {
 		len(m.Strategies), len(m.Scenarios), len(b.Runs), b.Duration, b.Seed,
 		b.Started.UTC().Format("2006-01-02 15:04:05 UTC"), b.ElapsedSeconds, b.Status, b.StatusCounts())
 	if e := b.Env; e != nil {
-		fmt.Fprintf(&sb, " Servers: PostgreSQL %s and Redis %s (provider %s); %s/%s, %d CPUs, %s",
-			shortVersion(e.PostgresVersion), e.RedisVersion, e.Provider, e.OS, e.Arch, e.CPUs, e.GoVersion)
+		fmt.Fprintf(&sb, " Servers: PostgreSQL %s and Redis %s (provider %s", shortVersion(e.PostgresVersion), e.RedisVersion, e.Provider)
+		if e.Topology != "" && e.Topology != "single" {
+			fmt.Fprintf(&sb, ", topology %s", e.Topology)
+		}
+		fmt.Fprintf(&sb, "); %s/%s, %d CPUs, %s", e.OS, e.Arch, e.CPUs, e.GoVersion)
 		if e.GitCommit != "" {
 			c := e.GitCommit
 			if len(c) > 12 {

@@ -255,6 +255,14 @@ func WriteRunText(w io.Writer, r *record.Run) error {
 		p("error\t%s", r.Error)
 	}
 	p("strategy / scenario\t%s / %s, seed %d", r.Strategy, r.Scenario, r.Seed)
+	if t := r.Env.Topology; t != "" {
+		p("topology\t%s", t)
+	}
+	for _, f := range r.Faults {
+		for _, e := range f.Events {
+			p("  %s\t%.3fs %s", f.Fault, e.At, e.What)
+		}
+	}
 	m := r.Metrics
 	if m == nil {
 		p("metrics\tnone")

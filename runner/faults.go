@@ -43,7 +43,11 @@ func (r *run) runFaults(ctx context.Context, steps []fault.Step, windows []recor
 		healed[i] = true
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), healBound)
 		defer cancel()
-		if err := steps[i].Fault.Heal(hctx); err != nil {
+		err := steps[i].Fault.Heal(hctx)
+		if e, ok := steps[i].Fault.(interface{ Events() []record.FaultEvent }); ok {
+			windows[i].Events = e.Events()
+		}
+		if err != nil {
 			windows[i].HealError = err.Error()
 			return
 		}

@@ -115,15 +115,17 @@ type run struct {
 	cfg Config
 	sc  *scenarios.Scenario
 
-	clock   *gb.Clock
-	db      *pgxpool.Pool
-	rdb     redis.UniversalClient
-	store   *store.Store
-	checker *check.Checker
-	strat   gb.Strategy // instance 0
-	fleet   *fleet      // every instance, strat included
-	ryw     *check.RYWChecker
-	prober  *prober
+	clock *gb.Clock
+	db    *pgxpool.Pool
+	rdb   redis.UniversalClient
+	// replicaDB is the pool on the PostgreSQL read replica (pg-replica).
+	replicaDB *pgxpool.Pool
+	store     *store.Store
+	checker   *check.Checker
+	strat     gb.Strategy // instance 0
+	fleet     *fleet      // every instance, strat included
+	ryw       *check.RYWChecker
+	prober    *prober
 
 	out *record.Run
 
@@ -234,8 +236,12 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 	if err != nil {
 		return err
 	}
+	replica, err := r.openReplica(ctx, workers)
+	if err != nil {
+		return err
+	}
 	err = r.buildFleet(strategies.Env{
-		DB: r.db, Redis: r.rdb, Store: r.store, TTL: sc.TTL.D(), Prefix: r.cfg.Prefix,
+		DB: r.db, Redis: r.rdb, Store: r.store, Replica: replica, TTL: sc.TTL.D(), Prefix: r.cfg.Prefix,
 		Hooks: r.cfg.Hooks, Params: r.cfg.Params, Warn: r.checker.Warn, Log: r.cfg.Log,
 		PostgresURL: r.cfg.Servers.Postgres.URL, RedisURL: r.cfg.Servers.Redis.URL,
 		PostgresTimeout: sc.Timeouts.Postgres.D(), RedisTimeout: sc.Timeouts.Redis.D(),
@@ -267,6 +273,10 @@ func (r *run) close() error {
 	if r.db != nil {
 		r.db.Close()
 		r.db = nil
+	}
+	if r.replicaDB != nil {
+		r.replicaDB.Close()
+		r.replicaDB = nil
 	}
 	if r.rdb != nil {
 		r.rdb.Close()
@@ -404,7 +414,9 @@ func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupte
 // unless LazyPool), the scenario's PostgreSQL timeout as connect and
 // statement timeout, its synchronous_commit, and fault.HarnessAppName as
 // application_name (pg-conn-kill finds the run's sessions by it).
-func (r *run) openDB(ctx context.Context, conns int) (*pgxpool.Pool, error) {
+//
+// extra options go last (docker.OnServer opens it on the read replica).
+func (r *run) openDB(ctx context.Context, conns int, extra ...docker.PoolOption) (*pgxpool.Pool, error) {
 	cc := docker.DefaultClientConfig()
 	cc.DialTimeout = r.sc.Timeouts.Postgres.D()
 	cc.PoolSize = conns
@@ -421,29 +433,17 @@ func (r *run) openDB(ctx context.Context, conns int) (*pgxpool.Pool, error) {
 			docker.RuntimeParam("statement_timeout", fmt.Sprint(t.Milliseconds())),
 			docker.RuntimeParam("idle_in_transaction_session_timeout", fmt.Sprint((10*t).Milliseconds())))
 	}
-	return r.cfg.Servers.PostgresPool(ctx, cc, opts...)
+	return r.cfg.Servers.PostgresPool(ctx, cc, append(opts, extra...)...)
 }
 
-// clearPrefix deletes every key under prefix (and nothing else).
+// clearPrefix deletes every key under prefix (and nothing else), on every
+// master of a cluster.
 func clearPrefix(ctx context.Context, rdb redis.UniversalClient, prefix string) error {
-	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-	batch := make([]string, 0, 1000)
-	for iter.Next(ctx) {
-		batch = append(batch, iter.Val())
-		if len(batch) == cap(batch) {
-			if err := rdb.Del(ctx, batch...).Err(); err != nil {
-				return err
-			}
-			batch = batch[:0]
-		}
-	}
-	if err := iter.Err(); err != nil {
+	keys, err := docker.ScanKeys(ctx, rdb, prefix+"*")
+	if err != nil {
 		return err
 	}
-	if len(batch) > 0 {
-		return rdb.Del(ctx, batch...).Err()
-	}
-	return nil
+	return docker.DeleteKeys(ctx, rdb, keys)
 }
 
 // DefaultID returns a run id: time stamp, strategy and scenario.
@@ -467,6 +467,10 @@ func environment(s *docker.Servers) record.Environment {
 		PostgresVersion: s.Postgres.Version, RedisVersion: s.Redis.Version,
 		PostgresAddr: s.Postgres.Addr, RedisAddr: s.Redis.Addr,
 		Settings: map[string]string{},
+		Topology: s.TopologyName(), TopologyAddrs: s.Topology.Addrs(),
+	}
+	if len(env.TopologyAddrs) == 0 {
+		env.TopologyAddrs = nil
 	}
 	for k, v := range s.Postgres.Settings {
 		env.Settings["postgres."+k] = v

@@ -11,6 +11,7 @@ import (
 
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,7 +69,15 @@ type Scenario struct {
 
 	// Faults is the fault schedule.
 	Faults []FaultStep `yaml:"faults" json:"faults,omitempty"`
+
+	// Topology is the servers the scenario needs: single (also when
+	// empty), pg-replica, redis-replica or redis-cluster. The -topology
+	// flag overrides it.
+	Topology string `yaml:"topology" json:"topology,omitempty"`
 }
+
+// topologies are the values Scenario.Topology allows (docker.Topologies).
+var topologies = []string{"single", "pg-replica", "redis-replica", "redis-cluster"}
 
 // Distribution chooses keys.
 type Distribution struct {
@@ -200,6 +209,9 @@ func (s *Scenario) Validate() error {
 	}
 	if err := s.Distribution.validate(s.Name); err != nil {
 		return err
+	}
+	if s.Topology != "" && !slices.Contains(topologies, s.Topology) {
+		return bad("topology", strconv.Quote(s.Topology), "want one of "+strings.Join(topologies, ", "))
 	}
 	for i, o := range s.Probe.Offsets {
 		if o <= 0 {

@@ -35,6 +35,9 @@ type Env struct {
 	Redis redis.UniversalClient
 	// Store runs the write transaction and records it.
 	Store *store.Store
+	// Replica reads rows from the PostgreSQL read replica (topology
+	// pg-replica), for fills with fill-from=replica; nil without one.
+	Replica *store.Store
 	// TTL is put on every cache entry a strategy writes; 0 means none
 	// (useful to unmask bugs that a TTL hides).
 	TTL time.Duration

@@ -106,7 +106,7 @@ func (s *goRedisCache) Read(ctx context.Context, key gb.Key) (gb.ReadResult, err
 		TTL:   time.Hour, // any valid TTL: the shim applies Env.TTL
 		Do: func(*cache.Item) (any, error) {
 			loaded = true
-			v, err := s.env.Store.Read(ctx, key)
+			v, err := s.env.fillSource().Read(ctx, key)
 			if err != nil {
 				return nil, err
 			}

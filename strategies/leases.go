@@ -169,7 +169,7 @@ func (s *leases) Read(ctx context.Context, key gb.Key) (gb.ReadResult, error) {
 // fill reads the row as the lease holder and fills the key if the lease
 // is still ours.
 func (s *leases) fill(ctx context.Context, key gb.Key, token string, keys []string) (gb.ReadResult, error) {
-	v, err := s.env.Store.Read(ctx, key)
+	v, err := s.env.fillSource().Read(ctx, key)
 	if err == nil {
 		err = s.env.Hooks.At(ctx, gb.PointAfterDBRead, key)
 	}
@@ -196,7 +196,7 @@ func (s *leases) release(ctx context.Context, leaseKey, token string) {
 
 // readDB reads the row without touching the cache.
 func (s *leases) readDB(ctx context.Context, key gb.Key) (gb.ReadResult, error) {
-	v, err := s.env.Store.Read(ctx, key)
+	v, err := s.env.fillSource().Read(ctx, key)
 	if err != nil {
 		return gb.ReadResult{}, err
 	}

@@ -19,7 +19,7 @@ type fillRead struct {
 
 func (f *fillRead) Read(ctx context.Context, key gb.Key) (gb.ReadResult, error) {
 	return readFill(ctx, &f.env, f.cache, key, func(ctx context.Context, v gb.Value) error {
-		return f.cache.Set(ctx, key, v)
+		return f.cache.fill(ctx, key, v) // no WAIT for a miss's fill
 	})
 }
 
@@ -40,7 +40,7 @@ func readFill(ctx context.Context, env *Env, cache *Cache, key gb.Key, fill func
 		}
 		return gb.ReadResult{Value: v}, nil
 	}
-	v, err = env.Store.Read(ctx, key)
+	v, err = env.fillSource().Read(ctx, key)
 	if err != nil {
 		return gb.ReadResult{}, err
 	}

@@ -78,6 +78,9 @@ func (r *Registry) New(name string, env Env) (gb.Strategy, error) {
 	if info.NeedsTTL && env.TTL <= 0 {
 		return nil, fmt.Errorf("strategy %s: ttl none: its library puts a TTL on every entry it writes; want a positive ttl such as 30s", name)
 	}
+	if err := checkTopologyParams(info, &env); err != nil {
+		return nil, fmt.Errorf("strategy %s: %w", name, err)
+	}
 	s, err := info.New(env)
 	if err != nil {
 		return nil, fmt.Errorf("strategy %s: %w", name, err)
@@ -113,8 +116,12 @@ func (info Info) CheckParams(p Params) error {
 
 // Default returns a new registry holding the built-in strategies.
 func Default() *Registry {
+	all := &Registry{}
+	registerBuiltins(all)
+	registerExtras(all)
 	r := &Registry{}
-	registerBuiltins(r)
-	registerExtras(r)
+	for _, info := range all.All() {
+		r.Register(withTopologyParams(info))
+	}
 	return r
 }

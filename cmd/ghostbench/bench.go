@@ -49,6 +49,11 @@ examples:
   ghostbench bench -duration 10s -strategies cache-aside,write-through -name ca-vs-wt
   ghostbench bench -scenarios redis-outage,lost-replies -seed 7
   ghostbench bench -strategies write-through -exec '/usr/bin/python3 examples/python/write_through.py' -scenarios redis-outage
+  ghostbench bench -topology redis-cluster -duration 2s
+
+With -topology other than single the default scenarios are the steady
+loads and that topology's faults (redis-cluster: cluster-failover and
+slot-migration; redis-replica: redis-failover; pg-replica: replica-lag).
 
 flags:
 `
@@ -98,6 +103,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if strings.TrimSpace(*name) == "" || strings.ContainsAny(*name, `/\`) {
 		return usagef("bench: -name %q: want a non-empty name without slashes", *name)
 	}
+	scSet := false
+	fs.Visit(func(f *flag.Flag) { scSet = scSet || f.Name == "scenarios" })
+	if d, ok := topologyBenchScenarios[pcfg.Topology]; ok && !scSet {
+		*scList = strings.Join(d, ",")
+	}
 	reg := strategies.Default()
 	execName := ""
 	if ef.set() {
@@ -115,6 +125,10 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var scs []*scenarios.Scenario
 	seen := map[string]bool{}
+	topo, err := newTopologyChoice(&pcfg)
+	if err != nil {
+		return err
+	}
 	for _, n := range splitList(*scList) {
 		sc, err := scenarios.Load(n)
 		if err != nil {
@@ -124,6 +138,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return usagef("bench: -scenarios: %s given twice", sc.Name)
 		}
 		seen[sc.Name] = true
+		if err := topo.apply(&pcfg, sc); err != nil {
+			return err
+		}
 		scs = append(scs, sc)
 	}
 	if len(scs) == 0 {
@@ -219,8 +236,8 @@ func benchLog(w io.Writer, folder string, started time.Time, live bool) bench.Ob
 			}
 		},
 		Provisioned: func(srv *docker.Servers) {
-			fmt.Fprintf(w, "servers: %s (%s); PostgreSQL %s at %s, Redis %s at %s\n",
-				srv.Provider, srv.Reason, srv.Postgres.Version, srv.Postgres.Addr, srv.Redis.Version, srv.Redis.Addr)
+			fmt.Fprintf(w, "servers: %s (%s); topology %s; PostgreSQL %s at %s, Redis %s at %s\n",
+				srv.Provider, srv.Reason, srv.TopologyName(), srv.Postgres.Version, srv.Postgres.Addr, srv.Redis.Version, srv.Redis.Addr)
 		},
 		Unhealthy: func(err error) {
 			fmt.Fprintf(w, "servers unhealthy after the last run (%v); provisioning new ones\n", err)

@@ -105,6 +105,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	topo, err := newTopologyChoice(&pcfg)
+	if err != nil {
+		return err
+	}
+	if err := topo.apply(&pcfg, sc); err != nil {
+		return err
+	}
 	if ef.set() {
 		// The process's stderr goes into the run's folder.
 		runID = runner.DefaultID(time.Now(), *strategy, sc.Name)
@@ -130,8 +137,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer srv.Close()
-	fmt.Fprintf(stderr, "servers: %s (%s); PostgreSQL %s at %s, Redis %s at %s\n",
-		srv.Provider, srv.Reason, srv.Postgres.Version, srv.Postgres.Addr, srv.Redis.Version, srv.Redis.Addr)
+	fmt.Fprintf(stderr, "servers: %s (%s); topology %s; PostgreSQL %s at %s, Redis %s at %s\n",
+		srv.Provider, srv.Reason, srv.TopologyName(), srv.Postgres.Version, srv.Postgres.Addr, srv.Redis.Version, srv.Redis.Addr)
+	for _, l := range srv.Topology.Describe() {
+		fmt.Fprintf(stderr, "  %s\n", l)
+	}
 
 	var progress func(runner.Progress)
 	if !*quiet && isTerminal(stderr) {
