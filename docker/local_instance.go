@@ -230,9 +230,14 @@ func (p *localPair) footprint() Footprint {
 // range (see stablePorts), and on another one when it lost the race for the
 // port to another process.
 func startWithPortRetry(ctx context.Context, newServer func(port int) *localServer) (*localServer, error) {
+	return startWithPortRetryBelow(ctx, 65535, newServer)
+}
+
+// startWithPortRetryBelow is startWithPortRetry on ports at most maxPort.
+func startWithPortRetryBelow(ctx context.Context, maxPort int, newServer func(port int) *localServer) (*localServer, error) {
 	var lastErr error
 	for range 3 {
-		ports, err := stablePorts(1)
+		ports, err := stablePortsBelow(1, maxPort)
 		if err != nil {
 			return nil, err
 		}

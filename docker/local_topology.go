@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -78,7 +79,11 @@ func startLocalRedisNode(ctx context.Context, cfg *Config, bins *localBinaries, 
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	logPath := filepath.Join(dir, name+".log")
-	return startWithPortRetry(ctx, func(port int) *localServer {
+	maxPort := 65535
+	if slices.Contains(extra, "--cluster-enabled") {
+		maxPort = 65535 - 10000 // the cluster bus listens on port+10000
+	}
+	return startWithPortRetryBelow(ctx, maxPort, func(port int) *localServer {
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
 		return &localServer{
 			name:    name,

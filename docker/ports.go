@@ -61,8 +61,17 @@ func stableRanges(ephLo, ephHi int) [][2]int {
 // one while its server is stopped for a fault. When no such port is free
 // it falls back to ports the kernel picks. Another process may still take
 // a port before the server binds it; callers retry then.
-func stablePorts(n int) ([]int, error) {
-	ranges := stableRanges(ephemeralRange())
+func stablePorts(n int) ([]int, error) { return stablePortsBelow(n, 65535) }
+
+// stablePortsBelow is stablePorts with every port at most maxPort (a
+// Redis Cluster node needs port+10000 for its cluster bus).
+func stablePortsBelow(n, maxPort int) ([]int, error) {
+	var ranges [][2]int
+	for _, r := range stableRanges(ephemeralRange()) {
+		if r[0] <= maxPort {
+			ranges = append(ranges, [2]int{r[0], min(r[1], maxPort)})
+		}
+	}
 	size := 0
 	for _, r := range ranges {
 		size += r[1] - r[0] + 1

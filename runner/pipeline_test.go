@@ -114,9 +114,11 @@ func TestConsumersCatchUpAfterRedisOutage(t *testing.T) {
 			preMed, postMed := median(pre), median(post)
 			t.Logf("window %.3fs-%.3fs; stale reads per %v bucket: before %v (median %d), from heal+500ms %v (median %d); lag p99 %v",
 				w.Start, w.End, width, pre, preMed, post, postMed, lagP99(res))
-			// Back to the pre-fault level: within twice it, plus two
-			// reads per bucket for a level of nearly none.
-			if postMed > 2*preMed+2 {
+			// Back to the pre-fault level: within four times it, plus
+			// ten reads per 100 ms bucket for a level of nearly none (a
+			// consumer that has not caught up serves hundreds per
+			// bucket; a loaded two-core machine a few).
+			if postMed > 4*preMed+10 {
 				t.Errorf("stale reads per bucket from heal+500ms: median %d, before the fault %d: the consumer did not catch up", postMed, preMed)
 			}
 		})
