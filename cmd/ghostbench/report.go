@@ -32,11 +32,8 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	light := fs.Bool("light", false, "keep the folder small: PNG plots only (SVG and .hgrm files removed), compact run.json")
 	fs.Usage = func() { fmt.Fprint(stderr, reportUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return usageError{err}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
 		return usagef("report: want one results folder (DIR), got %d arguments", fs.NArg())

@@ -153,18 +153,6 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 }
 
-// parseFlags parses args into fs, mapping -h to errHelp and anything else
-// wrong to a usage error.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return usageError{err}
-	}
-	return nil
-}
-
 // listCases prints the catalogue: one line per case.
 func listCases(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
