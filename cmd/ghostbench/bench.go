@@ -113,10 +113,19 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("bench: -scenarios %q: no scenario named; want a comma-separated list of %s, or YAML files", *scList, strings.Join(scenarios.Names(), ", "))
 	}
 
+	if err := pcfg.Check(); err != nil {
+		return usageError{err}
+	}
+
 	started := time.Now()
 	folder := *dir
 	if folder == "" {
 		folder = filepath.Join(*outDir, started.UTC().Format("20060102-150405")+"-"+*name)
+	}
+	if *dir == "" {
+		if err := checkOutDir("bench: -out", *outDir); err != nil {
+			return err
+		}
 	}
 	flags := map[string]string{}
 	fs.VisitAll(func(f *flag.Flag) { flags[f.Name] = f.Value.String() })
@@ -131,6 +140,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{err}
 	}
 	if *dir != "" {
+		if err := checkOutDir("bench: -dir", folder); err != nil {
+			return err
+		}
 		if err := bench.ClearDir(folder); errors.Is(err, bench.ErrNotResults) {
 			return usagef("bench: -dir %s: %w", folder, err)
 		} else if err != nil {

@@ -98,6 +98,12 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return usageError{err}
 	}
+	if err := pcfg.Check(); err != nil {
+		return usageError{err}
+	}
+	if err := checkOutDir("-out", *outDir); err != nil {
+		return err
+	}
 
 	srv, err := docker.Provision(ctx, pcfg)
 	if err != nil {

@@ -88,6 +88,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if err := pcfg.Check(); err != nil {
+		return usageError{err}
+	}
+	if err := checkOutDir("-out", *outDir); err != nil {
+		return err
+	}
 	plan, err := ff.builder(sc, pcfg)
 	if err != nil {
 		return usageError{err}

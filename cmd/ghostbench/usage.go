@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -79,4 +80,29 @@ func allowedOf(fl *flag.Flag) string {
 	_, usage := flag.UnquoteUsage(fl)
 	usage = strings.Join(strings.Fields(usage), " ")
 	return fmt.Sprintf("want %s (%s)", kind, usage)
+}
+
+// checkOutDir makes sure dir, the folder a command writes its results in,
+// exists (it is created) and takes a new file, before anything is run: a
+// run whose results cannot be written is lost.
+func checkOutDir(flagName, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usagef("%s %s: cannot create the folder: %v; want a writable directory", flagName, dir, unwrapPath(err))
+	}
+	f, err := os.CreateTemp(dir, ".ghostbench-write-check-*")
+	if err != nil {
+		return usagef("%s %s: cannot write in the folder: %v; want a writable directory", flagName, dir, unwrapPath(err))
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// unwrapPath drops the path an *os.PathError repeats.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
