@@ -201,7 +201,7 @@ func (s RedisSettings) validate() error {
 	case "noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
 		"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl":
 	default:
-		return fmt.Errorf("redis maxmemory-policy: invalid value %q", s.MaxMemoryPolicy)
+		return fmt.Errorf("redis maxmemory-policy: invalid value %q (want noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random or volatile-ttl)", s.MaxMemoryPolicy)
 	}
 	return nil
 }

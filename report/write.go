@@ -77,6 +77,9 @@ func ReadRun(path string) (*record.Run, error) {
 	if r.Schema != record.SchemaVersion {
 		return nil, fmt.Errorf("%s: schema %d, this ghostbench reads schema %d", path, r.Schema, record.SchemaVersion)
 	}
+	if err := validateRun(path, &r); err != nil {
+		return nil, err
+	}
 	return &r, nil
 }
 

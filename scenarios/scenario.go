@@ -8,6 +8,10 @@ package scenarios
 
 import (
 	"bytes"
+	"errors"
+	"io"
+	"math"
+	"unicode"
 
 	"fmt"
 	"os"
@@ -160,13 +164,51 @@ func (s *Scenario) Defaults() {
 	}
 }
 
+// Limits on scenario input: a scenario is small, human-written data, and a
+// file or field beyond these is a mistake (or /dev/zero), not a workload.
+const (
+	// MaxFileSize is the largest scenario file Load reads.
+	MaxFileSize = 1 << 20
+	// MaxNameLen and MaxDescriptionLen bound the name and description
+	// (in bytes): both are echoed into every run.json and report.
+	MaxNameLen        = 100
+	MaxDescriptionLen = 4096
+	// MaxDuration bounds a run's duration; load and fault tests must stop
+	// by themselves.
+	MaxDuration = 24 * time.Hour
+)
+
+// finite reports whether x is neither NaN nor infinite.
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
 // Validate returns an error naming the first field whose value is not
 // allowed, its value and what is allowed.
 func (s *Scenario) Validate() error {
 	bad := func(field string, v any, allowed string) error {
-		return fmt.Errorf("scenario %s: %s = %v: %s", s.Name, field, v, allowed)
+		name := s.Name
+		if len(name) > MaxNameLen {
+			name = name[:MaxNameLen] + "..."
+		}
+		return fmt.Errorf("scenario %s: %s = %v: %s", name, field, v, allowed)
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"rate", s.Rate}, {"read_ratio", s.ReadRatio}, {"distribution.s", s.Distribution.S},
+		{"distribution.hot_ops", s.Distribution.HotOps}, {"distribution.hot_keys", s.Distribution.HotKeys}} {
+		if !finite(f.v) {
+			return bad(f.name, f.v, "want a finite number")
+		}
 	}
 	switch {
+	case len(s.Name) > MaxNameLen:
+		return bad("name", fmt.Sprintf("(%d bytes)", len(s.Name)), fmt.Sprintf("want at most %d bytes", MaxNameLen))
+	case strings.ContainsFunc(s.Name, func(r rune) bool { return !unicode.IsPrint(r) }):
+		return bad("name", strconv.Quote(s.Name), "want printable characters only")
+	case len(s.Description) > MaxDescriptionLen:
+		return bad("description", fmt.Sprintf("(%d bytes)", len(s.Description)), fmt.Sprintf("want at most %d bytes", MaxDescriptionLen))
+	case s.Duration > Duration(MaxDuration):
+		return bad("duration", s.Duration, fmt.Sprintf("want at most %s", MaxDuration))
 	case s.Keys < 1 || s.Keys > 10_000_000:
 		return bad("keys", s.Keys, "want 1 to 10000000")
 	case s.Duration <= 0:
@@ -258,11 +300,18 @@ func (d Distribution) validate(name string) error {
 // Parse decodes a scenario from YAML, fills defaults and validates it.
 // Unknown fields are errors (a misspelt field must not be ignored).
 func Parse(data []byte) (*Scenario, error) {
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("scenario: %d bytes: want at most %d bytes (1 MiB)", len(data), MaxFileSize)
+	}
 	var s Scenario
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&s); err != nil {
 		return nil, fmt.Errorf("scenario: %w", err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err != io.EOF {
+		return nil, errors.New("scenario: a second YAML document follows the first: want exactly one document per file")
 	}
 	if s.Name == "" {
 		s.Name = "custom"
@@ -283,7 +332,7 @@ func Load(nameOrPath string) (*Scenario, error) {
 	if !strings.ContainsAny(nameOrPath, "/.") {
 		return nil, fmt.Errorf("scenario %q: not a built-in name nor a file; built-in: %s", nameOrPath, strings.Join(Names(), ", "))
 	}
-	data, err := os.ReadFile(nameOrPath)
+	data, err := readBounded(nameOrPath, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("scenario file: %w", err)
 	}
@@ -346,4 +395,22 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	}
 	*d = v
 	return nil
+}
+
+// readBounded reads the file at path, failing as soon as it holds more
+// than limit bytes (a device such as /dev/zero never ends).
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes (1 MiB), the limit for a scenario file", path, limit)
+	}
+	return data, nil
 }

@@ -105,6 +105,12 @@ func ParseParams(s string) (Params, error) {
 		if !ok || k == "" {
 			return nil, fmt.Errorf("parameter %q: want name=value", kv)
 		}
+		if v == "" {
+			return nil, fmt.Errorf("parameter %q: empty value: want name=value with a value (omit the parameter for its default)", kv)
+		}
+		if _, dup := p[k]; dup {
+			return nil, fmt.Errorf("parameter %s given twice (%s=%s and %s): want each parameter once", k, k, p[k], kv)
+		}
 		p[k] = v
 	}
 	return p, nil

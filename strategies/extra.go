@@ -20,7 +20,7 @@ func registerExtras(r *Registry) {
 		Name: "delayed-double-delete",
 		Description: "DEL, UPDATE+COMMIT, DEL again after a delay (default 500ms) from a timer; " +
 			"closes the stale set only when the stale fill lands inside the delay; reads as cache-aside",
-		Params: []Param{{Name: "delay", Default: "500ms", Help: "time from COMMIT to the second DEL"}},
+		Params: []Param{{Name: "delay", Default: "500ms", Help: "time from COMMIT to the second DEL", Check: DurationParam(0)}},
 		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointBeforeCacheDel, gb.PointAfterCacheDel,
 			gb.PointBeforeDBUpdate, gb.PointAfterCommit, gb.PointBeforeApply},
 		New: newDelayedDoubleDelete,
@@ -37,9 +37,9 @@ func registerExtras(r *Registry) {
 		Description: "memcache-style leases: a miss takes a lease token, a write's DEL voids it, a fill with a void " +
 			"lease is dropped; concurrent missers wait for the holder's fill (default) or read through without filling",
 		Params: []Param{
-			{Name: "hot-miss", Default: "wait", Help: "what a miss does while another client holds the lease: wait (poll for the fill, then read through) or read-through (go to the database at once, never fill)"},
-			{Name: "wait", Default: "100ms", Help: "with hot-miss=wait, how long to wait for the holder's fill before reading through without filling"},
-			{Name: "lease", Default: "3s", Help: "lease lifetime: bounds how long a dead holder blocks others' fills"},
+			{Name: "hot-miss", Default: "wait", Help: "what a miss does while another client holds the lease: wait (poll for the fill, then read through) or read-through (go to the database at once, never fill)", Check: OneOfParam("wait", "read-through")},
+			{Name: "wait", Default: "100ms", Help: "with hot-miss=wait, how long to wait for the holder's fill before reading through without filling", Check: DurationParam(0)},
+			{Name: "lease", Default: "3s", Help: "lease lifetime: bounds how long a dead holder blocks others' fills", Check: DurationParam(time.Millisecond)},
 		},
 		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointAfterCommit, gb.PointBeforeCacheDel, gb.PointAfterCacheDel},
 		New:    newLeases,

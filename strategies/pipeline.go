@@ -47,6 +47,7 @@ var capParam = Param{
 	Name:    "max-dels-per-sec",
 	Default: "0",
 	Help:    "cap on the DELs per second the pipeline applies (0: no cap); set it below the write rate to study a pipeline that falls behind",
+	Check:   IntParam(0, 100_000_000),
 }
 
 // newPacer reads the cap parameter; it returns nil (no cap) for 0.

@@ -17,6 +17,11 @@ type Param struct {
 	Name    string
 	Default string
 	Help    string
+	// Check, when set, returns an error saying what is allowed when v is
+	// not an allowed value (DurationParam, OneOfParam). CheckParams calls
+	// it, so that a bad value is refused before any server starts rather
+	// than when the strategy is built.
+	Check func(v string) error
 }
 
 // Info describes a registered strategy.
@@ -89,18 +94,23 @@ func (r *Registry) New(name string, env Env) (gb.Strategy, error) {
 }
 
 // CheckParams returns an error naming the parameter and the allowed ones
-// when p holds a name the strategy does not declare.
+// when p holds a name the strategy does not declare, and an error naming
+// the parameter, the value and what is allowed when a declared
+// parameter's Check refuses its value.
 func (info Info) CheckParams(p Params) error {
 	if info.AnyParams {
 		return nil
 	}
-	for k := range p {
+	for k, v := range p {
 		found := false
 		names := make([]string, 0, len(info.Params))
 		for _, d := range info.Params {
 			names = append(names, d.Name)
 			if d.Name == k {
 				found = true
+				if err := info.checkValue(d, v); err != nil {
+					return err
+				}
 			}
 		}
 		if !found {

@@ -88,17 +88,14 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ff.register(fs)
 	ef.register(fs)
 	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return usageError{err}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("bench: unexpected argument %q", fs.Arg(0))
 	}
-	if *duration <= 0 {
-		return usagef("bench: -duration %v: want a positive duration such as 3s", *duration)
+	if *duration <= 0 || *duration > scenarios.MaxDuration {
+		return usagef("bench: -duration %v: want a positive duration such as 3s, at most %s", *duration, scenarios.MaxDuration)
 	}
 	if strings.TrimSpace(*name) == "" || strings.ContainsAny(*name, `/\`) {
 		return usagef("bench: -name %q: want a non-empty name without slashes", *name)
@@ -144,13 +141,22 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		scs = append(scs, sc)
 	}
 	if len(scs) == 0 {
-		return usagef("bench: -scenarios: none given")
+		return usagef("bench: -scenarios %q: no scenario named; want a comma-separated list of %s, or YAML files", *scList, strings.Join(scenarios.Names(), ", "))
+	}
+
+	if err := pcfg.Check(); err != nil {
+		return usageError{err}
 	}
 
 	started := time.Now()
 	folder := *dir
 	if folder == "" {
 		folder = filepath.Join(*outDir, started.UTC().Format("20060102-150405")+"-"+*name)
+	}
+	if *dir == "" {
+		if err := checkOutDir("bench: -out", *outDir); err != nil {
+			return err
+		}
 	}
 	if execName != "" {
 		// Again, now that the folder is known: the process's stderr goes
@@ -173,6 +179,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{err}
 	}
 	if *dir != "" {
+		if err := checkOutDir("bench: -dir", folder); err != nil {
+			return err
+		}
 		if err := bench.ClearDir(folder); errors.Is(err, bench.ErrNotResults) {
 			return usagef("bench: -dir %s: %w", folder, err)
 		} else if err != nil {

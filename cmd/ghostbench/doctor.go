@@ -52,7 +52,7 @@ func cmdDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fs.PrintDefaults()
 			return errHelp
 		}
-		return usagef("doctor: %v (run \"ghostbench doctor -h\" for the flags)", err)
+		return usageError{flagError(fs, err)}
 	}
 	if fs.NArg() > 0 {
 		return usagef("doctor: unexpected argument %q (run \"ghostbench doctor -h\" for the flags)", fs.Arg(0))

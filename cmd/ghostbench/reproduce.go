@@ -112,6 +112,12 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return usageError{err}
 	}
+	if err := pcfg.Check(); err != nil {
+		return usageError{err}
+	}
+	if err := checkOutDir("-out", *outDir); err != nil {
+		return err
+	}
 
 	srv, err := docker.Provision(ctx, pcfg)
 	if err != nil {
@@ -165,18 +171,6 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	default:
 		return fmt.Errorf("reproduce %s: verdict unknown on %s (%s): nothing was proved, but not everything could be verified", c.Name, res.Strategy, v.Normalized())
 	}
-}
-
-// parseFlags parses args into fs, mapping -h to errHelp and anything else
-// wrong to a usage error.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return usageError{err}
-	}
-	return nil
 }
 
 // listCases prints the catalogue: one line per case.

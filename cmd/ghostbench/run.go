@@ -60,11 +60,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	pcfg.RegisterFlags(fs)
 	ff.register(fs)
 	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return usageError{err}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("run: unexpected argument %q", fs.Arg(0))
@@ -103,6 +100,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	sc, err := sf.load(fs)
 	if err != nil {
+		return err
+	}
+	if err := pcfg.Check(); err != nil {
+		return usageError{err}
+	}
+	if err := checkOutDir("-out", *outDir); err != nil {
 		return err
 	}
 	topo, err := newTopologyChoice(&pcfg)
