@@ -106,8 +106,9 @@ func TestCheck(t *testing.T) {
 
 func TestRegistry(t *testing.T) {
 	r := faults.Default()
-	want := []string{"app-barrier", "app-crash", "app-delay", "app-freeze", "pg-commit-fail", "pg-conn-kill", "pg-latency", "redis-down",
-		"redis-latency", "redis-lost-replies", "redis-oom", "redis-partition", "redis-pause", "redis-restart", "redis-tracking-kill"}
+	want := []string{"app-barrier", "app-crash", "app-delay", "app-freeze", "pg-commit-fail", "pg-conn-kill", "pg-latency", "pg-replica-lag",
+		"redis-cluster-failover", "redis-down", "redis-failover", "redis-latency", "redis-lost-replies", "redis-oom", "redis-partition",
+		"redis-pause", "redis-restart", "redis-slot-migration", "redis-tracking-kill"}
 	if got := strings.Join(r.Names(), " "); got != strings.Join(want, " ") {
 		t.Errorf("Names() = %s, want %s", got, strings.Join(want, " "))
 	}
@@ -126,7 +127,8 @@ func TestRegistry(t *testing.T) {
 	}
 	// Every kind named by the catalogue exists.
 	for _, sc := range scenarios.All() {
-		if err := faults.Check(sc, faults.Target{RedisControl: true, PostgresControl: true}, faults.Options{}); err != nil {
+		target := faults.Target{RedisControl: true, PostgresControl: true, Topology: sc.Topology}
+		if err := faults.Check(sc, target, faults.Options{}); err != nil {
 			t.Errorf("built-in scenario %s: %v", sc.Name, err)
 		}
 	}

@@ -65,9 +65,9 @@ func registerExtras(r *Registry) {
 		Description: "github.com/go-redis/cache/v9 unchanged: Once (singleflight read-through) on reads, " +
 			"UPDATE+COMMIT then Delete on writes; local=true adds its TinyLFU in-process cache (no invalidation across instances)",
 		Params: []Param{
-			{Name: "local", Default: "false", Help: "true: the library's local TinyLFU cache in front of Redis"},
-			{Name: "local-ttl", Default: "1m", Help: "with local=true, the local cache's TTL"},
-			{Name: "local-guard", Default: "false", Help: "with local=true, drop a local fill older than this instance's own last write of the key"},
+			{Name: "local", Default: "false", Help: "true: the library's local TinyLFU cache in front of Redis", Check: OneOfParam("true", "false")},
+			{Name: "local-ttl", Default: "1m", Help: "with local=true, the local cache's TTL", Check: DurationParam(time.Millisecond)},
+			{Name: "local-guard", Default: "false", Help: "with local=true, drop a local fill older than this instance's own last write of the key", Check: OneOfParam("true", "false")},
 		},
 		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointAfterCommit, gb.PointBeforeCacheDel, gb.PointAfterCacheDel, gb.PointBeforeLocalSet},
 		New:    newGoRedisCache,

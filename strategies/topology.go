@@ -46,12 +46,12 @@ func withTopologyParams(info Info) Info {
 	ps := append([]Param(nil), info.Params...)
 	if !has(ParamFillFrom) {
 		ps = append(ps, Param{Name: ParamFillFrom, Default: "primary",
-			Help: "where a miss reads the row it fills: primary, or replica (topology pg-replica; the replica may lag)"})
+			Help: "where a miss reads the row it fills: primary, or replica (topology pg-replica; the replica may lag)", Check: OneOfParam("primary", "replica")})
 	}
 	if !has(ParamWait) && !has(ParamWaitTimeout) {
 		ps = append(ps,
-			Param{Name: ParamWait, Default: "0", Help: "WAIT for this many Redis replicas after the strategy's DEL or SET (0: no WAIT)"},
-			Param{Name: ParamWaitTimeout, Default: "100ms", Help: "bound of that WAIT; fewer replicas in time is a cache error"})
+			Param{Name: ParamWait, Default: "0", Help: "WAIT for this many Redis replicas after the strategy's DEL or SET (0: no WAIT)", Check: IntParam(0, 16)},
+			Param{Name: ParamWaitTimeout, Default: "100ms", Help: "bound of that WAIT; fewer replicas in time is a cache error", Check: DurationParam(time.Millisecond)})
 	}
 	info.Params = ps
 	return info

@@ -18,7 +18,20 @@ import (
 // slots, so multi-key commands and scripts must keep to one slot.
 func TestConformanceCluster(t *testing.T) {
 	srv := servertest.StartTopology(t, docker.TopologyRedisCluster)
+	// The client-side caching strategies use rueidis's single-server
+	// client (CLIENT TRACKING over RESP3 on one connection); on a cluster
+	// they refuse to build, with a message naming the client they need.
+	singleServer := map[string]bool{"rueidis-csc": true, "rueidis-aside": true}
 	for _, info := range strategies.Default().All() {
+		if singleServer[info.Name] {
+			t.Run(info.Name, func(t *testing.T) {
+				_, err := strategies.Default().New(info.Name, strategies.Env{Redis: srv.RedisClient(docker.ClientConfig{}), TTL: time.Minute})
+				if err == nil || !strings.Contains(err.Error(), "single-server") {
+					t.Errorf("on a cluster: got %v, want a refusal naming the single-server client it needs", err)
+				}
+			})
+			continue
+		}
 		t.Run(info.Name, func(t *testing.T) { strategytest.Run(t, info, srv) })
 	}
 }
@@ -32,7 +45,7 @@ func TestTopologyParams(t *testing.T) {
 	}{
 		{"cache-aside", strategies.Params{"fill-from": "replica"}, "needs a PostgreSQL read replica"},
 		{"cache-aside", strategies.Params{"fill-from": "standby"}, `fill-from = "standby": want primary or replica`},
-		{"cache-aside", strategies.Params{"wait": "x"}, `wait = "x": want a number of replicas`},
+		{"cache-aside", strategies.Params{"wait": "x"}, `wait = "x": want an integer from 0 to 16`},
 		{"cache-aside", strategies.Params{"wait": "1", "wait-timeout": "0"}, `wait-timeout = "0"`},
 		{"db-only", strategies.Params{"fill-from": "primary"}, `unknown parameter "fill-from"`},
 		{"leases", strategies.Params{"wait-timeout": "1s"}, `unknown parameter "wait-timeout"`},
