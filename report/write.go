@@ -135,6 +135,11 @@ func Summarize(r *record.Run) SummaryRow {
 		row.P99StalenessUs = m.Reads.StalenessAge.P99
 	}
 	row.MaxStaleWindowUs = m.StaleWindow.MaxUs
+	if h := m.StaleWindow.Histogram; h != nil && h.Max > row.MaxStaleWindowUs {
+		// HdrHistogram's equivalent value, as the staleness percentiles
+		// are, so that p99 staleness <= max stale window shows as such.
+		row.MaxStaleWindowUs = h.Max
+	}
 	row.StaleUntilTTL = m.Audit.StaleUntilTTL
 	row.GhostUntilTTL = m.Audit.GhostUntilTTL
 	row.StaleReads, row.GhostReads, row.EarlyReads, row.UnknownReads = m.Reads.Stale, m.Reads.Ghost, m.Reads.Early, m.Reads.Unknown
@@ -308,6 +313,12 @@ func WriteRunText(w io.Writer, r *record.Run) error {
 		if w := r.LagWarning(); w != "" {
 			p("WARNING\t%s", w)
 		}
+	}
+	if m.FillWarnings > 0 {
+		p("fill warnings\t%d cache errors on the read path (reads served from the database or not cached)", m.FillWarnings)
+	}
+	if len(m.Violations) > 0 {
+		p("CHECKER BUG\tinvariants broken: %s", strings.Join(m.Violations, "; "))
 	}
 	for _, name := range []string{check.LatencyReadHit, check.LatencyReadMiss, check.LatencyWrite} {
 		h := m.Latency[name]

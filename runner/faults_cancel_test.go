@@ -60,6 +60,7 @@ func TestFaultRunCancelled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkInvariants(t, res)
 	took := time.Since(t0)
 	if res.Metrics == nil {
 		t.Fatalf("no metrics in the cancelled run (status %s: %s)", res.Status, res.Error)

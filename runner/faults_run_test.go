@@ -65,6 +65,7 @@ func faultRun(t *testing.T, srv *docker.Servers, strategy string, sc *scenarios.
 	if err != nil {
 		t.Fatalf("run %s under %s: %v", strategy, sc.Name, err)
 	}
+	checkInvariants(t, res)
 	if res.Metrics == nil {
 		t.Fatalf("run %s under %s: no metrics (status %s: %s)", strategy, sc.Name, res.Status, res.Error)
 	}
@@ -149,6 +150,9 @@ func TestFaultRuns(t *testing.T) {
 		}
 		if res.Metrics.Warnings == 0 {
 			t.Error("no warnings: the outage did not reach the soft write path")
+		}
+		if res.Metrics.FillWarnings == 0 {
+			t.Error("no fill warnings: the outage did not reach the read path's GET")
 		}
 	})
 

@@ -50,7 +50,8 @@ type Env struct {
 	// validated by the registry.
 	Params Params
 	// Warn reports an error that did not fail the operation (a
-	// best-effort DEL that failed after COMMIT). May be nil.
+	// best-effort DEL that failed after COMMIT; on the read path, marked
+	// with gb.Fill, a failed GET or fill). May be nil.
 	Warn func(key gb.Key, err error)
 	// Log receives debug messages; may be nil.
 	Log *slog.Logger
@@ -68,6 +69,15 @@ type Env struct {
 func (e *Env) warn(key gb.Key, err error) {
 	if e.Warn != nil && err != nil {
 		e.Warn(key, err)
+	}
+}
+
+// warnFill reports a cache error on the read path that did not fail the
+// read (a GET that fell back to the database, a failed fill), marked with
+// gb.Fill so that it is counted apart from the errors after COMMIT.
+func (e *Env) warnFill(key gb.Key, err error) {
+	if e.Warn != nil && err != nil {
+		e.Warn(key, gb.Fill(err))
 	}
 }
 

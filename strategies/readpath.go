@@ -33,7 +33,7 @@ func readFill(ctx context.Context, env *Env, cache *Cache, key gb.Key, fill func
 		return gb.ReadResult{Value: v, Hit: true}, nil
 	}
 	if err != nil {
-		env.warn(key, err)
+		env.warnFill(key, err)
 		v, err := env.Store.Read(ctx, key)
 		if err != nil {
 			return gb.ReadResult{}, err
@@ -51,7 +51,7 @@ func readFill(ctx context.Context, env *Env, cache *Cache, key gb.Key, fill func
 		return gb.ReadResult{}, err
 	}
 	if err := fill(ctx, v); err != nil {
-		env.warn(key, err)
+		env.warnFill(key, err)
 	}
 	return gb.ReadResult{Value: v}, nil
 }
