@@ -81,8 +81,8 @@ type Checker struct {
 	probes       []probeCounts
 	warnings     atomic.Int64
 	fillWarnings atomic.Int64
-	harness  atomic.Int64
-	finished atomic.Bool
+	harness      atomic.Int64
+	finished     atomic.Bool
 
 	// ledger holds the resolver's answers; written by Finish only, with
 	// every shard locked.
