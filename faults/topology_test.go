@@ -43,7 +43,7 @@ func topologyRun(t *testing.T, srv *docker.Servers, name, strategy string, param
 	if err != nil {
 		t.Fatalf("run %s %s: %v", strategy, params, err)
 	}
-	if res.Status != "ok" {
+	if res.Status != record.StatusOK {
 		t.Fatalf("run %s %s: status %s: %s", strategy, params, res.Status, res.Error)
 	}
 	if res.Env.Topology != srv.TopologyName() {

@@ -7,6 +7,7 @@ import (
 
 	gb "github.com/ghostbench/ghostbench"
 	"github.com/ghostbench/ghostbench/internal/servertest"
+	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/strategies"
 )
@@ -22,7 +23,7 @@ func TestInstances(t *testing.T) {
 	sc := scenario(2 * time.Second)
 	sc.Readers, sc.Writers, sc.Instances = 3, 1, 3
 	res := run(t, srv, runner.Config{Scenario: sc, Strategy: "frozen", Registry: reg})
-	if res.Status != "ok" {
+	if res.Status != record.StatusOK {
 		t.Fatalf("status %s: %s", res.Status, res.Error)
 	}
 	if len(*made) != 3 {
@@ -125,7 +126,7 @@ func TestAuditCountsStaleLocalEntry(t *testing.T) {
 		t.Fatal(op.Err)
 	}
 	res := s.Close(ctx)
-	if res.Status != "ok" {
+	if res.Status != record.StatusOK {
 		t.Fatalf("status %s: %s", res.Status, res.Error)
 	}
 	a := res.Metrics.Audit
