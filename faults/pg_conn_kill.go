@@ -104,31 +104,10 @@ func (f *pgConnKill) Inject(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if f.every > 0 {
-		lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		f.cancel, f.done = cancel, make(chan struct{})
-		go f.loop(lctx, f.done)
-	} else {
-		f.cancel = func() {}
-	}
+	f.cancel, f.done = repeatEvery(ctx, f.every,
+		func(ctx context.Context) error { _, err := f.kill(ctx); return err },
+		func(err error) { f.log("pg-conn-kill: kill failed", "err", err) })
 	return nil
-}
-
-// loop kills every f.every until ctx ends.
-func (f *pgConnKill) loop(ctx context.Context, done chan<- struct{}) {
-	defer close(done)
-	t := time.NewTicker(f.every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if _, err := f.kill(ctx); err != nil && ctx.Err() == nil {
-			f.log("pg-conn-kill: kill failed", "err", err)
-		}
-	}
 }
 
 // kill terminates the harness's sessions and returns their pids.

@@ -143,29 +143,10 @@ func (f *redisTrackingKill) Inject(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	f.cancel = func() {}
-	if f.every > 0 {
-		lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		f.cancel, f.done = cancel, make(chan struct{})
-		go f.loop(lctx, f.done)
-	}
+	f.cancel, f.done = repeatEvery(ctx, f.every,
+		func(ctx context.Context) error { _, err := f.kill(ctx); return err },
+		func(err error) { f.log("redis-tracking-kill: kill failed", "err", err) })
 	return nil
-}
-
-func (f *redisTrackingKill) loop(ctx context.Context, done chan<- struct{}) {
-	defer close(done)
-	t := time.NewTicker(f.every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if _, err := f.kill(ctx); err != nil && ctx.Err() == nil {
-			f.log("redis-tracking-kill: kill failed", "err", err)
-		}
-	}
 }
 
 // Heal stops the kill loop and waits until it has exited; the clients
