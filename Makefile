@@ -4,9 +4,12 @@
 # Pinned versions.
 STATICCHECK_VERSION := v0.8.2
 # Debian packages of the servers the local provider runs (bookworm: Redis 7,
-# PostgreSQL 15). The docker provider's images are pinned in
-# docker/container.go and docker/compose.yaml.
-SERVER_PACKAGES := redis-server postgresql
+# PostgreSQL 15; redis-sentinel for the redis-replica topology). The docker
+# provider's images are pinned in docker/container.go and docker/compose.yaml.
+SERVER_PACKAGES := redis-server redis-sentinel postgresql
+# Debian packages the example strategies in examples/python need (run by
+# go test with /usr/bin/python3, the interpreter these packages install for).
+PYTHON_PACKAGES := python3 python3-redis python3-psycopg
 TEST_TIMEOUT := 15m
 
 GO ?= go
@@ -25,19 +28,21 @@ deps:
 		for d in /usr/lib/postgresql/*/bin; do [ -x "$$d/initdb" ] && [ -x "$$d/postgres" ] && return 0; done; \
 		return 1; \
 	}; \
-	if command -v redis-server >/dev/null 2>&1 && have_pg; then \
-		echo "deps: redis-server and the PostgreSQL server are installed"; exit 0; \
+	have_py() { /usr/bin/python3 -c 'import redis, psycopg' >/dev/null 2>&1; }; \
+	if command -v redis-server >/dev/null 2>&1 && command -v redis-sentinel >/dev/null 2>&1 && have_pg && have_py; then \
+		echo "deps: redis-server, redis-sentinel, the PostgreSQL server and python3-redis/psycopg are installed"; exit 0; \
 	fi; \
 	hint="install $(SERVER_PACKAGES) yourself, or set GHOSTBENCH_POSTGRES_URL and GHOSTBENCH_REDIS_URL"; \
 	if ! command -v apt-get >/dev/null 2>&1; then echo "deps: no apt-get here: $$hint" >&2; exit 1; fi; \
 	if [ "$$(id -u)" = 0 ]; then sudo=""; \
 	elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
 	else echo "deps: not root and no sudo: $$hint" >&2; exit 1; fi; \
-	echo "deps: installing $(SERVER_PACKAGES) from Debian's packages"; \
+	echo "deps: installing $(SERVER_PACKAGES) $(PYTHON_PACKAGES) from Debian's packages"; \
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q; \
-	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(SERVER_PACKAGES); \
-	for s in redis-server postgresql; do $$sudo service $$s stop >/dev/null 2>&1 || true; done; \
-	command -v redis-server >/dev/null && have_pg || { echo "deps: servers still not found after installing" >&2; exit 1; }
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(SERVER_PACKAGES) $(PYTHON_PACKAGES); \
+	for s in redis-server redis-sentinel postgresql; do $$sudo service $$s stop >/dev/null 2>&1 || true; done; \
+	command -v redis-server >/dev/null && command -v redis-sentinel >/dev/null && have_pg || { echo "deps: servers still not found after installing" >&2; exit 1; }; \
+	have_py || { echo "deps: /usr/bin/python3 still cannot import redis and psycopg after installing" >&2; exit 1; }
 
 build:
 	$(GO) build -o $(BIN)/ghostbench ./cmd/ghostbench
@@ -88,3 +93,4 @@ bench: deps build
 reference: deps build
 	GHOSTBENCH_GIT_COMMIT=$(GIT_COMMIT) $(BIN)/ghostbench bench -dir results/reference -name reference -light $(BENCH_FLAGS)
 	@du -sh results/reference
+	$(BIN)/ghostbench claims -all -out results -findings docs/findings.md; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 3 ]

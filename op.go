@@ -33,6 +33,9 @@ type Op struct {
 	Kind   OpKind
 	Key    Key
 	Client int // the worker that ran it
+	// Instance is the application instance (0-based) whose strategy ran
+	// it, when a run builds several (Scenario.Instances); 0 otherwise.
+	Instance int
 	// Intended is the instant the operation should have started: equal to
 	// Invoke in closed-loop runs, the schedule's instant in open-loop runs
 	// (latency from Intended is corrected for coordinated omission).

@@ -33,6 +33,13 @@ const (
 	// PointBeforeApply: in a background worker (queue, log consumer),
 	// before an invalidation is applied.
 	PointBeforeApply Point = "before-apply"
+	// PointBeforeLocalSet: just before a value read from Redis (or the
+	// database) is stored in a strategy's in-process cache.
+	PointBeforeLocalSet Point = "before-local-set"
+	// PointBeforeInvalidate: in a client library's connection reader, when
+	// an invalidation message from Redis is about to be applied to the
+	// in-process cache (the actor is the background, as for before-apply).
+	PointBeforeInvalidate Point = "before-invalidate"
 )
 
 // AllPoints returns the points above, for validation and listings.
@@ -40,7 +47,7 @@ func AllPoints() []Point {
 	return []Point{
 		PointAfterDBRead, PointBeforeCacheSet, PointBeforeCacheDel,
 		PointAfterCacheDel, PointBeforeDBUpdate, PointBeforeCommit,
-		PointAfterCommit, PointBeforeApply,
+		PointAfterCommit, PointBeforeApply, PointBeforeLocalSet, PointBeforeInvalidate,
 	}
 }
 
@@ -85,6 +92,9 @@ type actorKey struct{}
 type Actor struct {
 	Kind string
 	ID   int
+	// Instance is the application instance the actor runs on, for
+	// sessions with several strategy instances (0 otherwise).
+	Instance int
 }
 
 // WithActor returns a context that carries a.

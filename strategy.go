@@ -51,3 +51,14 @@ type Drainer interface {
 type Inspector interface {
 	Peek(ctx context.Context, key Key) (v Value, ttl time.Duration, ok bool, err error)
 }
+
+// LocalInspector is implemented by strategies that keep a second cache in
+// process memory (Redis client-side caching, a local LFU in front of
+// Redis). PeekLocal returns the in-memory entry of key without side effects
+// on what later reads return, ok=false when absent, and its remaining local
+// time to live (negative when it has none). The prober and the audit look
+// at it beside Redis: a key stale in one instance's memory is stale until
+// its local TTL, whatever Redis holds.
+type LocalInspector interface {
+	PeekLocal(key Key) (v Value, ttl time.Duration, ok bool)
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/fault"
 	"github.com/ghostbench/ghostbench/faults"
 	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/report"
@@ -41,17 +42,21 @@ func PlanFaults(sc *scenarios.Scenario, pcfg docker.Config, opts faults.Options)
 // everything to servers the harness starts, neither stop nor reconfigure
 // external ones (chosen explicitly, or under "auto" by giving a URL).
 func expectedTarget(pcfg docker.Config) faults.Target {
-	external := pcfg.Provider == docker.ProviderExternal ||
-		(pcfg.Provider == "" || pcfg.Provider == docker.ProviderAuto) && (pcfg.PostgresURL != "" || pcfg.RedisURL != "")
-	return faults.Target{RedisControl: !external, PostgresControl: !external}
+	external := pcfg.External()
+	topology := pcfg.Topology
+	if topology == "" {
+		topology = docker.TopologySingle
+	}
+	return faults.Target{RedisControl: !external, PostgresControl: !external, Topology: topology}
 }
 
 // prepare readies the plan for one run on srv: it starts the proxies the
 // faults need and returns the servers the runner must connect to (srv, or
-// copies pointing at the proxies), the runner's BuildFaults, and a release
-// that heals anything left and stops the proxies (call it after the run).
-// A nil plan returns srv unchanged and no builder.
-func (p *FaultPlan) prepare(ctx context.Context, srv *docker.Servers) (*docker.Servers, func(context.Context, runner.FaultEnv) ([]runner.Step, error), func() error, error) {
+// copies pointing at the proxies), the prepared schedule for the runner's
+// Config.Faults, and a release that heals anything left and stops the
+// proxies (call it after the run). A nil plan returns srv unchanged and a
+// nil schedule.
+func (p *FaultPlan) prepare(ctx context.Context, srv *docker.Servers) (*docker.Servers, fault.Schedule, func() error, error) {
 	if p == nil {
 		return srv, nil, func() error { return nil }, nil
 	}
@@ -59,7 +64,7 @@ func (p *FaultPlan) prepare(ctx context.Context, srv *docker.Servers) (*docker.S
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("faults: %w", err)
 	}
-	return setup.Servers(), setup.BuildFaults, setup.Close, nil
+	return setup.Servers(), setup, setup.Close, nil
 }
 
 // RunSpec is one run of a strategy through a scenario on servers already
@@ -90,14 +95,14 @@ type RunSpec struct {
 // interrupted midway is a record.Run with that status. Write the result
 // with WriteRun.
 func ExecuteRun(ctx context.Context, spec RunSpec) (*record.Run, error) {
-	srv, buildFaults, closeFaults, err := spec.Faults.prepare(ctx, spec.Servers)
+	srv, schedule, closeFaults, err := spec.Faults.prepare(ctx, spec.Servers)
 	if err != nil {
 		return nil, err
 	}
 	defer closeFaults()
 	return runner.Run(ctx, runner.Config{
 		Scenario: spec.Scenario, Strategy: spec.Strategy, Params: spec.Params, Registry: spec.Registry,
-		Servers: srv, BuildFaults: buildFaults, Progress: spec.Progress, ID: spec.ID,
+		Servers: srv, Faults: schedule, Progress: spec.Progress, ID: spec.ID,
 		Schema: spec.Schema, Prefix: spec.Prefix,
 	})
 }

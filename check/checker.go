@@ -78,14 +78,24 @@ type Checker struct {
 	shardBits uint
 	shardMask int64
 
-	probes   []probeCounts
-	warnings atomic.Int64
-	harness  atomic.Int64
-	finished atomic.Bool
+	probes       []probeCounts
+	warnings     atomic.Int64
+	fillWarnings atomic.Int64
+	harness      atomic.Int64
+	finished     atomic.Bool
 
 	// ledger holds the resolver's answers; written by Finish only, with
 	// every shard locked.
 	ledger map[ghostbench.Token]bool
+	// foreign holds the tokens read on a key that the recorder reported
+	// for another key (or another version of the same key); written by
+	// Finish only, with every shard locked.
+	foreign map[ghostbench.Token]struct{}
+
+	// dropWarmupWindows is a mutation switch for the tests: it makes the
+	// checker drop the stale windows of warm-up writes, a bug the
+	// invariants must catch.
+	dropWarmupWindows bool
 }
 
 var _ ghostbench.Recorder = (*Checker)(nil)
@@ -303,10 +313,17 @@ func (c *Checker) Probe(offsetIndex int, consistent bool) {
 	}
 }
 
-// Warn counts an error that did not fail its operation (a best-effort DEL
-// after COMMIT that failed). It matches the callback of ghostbench.Warner.
+// Warn counts an error that did not fail its operation: a cache error on
+// the read path (marked with ghostbench.Fill: a GET that fell back to the
+// database, a fill that failed) in Metrics.FillWarnings, any other (a
+// best-effort DEL after COMMIT that failed) in Metrics.Warnings. It
+// matches the callback of strategies.Env.Warn.
 func (c *Checker) Warn(key ghostbench.Key, err error) {
-	_, _ = key, err
+	_ = key
+	if ghostbench.IsFill(err) {
+		c.fillWarnings.Add(1)
+		return
+	}
 	c.warnings.Add(1)
 }
 

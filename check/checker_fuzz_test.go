@@ -69,7 +69,7 @@ type fzHistory struct {
 	events    []fzEvent
 	ledger    map[ghostbench.Token]bool
 	maxWindow int64
-	windows   int64 // committed measured writes
+	windows   int64 // committed measured writes, and warm-up ones with a window
 	withWin   int64
 }
 
@@ -262,16 +262,21 @@ func (h *fzHistory) reference(byKey [][]*fzAttempt) {
 		}
 	}
 	for _, w := range h.attempts {
-		if !w.committed || !w.measured {
+		if !w.committed {
 			continue
 		}
-		h.windows++
 		win := int64(0)
 		for _, r := range h.reads {
 			if r.measured && r.key == w.key && r.v < w.version {
 				win = max(win, r.invoke-w.ackEff)
 			}
 		}
+		// A write of the warm-up counts when a measured read still saw an
+		// older version after its ack.
+		if !w.measured && win <= 0 {
+			continue
+		}
+		h.windows++
 		if win > 0 {
 			h.withWin++
 		}
@@ -308,6 +313,9 @@ func ckCompare(t *testing.T, h *fzHistory, c *Checker) *Metrics {
 	}
 	if m.HarnessErrors != 0 {
 		t.Errorf("harness errors: got %d, want 0", m.HarnessErrors)
+	}
+	if len(m.Violations) > 0 {
+		t.Errorf("invariants broken: %v", m.Violations)
 	}
 	got := map[int]HistoryEntry{}
 	for _, e := range m.History {

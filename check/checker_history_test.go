@@ -339,6 +339,9 @@ func TestHistories(t *testing.T) {
 					t.Errorf("%s: got %s, want %s", name, got, want)
 				}
 			}
+			if m != nil && len(m.Violations) > 0 {
+				t.Errorf("invariants broken: %v", m.Violations)
+			}
 			if t.Failed() {
 				t.Logf("finish error: %v", err)
 				for _, a := range m.Examples {

@@ -304,9 +304,13 @@ func (c *Checker) tokenState(sh *shard, ks *keyState, v int64, t ghostbench.Toke
 	if superseded {
 		return tsNotCommitted, sentUnknown, TokenSuperseded
 	}
-	// A token the recorder never reported: only the ledger can tell.
+	// A token the recorder never reported for this key: only the ledger
+	// can tell, unless it was reported for another key.
 	if !final {
 		return tsOpen, 0, ""
+	}
+	if _, ok := c.foreign[t]; ok {
+		return tsNotCommitted, sentUnknown, TokenOtherKey
 	}
 	if committed, ok := c.ledger[t]; ok && !committed {
 		return tsNotCommitted, sentUnknown, TokenNotCommitted

@@ -66,11 +66,28 @@
 //
 // # Stale windows
 //
-// For each committed measured write W of version v', the stale window is
+// For each committed write W of version v', the stale window is
 // max(0, I − ack(W)), I being the latest invoke of a measured read that
 // returned a version < v' (ghost values included: what counts is that the
 // reader did not see W). It is computed at Finish from best[v], the latest
-// invoke of a read returning v, kept per committed version.
+// invoke of a read returning v, kept per committed version. The
+// distribution covers every measured write, and every write of the
+// warm-up (or whose operation was not measured) whose window reaches into
+// the measured period, that is, that a measured read still did not see.
+// Such a window runs from the write's ack, like the staleness age of the
+// reads it explains, and ends at a measured read: its end is inside the
+// measured period. So a run's numbers agree with each other (Invariants):
+// stale reads > 0 implies a window > 0, and every staleness age, p99
+// included, is at most the max stale window (the read's newer write has a
+// window reaching at least to that read). Clipping the start of a warm-up
+// write's window to the measured period would break the second.
+//
+// # Values of another key
+//
+// A cached value whose token the recorder reported for another key (or
+// for another version of the same row) is one this key never held: a
+// ghost read for this key (TokenOtherKey), and ghost until TTL at the
+// audit, whatever the ledger says of the token; never unknown.
 //
 // # Convergence
 //
@@ -100,6 +117,10 @@
 // attempted; writes whose outcome stays unknown count as not committed.
 // Warnings counts cache errors reported after a COMMIT succeeded (Warn):
 // the write committed, the cache may not have been maintained.
+// FillWarnings counts apart the cache errors of the read path that did not
+// fail the read (Warn with an error marked by ghostbench.Fill: a GET that
+// fell back to the database, a fill that failed), so that a Redis outage
+// does not show as thousands of errors after COMMIT.
 //
 // # Latency
 //

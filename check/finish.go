@@ -47,10 +47,13 @@ func (c *Checker) Finish(ctx context.Context, resolve Resolver) (*Metrics, error
 
 func (c *Checker) finishLocked(ctx context.Context, resolve Resolver) (*Metrics, error) {
 	m := &Metrics{}
-	resErr := c.askLedger(ctx, resolve, c.ledgerQuestions(), &m.Resolution)
+	questions := c.ledgerQuestions()
+	questions = c.settleForeign(questions)
+	resErr := c.askLedger(ctx, resolve, questions, &m.Resolution)
 	c.settle()
 	c.staleWindows(&m.StaleWindow)
 	c.merge(m)
+	m.Violations = Invariants(m)
 	if resErr != nil {
 		return m, fmt.Errorf("%w (%d of %d tokens): %w", ErrUnresolved, m.Resolution.Unresolved, m.Resolution.Asked, resErr)
 	}
@@ -197,21 +200,24 @@ func (c *Checker) staleWindows(sw *StaleWindowMetrics) {
 	var maxWin int64
 	c.eachKey(func(sh *shard, ks *keyState) {
 		x := ks.x
-		if x == nil || len(x.measured) == 0 {
+		if x == nil {
 			return
 		}
 		ks.flushTopBest()
 		best := int64(-1) // latest invoke of a read returning a version < v
 		for v := int64(1); v <= ks.top; v++ {
 			best = max(best, ks.x.vers[v-1].best)
-			if !x.isMeasured(v) {
-				continue
-			}
 			ack := ks.x.vers[v].ack
 			if ack >= ackUnknown {
-				continue // cannot happen: a measured write's op was seen
+				continue // not committed, or a write whose op was never seen
 			}
 			w := max(0, best-ack)
+			if !x.isMeasured(v) && (w == 0 || c.dropWarmupWindows) {
+				// A write of the warm-up (or one whose op was not
+				// measured): it counts only when a measured read saw
+				// an older version after its ack.
+				continue
+			}
 			sw.Writes++
 			if w > 0 {
 				sw.WithWindow++
@@ -359,6 +365,7 @@ func (c *Checker) merge(m *Metrics) {
 	}
 
 	m.Warnings = c.warnings.Load()
+	m.FillWarnings = c.fillWarnings.Load()
 	m.HarnessErrors = c.harness.Load()
 }
 

@@ -38,9 +38,17 @@ type Metrics struct {
 	Convergence []ConvergencePoint    `json:"convergence"`
 	Audit       AuditResult           `json:"audit"`
 	Series      Series                `json:"series"`
-	// Warnings counts errors reported through Checker.Warn (cache
-	// operations after COMMIT that failed without failing the write).
+	// Warnings counts errors reported through Checker.Warn on the write
+	// path (cache operations after COMMIT that failed without failing the
+	// write).
 	Warnings int64 `json:"warnings"`
+	// FillWarnings counts cache errors on the read path that did not fail
+	// the read (a GET that fell back to the database, a fill that failed),
+	// reported through Checker.Warn with ghostbench.Fill.
+	FillWarnings int64 `json:"fill_warnings"`
+	// Violations lists the invariants (see Invariants) that these metrics
+	// break; empty unless the checker has a bug.
+	Violations []string `json:"violations,omitempty"`
 	// HarnessErrors counts calls that broke the checker's input contract
 	// (a key out of range, an outcome for a write never begun, a second
 	// outcome, a call after Finish, ...). Non-zero means the harness, not
@@ -235,6 +243,9 @@ const (
 	// TokenSuperseded: another write committed this version of the row,
 	// so this value is not the committed one.
 	TokenSuperseded TokenStatus = "superseded"
+	// TokenOtherKey: the token's write was reported for another key (or
+	// another version of this row): this key never held the value.
+	TokenOtherKey TokenStatus = "other-key"
 	// TokenUnknown: whether the write committed could not be established.
 	TokenUnknown TokenStatus = "unknown"
 )

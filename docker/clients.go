@@ -1,11 +1,8 @@
 package docker
 
 import (
-	"context"
-	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -49,7 +46,13 @@ const redisProtocol = 2
 // settings of cc: RESP2, context deadlines honoured, one dial attempt per
 // connection (no dial retries) and cc.MaxRetries command retries. The
 // caller closes it.
+//
+// For redis-replica the client follows the Sentinels (a failover client);
+// for redis-cluster it is a cluster client.
 func (s *Servers) RedisClient(cc ClientConfig) redis.UniversalClient {
+	if c := s.topologyRedisClient(cc); c != nil {
+		return c
+	}
 	o := *s.Redis.redisOpts
 	o.Protocol = redisProtocol
 	o.DialTimeout = cc.DialTimeout
@@ -62,28 +65,4 @@ func (s *Servers) RedisClient(cc ClientConfig) redis.UniversalClient {
 	o.ContextTimeoutEnabled = true
 	o.DisableIdentity = true // no CLIENT SETINFO round trip on each new connection
 	return redis.NewClient(&o)
-}
-
-// PostgresPool returns a pgx pool for the PostgreSQL server with
-// cc.DialTimeout as connect timeout and cc.PoolSize as the maximum number
-// of connections, after checking that one connection works. The caller
-// closes it. The error never contains the password.
-func (s *Servers) PostgresPool(ctx context.Context, cc ClientConfig) (*pgxpool.Pool, error) {
-	cfg, err := pgxpool.ParseConfig(s.Postgres.URL)
-	if err != nil {
-		return nil, scrubError(fmt.Errorf("postgres pool for %s: %w", s.Postgres.Redacted(), err), s.secrets)
-	}
-	cfg.ConnConfig.ConnectTimeout = cc.DialTimeout
-	if cc.PoolSize > 0 {
-		cfg.MaxConns = int32(cc.PoolSize)
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, scrubError(fmt.Errorf("postgres pool for %s: %w", s.Postgres.Redacted(), err), s.secrets)
-	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, scrubError(fmt.Errorf("postgres pool for %s: %w", s.Postgres.Redacted(), err), s.secrets)
-	}
-	return pool, nil
 }

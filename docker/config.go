@@ -3,10 +3,12 @@ package docker
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Provider names accepted by Config.Provider and GHOSTBENCH_PROVIDER.
@@ -34,6 +36,16 @@ type Config struct {
 	// selects the external provider under "auto"; it needs both.
 	PostgresURL string
 	RedisURL    string
+	// Topology is the servers' topology: single (also when empty),
+	// pg-replica, redis-replica or redis-cluster.
+	Topology string
+	// PostgresReplicaURL, RedisSentinelURL and RedisClusterURL name the
+	// user's servers of a topology (external provider): a streaming
+	// standby of PostgresURL; Sentinels watching the Redis primary; a
+	// cluster (which replaces RedisURL).
+	PostgresReplicaURL string
+	RedisSentinelURL   string
+	RedisClusterURL    string
 	// Postgres and Redis are the server settings applied by the docker and
 	// local providers. Zero fields take the defaults. The external provider
 	// changes nothing on the user's servers and only reports their values.
@@ -42,6 +54,23 @@ type Config struct {
 	// Logf, when set, receives progress and debug messages. They are
 	// redacted like errors.
 	Logf func(format string, args ...any)
+
+	// PostgresImage and RedisImage are the images of the docker provider.
+	// Empty means the pinned PostgresImage and RedisImage.
+	PostgresImage string
+	RedisImage    string
+	// PullTimeout bounds the pull of the images the engine lacks, all of
+	// them together; zero means DefaultPullTimeout. A pull that shows no
+	// progress for a minute is given up earlier.
+	PullTimeout time.Duration
+	// Progress, when set, receives the pull progress as one line redrawn
+	// in place (a terminal). ConfigFromEnv sets it to standard error when
+	// that is a terminal.
+	Progress io.Writer
+
+	// envErr is an environment variable ConfigFromEnv could not parse;
+	// Provision reports it.
+	envErr error
 
 	// origin maps a setting ("provider", "postgres-url", "redis-url") to the
 	// name the user gave it by, so that errors name what the user typed.
@@ -172,7 +201,7 @@ func (s RedisSettings) validate() error {
 	case "noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
 		"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl":
 	default:
-		return fmt.Errorf("redis maxmemory-policy: invalid value %q", s.MaxMemoryPolicy)
+		return fmt.Errorf("redis maxmemory-policy: invalid value %q (want noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random or volatile-ttl)", s.MaxMemoryPolicy)
 	}
 	return nil
 }
@@ -203,7 +232,23 @@ func ConfigFromEnv() Config {
 	if c.RedisURL != "" {
 		c.origin["redis-url"] = EnvRedisURL
 	}
+	c.dockerFromEnv()
+	c.topologyFromEnv()
 	return c
+}
+
+// External reports whether c selects external servers: the external
+// provider forced, or "auto" (the default) with a PostgreSQL or Redis URL
+// set. Such servers are the user's own; the harness neither stops nor
+// reconfigures them. It is the rule Provision applies, without provisioning.
+func (c *Config) External() bool {
+	switch c.Provider {
+	case ProviderExternal:
+		return true
+	case "", ProviderAuto:
+		return c.PostgresURL != "" || c.RedisURL != ""
+	}
+	return false
 }
 
 // settingName returns how the user named a setting, for error messages:
@@ -221,6 +266,12 @@ func (c *Config) settingName(key string) string {
 		env, field, value = EnvPostgresURL, "Config.PostgresURL", c.PostgresURL
 	case "redis-url":
 		env, field, value = EnvRedisURL, "Config.RedisURL", c.RedisURL
+	case "postgres-image":
+		env, field, value = EnvPostgresImage, "Config.PostgresImage", c.PostgresImage
+	case "redis-image":
+		env, field, value = EnvRedisImage, "Config.RedisImage", c.RedisImage
+	case "pull-timeout":
+		env, field, value = EnvPullTimeout, "Config.PullTimeout", c.PullTimeout.String()
 	default:
 		return key
 	}
@@ -232,7 +283,8 @@ func (c *Config) settingName(key string) string {
 
 // RegisterFlags defines on fs the flags -provider, -postgres-url,
 // -redis-url, -pg-fsync, -pg-synchronous-commit, -pg-wal-level,
-// -pg-max-connections, -redis-maxmemory and -redis-maxmemory-policy. Their
+// -pg-max-connections, -redis-maxmemory, -redis-maxmemory-policy,
+// -postgres-image, -redis-image and -pull-timeout. Their
 // defaults are c's current values (call it on ConfigFromEnv() so that the
 // environment gives the defaults), and parsing fs sets c's fields. URL
 // defaults are shown redacted in the usage text.
@@ -248,6 +300,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		"PostgreSQL URL of a server you run (default from "+EnvPostgresURL+")")
 	fs.Var(&stringFlag{p: &c.RedisURL, key: "redis-url", origin: c.origin, secret: true}, "redis-url",
 		"Redis URL of a server you run (default from "+EnvRedisURL+")")
+	c.registerTopologyFlags(fs)
 	fs.BoolVar(&c.Postgres.Fsync, "pg-fsync", c.Postgres.Fsync, "PostgreSQL fsync for servers the harness starts")
 	fs.StringVar(&c.Postgres.SynchronousCommit, "pg-synchronous-commit", c.Postgres.SynchronousCommit,
 		"PostgreSQL synchronous_commit: on, off, local, remote_write or remote_apply")
@@ -255,6 +308,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Postgres.MaxConnections, "pg-max-connections", c.Postgres.MaxConnections, "PostgreSQL max_connections")
 	fs.StringVar(&c.Redis.MaxMemory, "redis-maxmemory", c.Redis.MaxMemory, "Redis maxmemory (e.g. 1gb, 256mb, 0 for no limit)")
 	fs.StringVar(&c.Redis.MaxMemoryPolicy, "redis-maxmemory-policy", c.Redis.MaxMemoryPolicy, "Redis maxmemory-policy")
+	c.registerDockerFlags(fs)
 }
 
 // stringFlag is a string flag that records that the user set it, and whose

@@ -8,8 +8,12 @@
 //   - external: servers the user already runs, named by
 //     GHOSTBENCH_POSTGRES_URL and GHOSTBENCH_REDIS_URL. The harness cannot
 //     stop or pause them, so their Server.Control is nil.
-//   - docker: containers started through dockertest when a Docker engine
-//     answers a ping, from pinned images, published on 127.0.0.1 only.
+//   - docker: containers, when a Docker engine answers a ping: the engine
+//     is found as the docker CLI finds it (DOCKER_HOST, the current
+//     context, the well-known sockets), the images (pinned by default) are
+//     pulled first under the caller's context and a deadline, and ports
+//     are published on 127.0.0.1 only, so engines whose loopback is not
+//     this machine's are refused.
 //   - local: server processes started from the binaries installed on this
 //     machine (redis-server, initdb and postgres), each in a fresh temporary
 //     directory and on a free loopback port.

@@ -35,17 +35,21 @@ func Doctor(ctx context.Context, cfg Config, w io.Writer) error {
 		switch {
 		case provider != ProviderAuto:
 			return name == provider
-		case cfg.PostgresURL != "" || cfg.RedisURL != "":
+		case cfg.External():
 			return name == ProviderExternal
 		}
 		return true
 	}
 	var fixes []string
-	for _, st := range providerStatuses(ctx, &cfg) {
+	sts := providerStatuses(ctx, &cfg)
+	for _, st := range sts {
 		p("  %-9s %s\n", st.name, st.detail)
 		if st.fix != "" && relevant(st.name) {
 			fixes = append(fixes, st.fix)
 		}
+	}
+	if line := autoFallback(provider, &cfg, sts); line != "" {
+		p("%s\n", line)
 	}
 
 	start := time.Now()
@@ -66,7 +70,11 @@ func Doctor(ctx context.Context, cfg Config, w io.Writer) error {
 		p("  %-9s %s at %s\n", srv.Name, srv.Version, srv.Redacted())
 		p("  %-9s %s\n", "", formatSettings(srv.Settings))
 	}
-	p("ready in %v (from nothing to both servers accepting connections)\n", ready.Round(time.Millisecond))
+	p("  %-9s %s\n", "topology", s.TopologyName())
+	for _, l := range s.Topology.Describe() {
+		p("  %-9s %s\n", "", l)
+	}
+	p("ready in %v (from nothing to every server accepting connections)\n", ready.Round(time.Millisecond))
 	start = time.Now()
 	cerr := s.Close()
 	p("teardown in %v\n", time.Since(start).Round(time.Millisecond))
@@ -81,6 +89,7 @@ type providerStatus struct {
 	name   string
 	detail string
 	fix    string // what to do when it is not available
+	why    string // why it is not available, one line; empty when it is
 }
 
 // providerStatuses checks every provider.
@@ -97,16 +106,11 @@ func providerStatuses(ctx context.Context, cfg *Config) []providerStatus {
 		ext.fix = "set both " + EnvPostgresURL + " and " + EnvRedisURL + ", or neither"
 	}
 	out = append(out, ext)
-	if _, err := pingDocker(ctx); err == nil {
-		out = append(out, providerStatus{name: ProviderDocker, detail: "available: a Docker engine answered; images " + PostgresImage + ", " + RedisImage})
-	} else {
-		out = append(out, providerStatus{name: ProviderDocker, detail: "unavailable: " + err.Error(),
-			fix: "start a Docker engine (or set DOCKER_HOST) to use containers"})
-	}
+	out = append(out, dockerStatus(ctx, cfg))
 	if bins, err := findLocal(); err == nil {
 		out = append(out, providerStatus{name: ProviderLocal, detail: "available: " + bins.String()})
 	} else {
-		out = append(out, providerStatus{name: ProviderLocal, detail: "unavailable: " + err.Error(), fix: err.Error()})
+		out = append(out, providerStatus{name: ProviderLocal, detail: "unavailable: " + err.Error(), fix: err.Error(), why: err.Error()})
 	}
 	return out
 }

@@ -69,6 +69,9 @@ func provisionExternal(ctx context.Context, cfg *Config) (*Servers, error) {
 	if err := joinErrors(pgErr, redisErr); err != nil {
 		return nil, err
 	}
+	if err := externalTopology(ctx, cfg, s); err != nil {
+		return nil, err
+	}
 	s.footprint = func() Footprint { return Footprint{} }
 	return s, nil
 }

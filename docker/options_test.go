@@ -52,8 +52,8 @@ func TestImagesPinned(t *testing.T) {
 }
 
 func TestPostgresRunOptions(t *testing.T) {
-	labels := ownerLabels(42, "box")
-	o := postgresRunOptions(54321, PostgresSettings{Fsync: true, SynchronousCommit: "off", WALLevel: "logical", MaxConnections: 300}, labels)
+	labels := ownerLabels(42, "run1")
+	o := postgresRunOptions(PostgresImage, 54321, PostgresSettings{Fsync: true, SynchronousCommit: "off", WALLevel: "logical", MaxConnections: 300}, labels)
 	if got := o.Repository + ":" + o.Tag; got != PostgresImage {
 		t.Errorf("image = %s, want %s", got, PostgresImage)
 	}
@@ -75,13 +75,16 @@ func TestPostgresRunOptions(t *testing.T) {
 			t.Errorf("env %q lacks %s", o.Env, e)
 		}
 	}
-	if o.Labels[labelOwnerPID] != "42" || o.Labels[labelOwnerHost] != "box" {
-		t.Errorf("labels = %v", o.Labels)
+	if o.Labels[labelOwnerPID] != "42" || o.Labels[labelRunID] != "run1" || o.Labels[labelServer] != "postgres" {
+		t.Errorf("labels = %v, want owner-pid 42, run-id run1, server postgres", o.Labels)
+	}
+	if len(labels) != 2 {
+		t.Errorf("postgresRunOptions changed the labels it was given: %v", labels)
 	}
 }
 
 func TestRedisRunOptions(t *testing.T) {
-	o := redisRunOptions(16379, RedisSettings{MaxMemory: "64MB", MaxMemoryPolicy: "noeviction"}, nil)
+	o := redisRunOptions(RedisImage, 16379, RedisSettings{MaxMemory: "64MB", MaxMemoryPolicy: "noeviction"}, nil)
 	if got := o.Repository + ":" + o.Tag; got != RedisImage {
 		t.Errorf("image = %s, want %s", got, RedisImage)
 	}

@@ -20,6 +20,11 @@ type Servers struct {
 	// Postgres and Redis are the two servers.
 	Postgres *Server
 	Redis    *Server
+	// Topology describes the servers beyond one of each (see
+	// Config.Topology); its Name is empty for a single pair.
+	Topology Topology
+
+	sentinelOpts *redis.FailoverOptions // external Sentinel URL, parsed
 
 	teardown  func(ctx context.Context) error // nil for external servers
 	footprint func() Footprint
@@ -140,7 +145,7 @@ func (s *Servers) Close() error {
 // or ctx is cancelled while servers start, it tears down what it started
 // before returning.
 func Provision(ctx context.Context, cfg Config) (*Servers, error) {
-	secrets := secretsOf(cfg.PostgresURL, cfg.RedisURL)
+	secrets := secretsOf(cfg.PostgresURL, cfg.RedisURL, cfg.PostgresReplicaURL, cfg.RedisSentinelURL, cfg.RedisClusterURL)
 	if cfg.Logf != nil {
 		logf := cfg.Logf
 		cfg.Logf = func(format string, args ...any) { logf("%s", scrub(fmt.Sprintf(format, args...), secrets)) }
@@ -164,6 +169,17 @@ func provision(ctx context.Context, cfg *Config) (*Servers, error) {
 	if err := cfg.Redis.validate(); err != nil {
 		return nil, err
 	}
+	cfg.withDockerDefaults()
+	if err := cfg.validateDocker(); err != nil {
+		return nil, err
+	}
+	if err := CheckTopology(cfg.Topology); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.settingName("topology"), err)
+	}
+	if cfg.Topology == TopologySingle {
+		cfg.Topology = ""
+	}
+	cfg.deriveClusterRedisURL()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("provision: %w", err)
 	}
@@ -177,6 +193,12 @@ func provision(ctx context.Context, cfg *Config) (*Servers, error) {
 	case ProviderExternal:
 		s, err = provisionExternal(ctx, cfg)
 	case ProviderDocker:
+		if cfg.Topology != "" {
+			// Not built yet: containers of a topology need a network of
+			// their own; the local provider runs every topology.
+			err = fmt.Errorf("topology %s is not supported by the docker provider yet; use -provider local", cfg.Topology)
+			break
+		}
 		s, err = provisionDocker(ctx, cfg, ch.engine)
 	case ProviderLocal:
 		s, err = provisionLocal(ctx, cfg, ch.local)
@@ -225,7 +247,7 @@ func choose(ctx context.Context, cfg *Config) (choice, error) {
 	case ProviderDocker:
 		eng, err := pingDocker(ctx)
 		if err != nil {
-			return choice{}, fmt.Errorf("%s: %w: start Docker, or choose another provider", forced, err)
+			return choice{}, fmt.Errorf("%s: %w", forced, err) // the error says what to do
 		}
 		return choice{name: ProviderDocker, reason: "forced by " + forced, engine: eng}, nil
 	case ProviderLocal:
@@ -239,7 +261,7 @@ func choose(ctx context.Context, cfg *Config) (choice, error) {
 		return choice{}, fmt.Errorf("%s: unknown provider %q (want auto, external, docker or local)", cfg.settingName("provider"), cfg.Provider)
 	}
 
-	if cfg.PostgresURL != "" || cfg.RedisURL != "" {
+	if cfg.External() {
 		if err := cfg.checkExternal(); err != nil {
 			return choice{}, err
 		}

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 
 	gb "github.com/ghostbench/ghostbench"
-	"github.com/ghostbench/ghostbench/runner"
+	"github.com/ghostbench/ghostbench/fault"
 )
 
 func appBarrierKind() Kind {
@@ -35,7 +35,7 @@ type appBarrier struct {
 	held atomic.Int64
 }
 
-func newAppBarrier(_ context.Context, env Env, p Params) (runner.Fault, error) {
+func newAppBarrier(_ context.Context, env Env, p Params) (fault.Fault, error) {
 	if env.Points == nil {
 		return nil, errors.New("no hook dispatcher: the kind must declare NeedsHooks")
 	}
@@ -50,7 +50,7 @@ func (f *appBarrier) Inject(context.Context) error {
 	if f.rule != nil {
 		return nil
 	}
-	f.rule = &rule{point: f.point, actor: f.actor, release: make(chan struct{}), held: &f.held}
+	f.rule = &rule{match: at(f.point, f.actor), release: make(chan struct{}), held: &f.held}
 	f.points.add(f.rule)
 	return nil
 }

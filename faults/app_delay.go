@@ -6,7 +6,7 @@ import (
 	"sync"
 
 	gb "github.com/ghostbench/ghostbench"
-	"github.com/ghostbench/ghostbench/runner"
+	"github.com/ghostbench/ghostbench/fault"
 )
 
 func appDelayKind() Kind {
@@ -32,11 +32,11 @@ type appDelay struct {
 	rule   *rule
 }
 
-func newAppDelay(_ context.Context, env Env, p Params) (runner.Fault, error) {
+func newAppDelay(_ context.Context, env Env, p Params) (fault.Fault, error) {
 	if env.Points == nil {
 		return nil, errors.New("no hook dispatcher: the kind must declare NeedsHooks")
 	}
-	r := &rule{point: gb.Point(p["point"]), actor: p["actor"], d: p.Duration("delay")}
+	r := &rule{match: at(gb.Point(p["point"]), p["actor"]), d: p.Duration("delay")}
 	if prob := p.Float("probability"); prob < 1 {
 		var mu sync.Mutex // env.Rand is not safe for concurrent use
 		r.prob = func() bool {

@@ -44,6 +44,10 @@ type Target struct {
 	// nil). Servers it does not own are never stopped or reconfigured
 	// without permission.
 	RedisControl, PostgresControl bool
+	// Topology is the servers' topology (docker.TopologySingle when
+	// empty): faults of a topology need it, and the Redis proxy sits in
+	// front of one Redis server only.
+	Topology string
 }
 
 // TargetOf returns the target srv describes.
@@ -55,6 +59,7 @@ func TargetOf(srv *docker.Servers) Target {
 	if srv != nil && srv.Postgres != nil {
 		t.PostgresControl = srv.Postgres.Control != nil
 	}
+	t.Topology = srv.TopologyName()
 	return t
 }
 
@@ -105,6 +110,9 @@ func plan(sc *scenarios.Scenario, t Target, opts Options) ([]step, error) {
 			return nil, bad(i, ferr.field, ferr.value, ferr.msg)
 		}
 		needs := k.Needs(p)
+		if err := checkTopology(k, needs, t); err != "" {
+			return nil, bad(i, "fault", strconv.Quote(fs.Fault), err)
+		}
 		switch {
 		case needs&NeedsRedisControl != 0 && !t.RedisControl:
 			msg := fmt.Sprintf("%s stops or freezes the Redis process, which the harness may not do to a server it did not start (external URL)", k.Name)

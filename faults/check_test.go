@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghostbench/ghostbench/fault"
 	"github.com/ghostbench/ghostbench/faults"
-	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
 )
 
@@ -42,7 +42,7 @@ func TestCheck(t *testing.T) {
 			step("app-barrier", map[string]string{"point": "before-commit"}),
 		}, own, false, nil},
 		{"unknown fault", []scenarios.FaultStep{step("redis-latency", nil), step("redis-dwn", nil)}, own, false,
-			[]string{`scenario t: faults[1].fault = "redis-dwn": unknown fault; allowed: app-barrier, app-delay,`}},
+			[]string{`scenario t: faults[1].fault = "redis-dwn": unknown fault; allowed: app-barrier, app-crash, app-delay, app-freeze,`}},
 		{"unknown param", []scenarios.FaultStep{step("redis-latency", map[string]string{"latncy": "5ms"})}, own, false,
 			[]string{`faults[0].params.latncy = "5ms": redis-latency has no such parameter; allowed: latency, jitter`}},
 		{"param of a kind without any", []scenarios.FaultStep{step("redis-oom", map[string]string{"size": "1"})}, own, false,
@@ -106,8 +106,9 @@ func TestCheck(t *testing.T) {
 
 func TestRegistry(t *testing.T) {
 	r := faults.Default()
-	want := []string{"app-barrier", "app-delay", "pg-commit-fail", "pg-conn-kill", "pg-latency", "redis-down",
-		"redis-latency", "redis-lost-replies", "redis-oom", "redis-partition", "redis-pause", "redis-restart"}
+	want := []string{"app-barrier", "app-crash", "app-delay", "app-freeze", "pg-commit-fail", "pg-conn-kill", "pg-latency", "pg-replica-lag",
+		"redis-cluster-failover", "redis-down", "redis-failover", "redis-latency", "redis-lost-replies", "redis-oom", "redis-partition",
+		"redis-pause", "redis-restart", "redis-slot-migration", "redis-tracking-kill"}
 	if got := strings.Join(r.Names(), " "); got != strings.Join(want, " ") {
 		t.Errorf("Names() = %s, want %s", got, strings.Join(want, " "))
 	}
@@ -126,7 +127,8 @@ func TestRegistry(t *testing.T) {
 	}
 	// Every kind named by the catalogue exists.
 	for _, sc := range scenarios.All() {
-		if err := faults.Check(sc, faults.Target{RedisControl: true, PostgresControl: true}, faults.Options{}); err != nil {
+		target := faults.Target{RedisControl: true, PostgresControl: true, Topology: sc.Topology}
+		if err := faults.Check(sc, target, faults.Options{}); err != nil {
 			t.Errorf("built-in scenario %s: %v", sc.Name, err)
 		}
 	}
@@ -136,7 +138,7 @@ func TestRegistry(t *testing.T) {
 		}
 	}()
 	r.Register(faults.Kind{Name: "redis-down", Needs: func(faults.Params) faults.Needs { return 0 },
-		New: func(context.Context, faults.Env, faults.Params) (runner.Fault, error) { return nil, nil }})
+		New: func(context.Context, faults.Env, faults.Params) (fault.Fault, error) { return nil, nil }})
 }
 
 // FuzzCheck feeds Check arbitrary fault names and parameters: it must
@@ -154,4 +156,17 @@ func FuzzCheck(f *testing.F) {
 			t.Errorf("error %q does not name the step", err)
 		}
 	})
+}
+
+func TestAppFaultsNeedAProcess(t *testing.T) {
+	for _, name := range []string{"app-crash", "app-freeze"} {
+		k, ok := faults.Default().Lookup(name)
+		if !ok {
+			t.Fatalf("no %s", name)
+		}
+		_, err := k.New(context.Background(), faults.Env{}, faults.Params{"point": ""})
+		if err == nil || !strings.Contains(err.Error(), "not a foreign process; use ghostbench run -exec CMD") {
+			t.Errorf("%s on a built-in strategy: %v", name, err)
+		}
+	}
 }

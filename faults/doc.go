@@ -3,7 +3,8 @@
 // partitioned, crashed or frozen; PostgreSQL slow, losing its sessions or
 // failing at COMMIT; a strategy delayed or held at an interleaving point.
 //
-// Every fault is a runner.Fault: Inject returns once the fault is in effect
+// Every fault is a fault.Fault (the contract package runner and this
+// package share): Inject returns once the fault is in effect
 // (the process is gone, the toxic is on every connection, a probe SET got
 // the OOM error, the killed sessions are gone) and Heal returns once its
 // absence is confirmed (Redis answers PING at the server, through the proxy
@@ -25,15 +26,16 @@
 // Prepare validates a scenario's whole schedule before anything runs, starts
 // the in-process TCP proxies (Toxiproxy used as a library) that network
 // faults need, and returns a Setup: the servers the runner must connect to
-// (the proxies, when there are any), a BuildFaults for runner.Config and a
-// Close that heals whatever is left and stops the proxies:
+// (the proxies, when there are any), the fault.Schedule runner.Config
+// takes as Faults, and a Close that heals whatever is left and stops the
+// proxies:
 //
 //	setup, err := faults.Prepare(ctx, sc, srv, faults.Options{})
 //	if err != nil { ... }          // unknown fault, bad parameter, refused fault
 //	defer setup.Close()
 //	res, err := runner.Run(ctx, runner.Config{
 //		Scenario: sc, Strategy: "write-through",
-//		Servers: setup.Servers(), BuildFaults: setup.BuildFaults,
+//		Servers: setup.Servers(), Faults: setup,
 //	})
 //
 // Check runs the same validation without servers, for a command line that
@@ -47,7 +49,7 @@
 // redis-oom (CONFIG SET maxmemory) is refused unless Options.
 // AllowServerChanges is set (the -allow-server-changes flag of ghostbench
 // run). pg-conn-kill terminates only the harness's own sessions
-// (application_name "ghostbench", same user and database, never its own).
+// (application_name fault.HarnessAppName, "ghostbench", same user and database, never its own).
 // A harness killed with SIGKILL during redis-oom cannot restore maxmemory:
 // that is the risk the flag names.
 //

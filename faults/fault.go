@@ -13,8 +13,8 @@ import (
 
 	gb "github.com/ghostbench/ghostbench"
 	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/fault"
 	"github.com/ghostbench/ghostbench/internal/registry"
-	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
 )
 
@@ -57,13 +57,16 @@ type Kind struct {
 	// Redis server, the store's commit-failure switch): two steps with the
 	// same Exclusive must not overlap in time.
 	Exclusive string
+	// Topology, when set, is the topology the fault needs (a failover
+	// needs Sentinel): Check refuses the step on other servers.
+	Topology string
 	// New builds the fault for one step, before the load starts. p holds
 	// every declared parameter, defaults filled in, already checked. New
 	// may open what Inject and Heal will use (a session of the fault's
 	// own), so that they cost round trips, not connection setups; a fault
 	// that holds such resources implements io.Closer, and Setup.Close
 	// closes it after the run.
-	New func(ctx context.Context, env Env, p Params) (runner.Fault, error)
+	New func(ctx context.Context, env Env, p Params) (fault.Fault, error)
 }
 
 // Param declares one parameter of a fault kind.
@@ -102,9 +105,9 @@ func (p Params) Float(name string) float64 {
 // Env is what a fault is built from: the run's clients and what Prepare
 // knows about the real servers.
 type Env struct {
-	runner.FaultEnv
+	fault.Env
 	// Real are the servers as provisioned: their real addresses and Control
-	// (FaultEnv.Servers are the ones the runner connects to, perhaps
+	// (Env.Servers are the ones the runner connects to, perhaps
 	// through proxies; they share Control).
 	Real *docker.Servers
 	// RedisProxy and PostgresProxy are the proxies in front of the
@@ -155,7 +158,8 @@ func Default() *Registry {
 		redisDownKind(), redisOOMKind(), redisLatencyKind(), redisLostRepliesKind(),
 		redisPartitionKind(), redisRestartKind(), redisPauseKind(),
 		pgLatencyKind(), pgConnKillKind(), pgCommitFailKind(),
-		appDelayKind(), appBarrierKind(),
+		appDelayKind(), appBarrierKind(), appCrashKind(), appFreezeKind(), redisTrackingKillKind(),
+		pgReplicaLagKind(), redisFailoverKind(), redisClusterFailoverKind(), redisSlotMigrationKind(),
 	} {
 		r.Register(k)
 	}

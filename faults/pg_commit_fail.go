@@ -6,7 +6,7 @@ import (
 	"sync"
 
 	gb "github.com/ghostbench/ghostbench"
-	"github.com/ghostbench/ghostbench/runner"
+	"github.com/ghostbench/ghostbench/fault"
 )
 
 func pgCommitFailKind() Kind {
@@ -35,7 +35,7 @@ type pgCommitFail struct {
 	mu sync.Mutex // guards env.Rand, which is not safe for concurrent use
 }
 
-func newPGCommitFail(_ context.Context, env Env, p Params) (runner.Fault, error) {
+func newPGCommitFail(_ context.Context, env Env, p Params) (fault.Fault, error) {
 	if env.Store == nil {
 		return nil, errors.New("the run has no store")
 	}

@@ -9,12 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/ghostbench/ghostbench/runner"
+	"github.com/ghostbench/ghostbench/fault"
 )
-
-// harnessAppName is the application_name of the runner's PostgreSQL
-// sessions (runner.openDB sets it); pg-conn-kill terminates only those.
-const harnessAppName = "ghostbench"
 
 func pgConnKillKind() Kind {
 	return Kind{
@@ -67,7 +63,7 @@ type pgConnKill struct {
 	killed int
 }
 
-func newPGConnKill(ctx context.Context, env Env, p Params) (runner.Fault, error) {
+func newPGConnKill(ctx context.Context, env Env, p Params) (fault.Fault, error) {
 	sess, err := openSession(ctx, env.Real.Postgres.URL, killQuery, goneQuery)
 	if err != nil {
 		return nil, err
@@ -108,38 +104,17 @@ func (f *pgConnKill) Inject(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if f.every > 0 {
-		lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		f.cancel, f.done = cancel, make(chan struct{})
-		go f.loop(lctx, f.done)
-	} else {
-		f.cancel = func() {}
-	}
+	f.cancel, f.done = repeatEvery(ctx, f.every,
+		func(ctx context.Context) error { _, err := f.kill(ctx); return err },
+		func(err error) { f.log("pg-conn-kill: kill failed", "err", err) })
 	return nil
-}
-
-// loop kills every f.every until ctx ends.
-func (f *pgConnKill) loop(ctx context.Context, done chan<- struct{}) {
-	defer close(done)
-	t := time.NewTicker(f.every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if _, err := f.kill(ctx); err != nil && ctx.Err() == nil {
-			f.log("pg-conn-kill: kill failed", "err", err)
-		}
-	}
 }
 
 // kill terminates the harness's sessions and returns their pids.
 func (f *pgConnKill) kill(ctx context.Context) ([]int32, error) {
 	var pids []int32
 	err := f.sess.do(ctx, func(conn *pgx.Conn) error {
-		return conn.QueryRow(ctx, killQuery, harnessAppName).Scan(&pids)
+		return conn.QueryRow(ctx, killQuery, fault.HarnessAppName).Scan(&pids)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pg_terminate_backend: %w", err)

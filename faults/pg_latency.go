@@ -2,7 +2,7 @@ package faults
 
 import (
 	"context"
-	"github.com/ghostbench/ghostbench/runner"
+	"github.com/ghostbench/ghostbench/fault"
 )
 
 func pgLatencyKind() Kind {
@@ -14,7 +14,7 @@ func pgLatencyKind() Kind {
 			msDurationParam("jitter", "0", "the delay varies uniformly by up to this much either way"),
 		},
 		Needs: static(NeedsPostgresProxy),
-		New: func(ctx context.Context, env Env, p Params) (runner.Fault, error) {
+		New: func(ctx context.Context, env Env, p Params) (fault.Fault, error) {
 			px, err := proxyOf(env.PostgresProxy, "postgres")
 			if err != nil {
 				return nil, err

@@ -8,11 +8,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ghostbench/ghostbench/fault"
 )
 
 // adminAppName is the application_name of the faults' own PostgreSQL
-// sessions: never "ghostbench", so pg-conn-kill spares them.
-const adminAppName = "ghostbench-faults"
+// sessions: never fault.HarnessAppName, so pg-conn-kill spares them.
+const adminAppName = fault.HarnessAppName + "-faults"
 
 // pgAttempt bounds one PostgreSQL confirmation attempt: a round trip on a
 // loaded server takes tens of milliseconds, a connection setup hundreds.

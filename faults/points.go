@@ -21,8 +21,9 @@ type Points struct {
 
 // rule is one application fault in effect.
 type rule struct {
-	point gb.Point
-	actor string // actor kind; "" matches any
+	// match selects the passages it applies to: one point, an actor kind
+	// or any, every actor id and key.
+	match gb.Match
 
 	// delay: sleep d when prob (nil: always) says so.
 	d    time.Duration
@@ -33,15 +34,9 @@ type rule struct {
 	held    *atomic.Int64
 }
 
-func (r *rule) matches(ctx context.Context, p gb.Point) bool {
-	if r.point != p {
-		return false
-	}
-	if r.actor == "" {
-		return true
-	}
-	a, ok := gb.ActorFrom(ctx)
-	return ok && a.Kind == r.actor
+// at returns the match of every id and key of actor kind (""=any) at p.
+func at(p gb.Point, actor string) gb.Match {
+	return gb.Match{Actor: actor, ID: gb.AnyID, Point: p, Key: gb.AnyKey}
 }
 
 // add puts r in effect.
@@ -71,15 +66,16 @@ func (ps *Points) remove(r *rule) {
 // Hook implements ghostbench.Hook. It returns ctx's error when ctx ends
 // during a delay or at a barrier (the operation then fails, as a timeout
 // or a cancelled run would fail it).
-func (ps *Points) Hook(ctx context.Context, p gb.Point, _ gb.Key) error {
+func (ps *Points) Hook(ctx context.Context, p gb.Point, k gb.Key) error {
 	cur := ps.rules.Load()
 	if cur == nil || len(*cur) == 0 {
 		return nil
 	}
+	a, _ := gb.ActorFrom(ctx)
 	var sleep time.Duration
 	var barriers []*rule
 	for _, r := range *cur {
-		if !r.matches(ctx, p) {
+		if !r.match.Matches(a, p, k) {
 			continue
 		}
 		if r.release != nil {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ghostbench/ghostbench/fault"
 	"github.com/ghostbench/ghostbench/internal/wait"
-	"github.com/ghostbench/ghostbench/runner"
 )
 
 // exclusiveRedis is the resource of the faults that take over the Redis
@@ -41,7 +41,7 @@ type redisDown struct {
 	viaProxy bool
 }
 
-func newRedisDown(_ context.Context, env Env, p Params) (runner.Fault, error) {
+func newRedisDown(_ context.Context, env Env, p Params) (fault.Fault, error) {
 	f := &redisDown{env: env, viaProxy: p["via"] == "proxy"}
 	if f.viaProxy {
 		if _, err := proxyOf(env.RedisProxy, "redis"); err != nil {

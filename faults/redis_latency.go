@@ -2,7 +2,7 @@ package faults
 
 import (
 	"context"
-	"github.com/ghostbench/ghostbench/runner"
+	"github.com/ghostbench/ghostbench/fault"
 )
 
 func redisLatencyKind() Kind {
@@ -14,7 +14,7 @@ func redisLatencyKind() Kind {
 			msDurationParam("jitter", "0", "the delay varies uniformly by up to this much either way"),
 		},
 		Needs: static(NeedsRedisProxy),
-		New: func(_ context.Context, env Env, p Params) (runner.Fault, error) {
+		New: func(_ context.Context, env Env, p Params) (fault.Fault, error) {
 			px, err := proxyOf(env.RedisProxy, "redis")
 			if err != nil {
 				return nil, err

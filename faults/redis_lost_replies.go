@@ -2,7 +2,7 @@ package faults
 
 import (
 	"context"
-	"github.com/ghostbench/ghostbench/runner"
+	"github.com/ghostbench/ghostbench/fault"
 )
 
 // redisLostRepliesKind drops everything Redis sends (a Toxiproxy timeout
@@ -24,7 +24,7 @@ func redisLostRepliesKind() Kind {
 		Name:        "redis-lost-replies",
 		Description: "Redis applies every command but its replies never arrive: clients time out after a write took effect",
 		Needs:       static(NeedsRedisProxy),
-		New: func(_ context.Context, env Env, _ Params) (runner.Fault, error) {
+		New: func(_ context.Context, env Env, _ Params) (fault.Fault, error) {
 			px, err := proxyOf(env.RedisProxy, "redis")
 			if err != nil {
 				return nil, err

@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ghostbench/ghostbench/runner"
+	"github.com/ghostbench/ghostbench/fault"
 )
 
 func redisOOMKind() Kind {
@@ -52,7 +52,7 @@ type redisOOM struct {
 // oomAttempts bounds the rounds of "lower the limit, probe".
 const oomAttempts = 10
 
-func newRedisOOM(_ context.Context, env Env, _ Params) (runner.Fault, error) {
+func newRedisOOM(_ context.Context, env Env, _ Params) (fault.Fault, error) {
 	if env.Admin == nil {
 		return nil, errors.New("no direct Redis client: the kind must declare NeedsAdminRedis")
 	}

@@ -2,7 +2,7 @@ package faults
 
 import (
 	"context"
-	"github.com/ghostbench/ghostbench/runner"
+	"github.com/ghostbench/ghostbench/fault"
 )
 
 func redisPartitionKind() Kind {
@@ -10,7 +10,7 @@ func redisPartitionKind() Kind {
 		Name:        "redis-partition",
 		Description: "nothing passes between the harness and Redis in either direction, and nothing is reset: clients time out",
 		Needs:       static(NeedsRedisProxy),
-		New: func(_ context.Context, env Env, _ Params) (runner.Fault, error) {
+		New: func(_ context.Context, env Env, _ Params) (fault.Fault, error) {
 			px, err := proxyOf(env.RedisProxy, "redis")
 			if err != nil {
 				return nil, err

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/ghostbench/ghostbench/runner"
+	"github.com/ghostbench/ghostbench/fault"
 )
 
 func redisRestartKind() Kind {
@@ -23,7 +23,7 @@ func redisRestartKind() Kind {
 // the crashed server stays down.
 type redisRestart struct{ env Env }
 
-func newRedisRestart(_ context.Context, env Env, _ Params) (runner.Fault, error) {
+func newRedisRestart(_ context.Context, env Env, _ Params) (fault.Fault, error) {
 	if env.Real.Redis.Control == nil {
 		return nil, fmt.Errorf("the Redis server has no Control (not started by the harness)")
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/fault"
 	"github.com/ghostbench/ghostbench/faults"
 	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/runner"
@@ -21,8 +22,8 @@ type rig struct {
 	srv    *docker.Servers
 	setup  *faults.Setup
 	sess   *runner.Session
-	env    runner.FaultEnv
-	fault  runner.Fault
+	env    fault.Env
+	fault  fault.Fault
 	direct redis.UniversalClient // straight to the real Redis
 }
 

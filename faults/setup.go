@@ -14,7 +14,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ghostbench/ghostbench/docker"
-	"github.com/ghostbench/ghostbench/runner"
+	"github.com/ghostbench/ghostbench/fault"
+	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/scenarios"
 )
 
@@ -26,8 +27,8 @@ const randStream = 1 << 40
 const closeHealBound = 30 * time.Second
 
 // Setup is a validated fault schedule ready to run: the proxies it needs
-// are listening. Use Servers and BuildFaults in runner.Config, and Close
-// when the run is over.
+// are listening. It is a fault.Schedule: give Servers and the Setup itself
+// to runner.Config (Servers, Faults), and Close it when the run is over.
 type Setup struct {
 	steps   []step
 	seed    int64
@@ -114,6 +115,7 @@ func proxied(ctx context.Context, srv *docker.Servers, rp, pp *Proxy) (*docker.S
 		return nil, fmt.Errorf("connect through the fault proxies: %w", err)
 	}
 	out.Provider = srv.Provider
+	out.Topology = srv.Topology
 	out.Reason = srv.Reason + "; clients connect through in-process fault proxies"
 	for _, pair := range []struct {
 		dst, src *docker.Server
@@ -149,23 +151,23 @@ func (s *Setup) Servers() *docker.Servers { return s.servers }
 // Real returns the servers as provisioned.
 func (s *Setup) Real() *docker.Servers { return s.real }
 
-// BuildFaults builds the schedule's faults for one run; it is a
-// runner.Config.BuildFaults. It installs the application faults' hook on
+// BuildFaults builds the schedule's faults for one run (it implements
+// fault.Schedule, which the runner calls). It installs the application faults' hook on
 // env.Hooks when the schedule has any (replacing a hook set there), and
 // opens a direct Redis client when a fault needs one. Steps come back in
 // the schedule's order, with the effective parameters (defaults filled
 // in) as Params.
-func (s *Setup) BuildFaults(ctx context.Context, env runner.FaultEnv) ([]runner.Step, error) {
+func (s *Setup) BuildFaults(ctx context.Context, env fault.Env) ([]fault.Step, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, errors.New("faults: BuildFaults after Close")
 	}
 	var points *Points
-	out := make([]runner.Step, 0, len(s.steps))
+	out := make([]fault.Step, 0, len(s.steps))
 	for _, st := range s.steps {
 		e := Env{
-			FaultEnv: env, Real: s.real, RedisProxy: s.redisProxy, PostgresProxy: s.pgProxy,
+			Env: env, Real: s.real, RedisProxy: s.redisProxy, PostgresProxy: s.pgProxy,
 			Rand: scenarios.NewRand(s.seed, randStream+uint64(st.index)), Step: st.index,
 		}
 		if st.needs&NeedsAdminRedis != 0 {
@@ -196,7 +198,7 @@ func (s *Setup) BuildFaults(ctx context.Context, env runner.FaultEnv) ([]runner.
 			t.log = env.Log
 		}
 		s.built = append(s.built, t)
-		out = append(out, runner.Step{At: st.fs.At.D(), For: st.fs.For.D(), Fault: t, Params: maps.Clone(map[string]string(st.params))})
+		out = append(out, fault.Step{At: st.fs.At.D(), For: st.fs.For.D(), Fault: t, Params: maps.Clone(map[string]string(st.params))})
 	}
 	return out, nil
 }
@@ -250,7 +252,7 @@ func (s *Setup) closeProxies() {
 // heals what the runner did not.
 // It logs how long each Inject and Heal took to confirm (at debug level).
 type tracked struct {
-	runner.Fault
+	fault.Fault
 	log              *slog.Logger
 	mu               sync.Mutex
 	injected, healed bool
@@ -276,6 +278,14 @@ func (t *tracked) Heal(ctx context.Context) error {
 		t.mu.Unlock()
 	}
 	return err
+}
+
+// Events forwards the wrapped fault's events (see eventLog).
+func (t *tracked) Events() []record.FaultEvent {
+	if e, ok := t.Fault.(interface{ Events() []record.FaultEvent }); ok {
+		return e.Events()
+	}
+	return nil
 }
 
 func (t *tracked) needsHeal() bool {

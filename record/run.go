@@ -57,6 +57,16 @@ type Run struct {
 	// InvalidationLagNegative counts DELs that returned before the writer
 	// saw its COMMIT return (recorded as 0 in the histogram).
 	InvalidationLagNegative int64 `json:"invalidation_lag_negative,omitempty"`
+	// InvalidationLagConfiguredUs is the lag the strategy was configured
+	// to invalidate with, in microseconds (async-invalidation's lag); 0
+	// for a pipeline meant to invalidate at once. See LagBehind.
+	InvalidationLagConfiguredUs int64 `json:"invalidation_lag_configured_us,omitempty"`
+
+	// Instances is set for runs with several application instances or
+	// with in-process caches.
+	Instances *Instances `json:"instances,omitempty"`
+	// RYW is the read-your-writes check (nil in records made before it).
+	RYW *check.RYW `json:"read_your_writes,omitempty"`
 }
 
 // Environment records what a run ran on.
@@ -73,6 +83,11 @@ type Environment struct {
 	PostgresAddr    string            `json:"postgres_addr"`
 	RedisAddr       string            `json:"redis_addr"`
 	Settings        map[string]string `json:"settings,omitempty"`
+	// Topology is the servers' topology (single, pg-replica,
+	// redis-replica, redis-cluster); TopologyAddrs the addresses of its
+	// servers beyond the pair, e.g. "postgres-replica" or "redis-node-3".
+	Topology      string            `json:"topology,omitempty"`
+	TopologyAddrs map[string]string `json:"topology_addrs,omitempty"`
 }
 
 // FaultWindow is when one scheduled fault was really in effect, as offsets
@@ -90,6 +105,16 @@ type FaultWindow struct {
 	// InjectError and HealError say what went wrong, if anything.
 	InjectError string `json:"inject_error,omitempty"`
 	HealError   string `json:"heal_error,omitempty"`
+	// Events are what the fault saw happen while in effect (a failover:
+	// when the new primary was elected, when clients followed), as offsets
+	// from the run's start in seconds.
+	Events []FaultEvent `json:"events,omitempty"`
+}
+
+// FaultEvent is one thing a fault saw happen, At seconds into the run.
+type FaultEvent struct {
+	At   float64 `json:"at_s"`
+	What string  `json:"what"`
 }
 
 // DrainResult reports the end-of-run drain of background work.

@@ -167,6 +167,14 @@ func ReadBench(dir string) (*Bench, error) {
 	if b.Schema != BenchSchemaVersion {
 		return nil, fmt.Errorf("%s: schema %d, this ghostbench reads schema %d", path, b.Schema, BenchSchemaVersion)
 	}
+	for i, br := range b.Runs {
+		if br.Dir == "" {
+			continue
+		}
+		if _, err := checkRunDir(dir, br.Dir, fmt.Sprintf("runs[%d].dir", i)); err != nil {
+			return nil, err
+		}
+	}
 	return &b, nil
 }
 

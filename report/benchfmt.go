@@ -36,6 +36,16 @@ var benchUnits = []benchUnit{
 	{"write-p50-ns", "lower", func(r SummaryRow) (float64, bool) { return ns(r.WriteP50), true }},
 	{"write-p99-ns", "lower", func(r SummaryRow) (float64, bool) { return ns(r.WriteP99), true }},
 	{"write-p999-ns", "lower", func(r SummaryRow) (float64, bool) { return ns(r.WriteP999), true }},
+	{"invalidation-lag-p50-ns", "lower", func(r SummaryRow) (float64, bool) { return optNs(r.InvalidationLagP50Us) }},
+	{"invalidation-lag-p99-ns", "lower", func(r SummaryRow) (float64, bool) { return optNs(r.InvalidationLagP99Us) }},
+}
+
+// optNs returns microseconds v in ns, false when absent.
+func optNs(v *int64) (float64, bool) {
+	if v == nil {
+		return 0, false
+	}
+	return ns(*v), true
 }
 
 func optFloat(p *float64) (float64, bool) {

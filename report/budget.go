@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -97,8 +98,8 @@ func ParseBudget(s string) (Budget, error) {
 			return Budget{}, fmt.Errorf("budget term %q: %s takes %s, not %s", term, name, want, op)
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
-		if err != nil {
-			return Budget{}, fmt.Errorf("budget term %q: value %q is not a number", term, strings.TrimSpace(val))
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return Budget{}, fmt.Errorf("budget term %q: value %q is not a number (want a finite number)", term, strings.TrimSpace(val))
 		}
 		b.limits = append(b.limits, limit{metric: name, max: upper, bound: v})
 	}

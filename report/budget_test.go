@@ -1,6 +1,7 @@
 package report
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -60,7 +61,7 @@ func TestParseBudgetErrors(t *testing.T) {
 }
 
 func FuzzParseBudget(f *testing.F) {
-	for _, s := range []string{"ghost<=0", "availability>=1,stale-ratio<=0.01", "x", ",,", "stale<=1e9"} {
+	for _, s := range []string{"ghost<=0", "availability>=1,stale-ratio<=0.01", "x", ",,", "stale<=1e9", "stale<=NaN", "ghost<=+Inf"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -68,6 +69,21 @@ func FuzzParseBudget(f *testing.F) {
 		if err != nil {
 			return
 		}
+		for _, l := range b.limits {
+			if math.IsNaN(l.bound) || math.IsInf(l.bound, 0) {
+				t.Fatalf("ParseBudget(%q) accepted the bound %v: a NaN or infinite bound turns the gate off", s, l.bound)
+			}
+		}
 		_ = b.Check(&record.Run{Metrics: &check.Metrics{}})
 	})
+}
+
+// TestParseBudgetRejectsNonFinite: 'stale<=NaN' would pass every run (every
+// comparison with NaN is false), so it is refused.
+func TestParseBudgetRejectsNonFinite(t *testing.T) {
+	for _, s := range []string{"stale<=NaN", "ghost<=nan", "stale-ratio<=Inf", "availability>=-Inf"} {
+		if _, err := ParseBudget(s); err == nil || !strings.Contains(err.Error(), "want a finite number") {
+			t.Errorf("ParseBudget(%q): got %v, want an error saying the value must be finite", s, err)
+		}
+	}
 }

@@ -68,6 +68,9 @@ var compareMetrics = []struct {
 	{"write avail", "ratio", MetricAvailability},
 	{"read p99", "us", MetricReadP99},
 	{"write p99", "us", MetricWriteP99},
+	{"inval lag p50", "us", MetricInvalLagP50},
+	{"inval lag p99", "us", MetricInvalLagP99},
+	{"RYW per M", "per-million", MetricRYWPerMillion},
 }
 
 func fptr(v float64) *float64 { return &v }

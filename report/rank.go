@@ -65,12 +65,18 @@ type Ranking struct {
 	AllUnavailable bool
 	// NotRanked are cells without a completed repetition.
 	NotRanked []*Cell
+	// Behind are cells with a repetition whose invalidation pipeline fell
+	// behind (Run.LagBehind), ranked or not.
+	Behind []*Cell
 }
 
 // Rank returns the ranking of one scenario of m.
 func (m *Matrix) Rank(scenario string) Ranking {
 	v := Ranking{Scenario: scenario, SetAside: make([][]*Cell, len(safetyCriteria))}
 	for _, c := range m.Row(scenario) {
+		if _, n := c.behind(); n > 0 {
+			v.Behind = append(v.Behind, c)
+		}
 		switch {
 		case c.Status != record.StatusOK || c.Completed() == 0:
 			v.NotRanked = append(v.NotRanked, c)
@@ -260,5 +266,33 @@ func (v Ranking) Sentence() string {
 		}
 		fmt.Fprintf(&b, " Did not complete, not ranked: %s.", strings.Join(parts, ", "))
 	}
+	for _, c := range v.Behind {
+		r, n := c.behind()
+		fmt.Fprintf(&b, " **Warning, %s: %s", c.Strategy, r.LagWarning())
+		if len(c.Reps) > 1 {
+			fmt.Fprintf(&b, " (in %d of %d repetitions)", n, len(c.Reps))
+		}
+		b.WriteString(".**")
+	}
 	return b.String()
+}
+
+// behind returns the first measured repetition of c whose invalidation
+// pipeline fell behind, and how many did.
+func (c *Cell) behind() (*record.Run, int) {
+	var first *record.Run
+	n := 0
+	for i := range c.Reps {
+		r := &c.Reps[i]
+		if r.measured() && r.Run.LagBehind() {
+			if first == nil {
+				first = r.Run
+			}
+			n++
+		}
+	}
+	if n == 0 && c.measured() && c.Run.LagBehind() {
+		return c.Run, 1
+	}
+	return first, n
 }

@@ -39,6 +39,9 @@ const (
 	MetricWriteP50       = "write_p50_us"
 	MetricWriteP99       = "write_p99_us"
 	MetricWriteP999      = "write_p999_us"
+	MetricInvalLagP50    = "invalidation_lag_p50_us"
+	MetricInvalLagP99    = "invalidation_lag_p99_us"
+	MetricRYWPerMillion  = "ryw_violations_per_million"
 )
 
 // metricDef says how a metric is estimated across repetitions: a median
@@ -73,6 +76,18 @@ var metricDefs = []metricDef{
 	{key: MetricWriteP50, value: func(r SummaryRow) (float64, bool) { return float64(r.WriteP50), true }},
 	{key: MetricWriteP99, value: func(r SummaryRow) (float64, bool) { return float64(r.WriteP99), true }},
 	{key: MetricWriteP999, value: func(r SummaryRow) (float64, bool) { return float64(r.WriteP999), true }},
+	{key: MetricInvalLagP50, value: func(r SummaryRow) (float64, bool) { return optInt(r.InvalidationLagP50Us) }},
+	{key: MetricInvalLagP99, value: func(r SummaryRow) (float64, bool) { return optInt(r.InvalidationLagP99Us) }},
+	{key: MetricRYWPerMillion, value: func(r SummaryRow) (float64, bool) { return optFloat(r.RYWPerMillion) },
+		count: func(r SummaryRow) (int64, float64) { return r.RYWViolations, float64(r.OKReads) / 1e6 }},
+}
+
+// optInt returns *v as a float, ok false when absent.
+func optInt(v *int64) (float64, bool) {
+	if v == nil {
+		return 0, false
+	}
+	return float64(*v), true
 }
 
 func metricDefOf(key string) metricDef {
@@ -127,8 +142,11 @@ func (c *Cell) Estimate(key string) stats.Estimate {
 			if !r.measured() {
 				continue
 			}
+			if _, ok := d.value(r.Row); !ok {
+				continue // the repetition does not have the measure
+			}
 			n, x := d.count(r.Row)
-			if d.key == MetricStaleRatio && x <= 0 {
+			if (d.key == MetricStaleRatio || d.key == MetricRYWPerMillion) && x <= 0 {
 				continue
 			}
 			counts = append(counts, n)

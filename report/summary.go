@@ -197,7 +197,9 @@ var tableColumns = []struct {
 	{"stale reads", "stale-read ratio (stale / successful reads), pooled over repetitions [95% CI]", est(MetricStaleRatio, pctText)},
 	{"p99 staleness", "99th percentile of staleness age over stale reads: median over repetitions with stale reads [95% CI]", est(MetricP99Staleness, usText)},
 	{"max stale window", "longest time after a commit that reads still returned an older version (0: no read did): median [95% CI]", est(MetricMaxStaleWindow, usText)},
+	{"inval lag p50 / p99", "achieved invalidation lag of a strategy with a pipeline (commit-ack to DEL returned), 50th / 99th percentile: medians over repetitions, p99 with [95% CI]; - for strategies without one", lagCell},
 	{"stale-until-TTL", "keys whose cache entry was older than the database at the end-of-run audit: mean per repetition [95% CI]", est(MetricStaleUntilTTL, countText)},
+	{"ryw/1M reads", "read-your-writes violations per million reads (an instance read an older version than its own acknowledged write), pooled over repetitions [95% CI]; - without the measure", est(MetricRYWPerMillion, func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) })},
 	{"ghost reads", "reads that returned a value whose write never committed: mean per repetition [95% CI]", est(MetricGhostReads, countText)},
 	{"ghost-until-TTL", "keys whose cache entry held a never-committed value at the audit: mean per repetition [95% CI]", est(MetricGhostUntilTTL, countText)},
 	{"write avail", "write availability, committed / attempted writes: median [95% CI]", est(MetricAvailability, ratioText)},
@@ -212,23 +214,6 @@ var tableColumns = []struct {
 // est renders metric key of a cell with its interval.
 func est(key string, f func(float64) string) func(c *Cell) string {
 	return func(c *Cell) string { return estText(c.Estimate(key), f) }
-}
-
-// microsOrNone renders v, or "-" when count says there is nothing to
-// measure (no stale read).
-func microsOrNone(v, count int64) string {
-	if count == 0 {
-		return "-"
-	}
-	return FormatMicros(v)
-}
-
-// microsOrZero renders v, "0" for zero.
-func microsOrZero(v int64) string {
-	if v == 0 {
-		return "0"
-	}
-	return FormatMicros(v)
 }
 
 // cellText returns the rendered columns of c; a cell without metrics shows
@@ -246,7 +231,7 @@ func cellText(c *Cell) []string {
 }
 
 // Definitions is the text that explains the tables and verdicts.
-const Definitions = `Definitions (DESIGN.md section 4). A read is **stale** when a newer version had been committed (acknowledged) before the read began; **stale reads** is stale reads / successful reads, **p99 staleness** the 99th percentile of how long the value read had already been obsolete. The **stale window** of a committed write lasts from its commit until the last read that still returned an older version. **Stale-until-TTL** and **ghost-until-TTL** count keys that the end-of-run audit found stale, or holding a never-committed value, in the cache: they stay wrong until their TTL expires. A **ghost read** returned a value whose write never committed. **Write avail** is committed / attempted writes. Latencies are HdrHistogram percentiles (3 significant digits); read latency merges cache hits and misses, write latency includes failed writes.
+const Definitions = `Definitions (DESIGN.md section 4). A read is **stale** when a newer version had been committed (acknowledged) before the read began; **stale reads** is stale reads / successful reads, **p99 staleness** the 99th percentile of how long the value read had already been obsolete. The **stale window** of a committed write lasts from its commit until the last read that still returned an older version. **Stale-until-TTL** and **ghost-until-TTL** count keys that the end-of-run audit found stale, or holding a never-committed value, in the cache: they stay wrong until their TTL expires. A **ghost read** returned a value whose write never committed. **ryw/1M reads** counts read-your-writes violations per million reads (with the 99th percentile of their age): a read by an application instance that returned an older version than one its own write had already been acknowledged for, the age counted from that write's completion; every one is also a stale read. **Write avail** is committed / attempted writes. Latencies are HdrHistogram percentiles (3 significant digits); read latency merges cache hits and misses, write latency includes failed writes.
 
 **Repetitions and intervals.** Every cell is run several times, interleaved (the whole matrix once, then again), each repetition with its own seed, schema and key prefix; a table cell shows the estimate across the completed repetitions and its 95% interval in brackets ("n=1" where there are too few repetitions for one). Latencies, throughput, p99 staleness, max stale window and write availability: the median and the order-statistic confidence interval of the median (as benchstat prints it; it needs 6 repetitions at 95%). Ghost reads, stale- and ghost-until-TTL keys and the stale-read ratio are rare events that cluster (one bad write makes many stale reads), so the unit resampled is the repetition, not the read: the mean per repetition (the pooled ratio for stale reads) with the envelope of the exact Poisson interval, widened by the overdispersion between repetitions, and the Student t interval of the per-repetition values.
 
@@ -321,8 +306,11 @@ func benchHeadline(m *Matrix) string {
 		len(m.Strategies), len(m.Scenarios), m.Count(), len(b.Runs), b.Duration, b.Seed,
 		b.Started.UTC().Format("2006-01-02 15:04:05 UTC"), b.ElapsedSeconds, b.Status, b.StatusCounts())
 	if e := b.Env; e != nil {
-		fmt.Fprintf(&sb, " Servers: PostgreSQL %s and Redis %s (provider %s); %s/%s, %d CPUs, %s",
-			shortVersion(e.PostgresVersion), e.RedisVersion, e.Provider, e.OS, e.Arch, e.CPUs, e.GoVersion)
+		fmt.Fprintf(&sb, " Servers: PostgreSQL %s and Redis %s (provider %s", shortVersion(e.PostgresVersion), e.RedisVersion, e.Provider)
+		if e.Topology != "" && e.Topology != "single" {
+			fmt.Fprintf(&sb, ", topology %s", e.Topology)
+		}
+		fmt.Fprintf(&sb, "); %s/%s, %d CPUs, %s", e.OS, e.Arch, e.CPUs, e.GoVersion)
 		if e.GitCommit != "" {
 			c := e.GitCommit
 			if len(c) > 12 {

@@ -77,6 +77,9 @@ func ReadRun(path string) (*record.Run, error) {
 	if r.Schema != record.SchemaVersion {
 		return nil, fmt.Errorf("%s: schema %d, this ghostbench reads schema %d", path, r.Schema, record.SchemaVersion)
 	}
+	if err := validateRun(path, &r); err != nil {
+		return nil, err
+	}
 	return &r, nil
 }
 
@@ -102,6 +105,17 @@ type SummaryRow struct {
 	WriteP50, WriteP99 int64
 	WriteP999          int64
 	Warnings           int64
+	// InvalidationLagP50Us and InvalidationLagP99Us are the achieved
+	// invalidation lag of a strategy with a pipeline, nil for others;
+	// LagBehind is Run.LagBehind.
+	InvalidationLagP50Us, InvalidationLagP99Us *int64
+	LagBehind                                  bool
+	// RYWPerMillion is read-your-writes violations per million reads
+	// (nil when the run record has no such measure); RYWP99Us the 99th
+	// percentile of their age.
+	RYWPerMillion *float64
+	RYWP99Us      int64
+	RYWViolations int64
 }
 
 // Summarize returns the headline numbers of r. Read latency merges hits and
@@ -122,17 +136,27 @@ func Summarize(r *record.Run) SummaryRow {
 		row.P99StalenessUs = m.Reads.StalenessAge.P99
 	}
 	row.MaxStaleWindowUs = m.StaleWindow.MaxUs
+	if h := m.StaleWindow.Histogram; h != nil && h.Max > row.MaxStaleWindowUs {
+		// HdrHistogram's equivalent value, as the staleness percentiles
+		// are, so that p99 staleness <= max stale window shows as such.
+		row.MaxStaleWindowUs = h.Max
+	}
 	row.StaleUntilTTL = m.Audit.StaleUntilTTL
 	row.GhostUntilTTL = m.Audit.GhostUntilTTL
 	row.StaleReads, row.GhostReads, row.EarlyReads, row.UnknownReads = m.Reads.Stale, m.Reads.Ghost, m.Reads.Early, m.Reads.Unknown
 	row.Availability = m.Writes.Availability
 	row.OKReads = m.Reads.OK
 	row.Warnings = m.Warnings
+	row.RYWPerMillion, row.RYWViolations, row.RYWP99Us = rywRow(r.RYW)
 	if rd := mergedReads(m); rd != nil {
 		row.ReadP50, row.ReadP99, row.ReadP999 = rd.Quantile(0.5), rd.Quantile(0.99), rd.Quantile(0.999)
 	}
 	if w := m.Latency[check.LatencyWrite]; w != nil {
 		row.WriteP50, row.WriteP99, row.WriteP999 = w.P50, w.P99, w.P999
+	}
+	if h := r.InvalidationLag; h != nil && h.Count > 0 {
+		row.InvalidationLagP50Us, row.InvalidationLagP99Us = i64ptr(h.P50), i64ptr(h.P99)
+		row.LagBehind = r.LagBehind()
 	}
 	return row
 }
@@ -145,8 +169,8 @@ func mergedReads(m *check.Metrics) *check.Histogram {
 // SummaryHeader names the columns of WriteSummaryText and WriteSummaryCSV.
 var summaryHeader = []string{
 	"scenario", "strategy", "status", "ops/s", "stale ratio", "stale", "ghost", "early",
-	"p99 staleness", "max stale window", "stale-until-TTL", "ghost-until-TTL",
-	"write avail", "hit ratio", "read p50", "read p99", "read p99.9", "write p50", "write p99", "write p99.9",
+	"p99 staleness", "max stale window", "inval lag p50", "inval lag p99", "stale-until-TTL", "ghost-until-TTL",
+	"ryw/1M reads", "ryw p99 age", "write avail", "hit ratio", "read p50", "read p99", "read p99.9", "write p50", "write p99", "write p99.9",
 }
 
 func (s SummaryRow) cells(human bool) []string {
@@ -166,8 +190,9 @@ func (s SummaryRow) cells(human bool) []string {
 	return []string{
 		s.Scenario, s.Strategy, string(s.Status), strconv.FormatFloat(s.OpsPerSec, 'f', 0, 64),
 		f(s.StaleRatio, 5), i(s.StaleReads), i(s.GhostReads), i(s.EarlyReads),
-		us(s.P99StalenessUs), us(s.MaxStaleWindowUs), i(s.StaleUntilTTL), i(s.GhostUntilTTL),
-		f(s.Availability, 4), f(s.HitRatio, 3), us(s.ReadP50), us(s.ReadP99), us(s.ReadP999),
+		us(s.P99StalenessUs), us(s.MaxStaleWindowUs), lagMicros(s.InvalidationLagP50Us, human), lagMicros(s.InvalidationLagP99Us, human),
+		i(s.StaleUntilTTL), i(s.GhostUntilTTL),
+		f(s.RYWPerMillion, 1), us(s.RYWP99Us), f(s.Availability, 4), f(s.HitRatio, 3), us(s.ReadP50), us(s.ReadP99), us(s.ReadP999),
 		us(s.WriteP50), us(s.WriteP99), us(s.WriteP999),
 	}
 }
@@ -240,6 +265,14 @@ func WriteRunText(w io.Writer, r *record.Run) error {
 		p("error\t%s", r.Error)
 	}
 	p("strategy / scenario\t%s / %s, seed %d", r.Strategy, r.Scenario, r.Seed)
+	if t := r.Env.Topology; t != "" {
+		p("topology\t%s", t)
+	}
+	for _, f := range r.Faults {
+		for _, e := range f.Events {
+			p("  %s\t%.3fs %s", f.Fault, e.At, e.What)
+		}
+	}
 	m := r.Metrics
 	if m == nil {
 		p("metrics\tnone")
@@ -250,6 +283,7 @@ func WriteRunText(w io.Writer, r *record.Run) error {
 	p("  stale\t%d (ratio %s), p50/p99/max age %s / %s / %s", m.Reads.Stale, ratio(m.Reads.StaleRatio),
 		FormatMicros(m.Reads.StalenessAge.P50), FormatMicros(m.Reads.StalenessAge.P99), FormatMicros(m.Reads.StalenessAge.Max))
 	p("  ghost / early / unknown\t%d / %d / %d", m.Reads.Ghost, m.Reads.Early, m.Reads.Unknown)
+	writeRYWText(p, r)
 	p("writes\t%d attempted, %d committed, availability %s", m.Writes.Attempted, m.Writes.Committed, ratio(m.Writes.Availability))
 	var failed []string
 	for _, c := range []string{"redis", "postgres", "timeout", "indeterminate", "other"} {
@@ -272,8 +306,21 @@ func WriteRunText(w io.Writer, r *record.Run) error {
 		p("convergence @%s\t%d/%d consistent (%s%s nines)", FormatMicros(c.OffsetUs), c.Consistent, c.Samples, ratio(c.Nines), capped)
 	}
 	p("audit\t%d keys, %d cached: %d stale until TTL, %d ghost until TTL, %d unknown", m.Audit.Checked, m.Audit.Present, m.Audit.StaleUntilTTL, m.Audit.GhostUntilTTL, m.Audit.Unknown)
+	writeInstancesText(p, r)
 	if m.Warnings > 0 {
 		p("warnings\t%d cache errors after COMMIT (writes not failed)", m.Warnings)
+	}
+	if h := r.InvalidationLag; h != nil && h.Count > 0 {
+		p("invalidation lag\tp50 %s  p99 %s  max %s  (n=%d, configured %s)", FormatMicros(h.P50), FormatMicros(h.P99), FormatMicros(h.Max), h.Count, FormatMicros(r.InvalidationLagConfiguredUs))
+		if w := r.LagWarning(); w != "" {
+			p("WARNING\t%s", w)
+		}
+	}
+	if m.FillWarnings > 0 {
+		p("fill warnings\t%d cache errors on the read path (reads served from the database or not cached)", m.FillWarnings)
+	}
+	if len(m.Violations) > 0 {
+		p("CHECKER BUG\tinvariants broken: %s", strings.Join(m.Violations, "; "))
 	}
 	for _, name := range []string{check.LatencyReadHit, check.LatencyReadMiss, check.LatencyWrite} {
 		h := m.Latency[name]

@@ -30,6 +30,9 @@ type Case struct {
 	Points []gb.Point
 	// Faults are the fault kinds the script injects, in order.
 	Faults []FaultUse
+	// Instances is the number of application instances the session
+	// builds (0: one); an actor's Instance says which one it runs on.
+	Instances int
 	// WantClean is set for a case whose point is that the interleaving is
 	// handled: it must come out clean on Strategy.
 	WantClean bool
@@ -85,7 +88,7 @@ func ActorName(a gb.Actor) string {
 
 // Cases returns the catalogue, in the order of the issue that defined it.
 func Cases() []Case {
-	return []Case{
+	return append([]Case{
 		{
 			Name:     "cache-aside-stale-set",
 			Summary:  "cache-aside: a reader's fill of an old version lands after the writer's DEL; stale until TTL",
@@ -233,7 +236,7 @@ Illegal.`,
 			},
 			run: deleteBeforeUpdate,
 		},
-	}
+	}, clientSideCases()...)
 }
 
 // Lookup returns the case named name.

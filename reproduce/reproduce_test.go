@@ -30,6 +30,8 @@ var want = map[string]string{
 	"soft-write-through-oom":       "clean: linearizability=Ok",
 	"update-after-commit-reorder":  "anomaly: stale-read=1 stale-until-ttl=1 not-linearizable=1 linearizability=Illegal",
 	"delete-before-update":         "anomaly: stale-read=1 stale-until-ttl=1 not-linearizable=1 linearizability=Illegal",
+	"csc-invalidation-after-reply": "anomaly: stale-read=1 not-linearizable=1 linearizability=Illegal",
+	"local-fill-vs-invalidation":   "anomaly: stale-read=1 stale-until-ttl=1 not-linearizable=1 linearizability=Illegal",
 }
 
 // fast are the options of the tests: a shorter Redis timeout and async

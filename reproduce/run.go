@@ -9,6 +9,7 @@ import (
 
 	gb "github.com/ghostbench/ghostbench"
 	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/fault"
 	"github.com/ghostbench/ghostbench/faults"
 	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/runner"
@@ -107,6 +108,7 @@ func Run(ctx context.Context, c Case, o Options) (*Result, error) {
 	sc := &scenarios.Scenario{
 		Name: "reproduce-" + c.Name, Description: c.Summary, Keys: 1, Readers: 1,
 		Duration: scenarios.Duration(time.Hour), TTL: scenarios.Duration(o.TTL), Seed: 1,
+		Instances: c.Instances,
 	}
 	sc.Timeouts.Redis = scenarios.Duration(o.RedisTimeout)
 	for i, f := range c.Faults {
@@ -141,7 +143,7 @@ func Run(ctx context.Context, c Case, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Script{sess: sess, info: info, key: 0, col: col, faults: map[string]runner.Fault{}, injected: map[string]time.Duration{}}
+	s := &Script{sess: sess, info: info, key: 0, col: col, faults: map[string]fault.Fault{}, injected: map[string]time.Duration{}}
 	closed := false
 	closeSession := func() *record.Run {
 		closed = true

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	gb "github.com/ghostbench/ghostbench"
+	"github.com/ghostbench/ghostbench/fault"
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/strategies"
 )
@@ -27,7 +28,7 @@ type Script struct {
 	info     strategies.Info
 	key      gb.Key
 	col      *collector
-	faults   map[string]runner.Fault
+	faults   map[string]fault.Fault
 	injected map[string]time.Duration
 
 	mu  sync.Mutex
@@ -134,7 +135,7 @@ func (s *Script) HoldBackground(p gb.Point) *BackgroundHold {
 			"%s declares no %s point (no background invalidation): no worker to hold", s.info.Name, p)})
 		return b
 	}
-	b.gate = s.sess.Barriers.Hold("", -1, p, s.key)
+	b.gate = s.sess.Barriers.Hold("", gb.AnyID, p, s.key)
 	return b
 }
 

@@ -231,8 +231,12 @@ func judge(c Case, run *record.Run, names map[int]string, owners map[gb.Token]st
 		}
 	}
 	if m.Warnings > 0 {
-		v.Notes = append(v.Notes, fmt.Sprintf("%d cache error(s) did not fail an operation (a best-effort cache command after COMMIT, or a refused fill): warnings", m.Warnings))
+		v.Notes = append(v.Notes, fmt.Sprintf("%d cache error(s) after COMMIT did not fail a write (a best-effort cache command): warnings", m.Warnings))
 	}
+	if m.FillWarnings > 0 {
+		v.Notes = append(v.Notes, fmt.Sprintf("%d cache error(s) on the read path did not fail a read (a GET that fell back to the database, a refused fill): fill warnings", m.FillWarnings))
+	}
+	v.Notes = append(v.Notes, rywNotes(run, names)...)
 	if m.Resolution.Unresolved > 0 || m.HarnessErrors > 0 {
 		add(Finding{Kinds: []string{FindingUnknown}, Text: fmt.Sprintf(
 			"%d write outcome(s) unresolved, %d harness error(s): the checker could not verify everything", m.Resolution.Unresolved, m.HarnessErrors)})

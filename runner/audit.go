@@ -17,8 +17,7 @@ func (r *run) audit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	insp, ok := r.strat.(gb.Inspector)
-	if !ok {
+	if !r.fleet.inspectable() {
 		for k, row := range rows {
 			r.checker.AuditKey(gb.Key(k), gb.Value{}, 0, false, row)
 		}
@@ -35,7 +34,7 @@ func (r *run) audit(ctx context.Context) error {
 			defer wg.Done()
 			for k := range keys {
 				pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				v, ttl, present, err := insp.Peek(pctx, gb.Key(k))
+				err := r.fleet.auditKey(pctx, r.checker, gb.Key(k), rows[k])
 				cancel()
 				if err != nil {
 					mu.Lock()
@@ -43,9 +42,7 @@ func (r *run) audit(ctx context.Context) error {
 						firstErr = err
 					}
 					mu.Unlock()
-					continue
 				}
-				r.checker.AuditKey(gb.Key(k), v, ttl, present, rows[k])
 			}
 		}()
 	}

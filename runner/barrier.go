@@ -20,25 +20,14 @@ type Barriers struct {
 }
 
 type delay struct {
-	match match
+	match gb.Match
 	d     time.Duration
 	prob  func() bool
 }
 
-type match struct {
-	actor string // actor kind; "" matches any
-	id    int    // actor id; -1 matches any
-	point gb.Point
-	key   gb.Key // -1 matches any
-}
-
-func (m match) ok(a gb.Actor, p gb.Point, k gb.Key) bool {
-	return m.point == p && (m.actor == "" || m.actor == a.Kind) && (m.id < 0 || m.id == a.ID) && (m.key < 0 || m.key == k)
-}
-
 // Gate stops the first actor that reaches its point until Open.
 type Gate struct {
-	m       match
+	m       gb.Match
 	reached chan struct{}
 	open    chan struct{}
 	once    sync.Once
@@ -48,10 +37,11 @@ type Gate struct {
 // NewBarriers returns an empty set of barriers.
 func NewBarriers() *Barriers { return &Barriers{} }
 
-// Hold arms a gate for the next time an actor of kind (""=any) and id (-1 =
-// any) reaches point p on key k (-1 = any). The gate catches one passage.
+// Hold arms a gate for the next time an actor of kind (""=any) and id
+// (gb.AnyID = any) reaches point p on key k (gb.AnyKey = any), as gb.Match
+// selects passages. The gate catches one passage.
 func (b *Barriers) Hold(kind string, id int, p gb.Point, k gb.Key) *Gate {
-	g := &Gate{m: match{kind, id, p, k}, reached: make(chan struct{}), open: make(chan struct{})}
+	g := &Gate{m: gb.Match{Actor: kind, ID: id, Point: p, Key: k}, reached: make(chan struct{}), open: make(chan struct{})}
 	b.mu.Lock()
 	b.gates = append(b.gates, g)
 	b.mu.Unlock()
@@ -59,10 +49,10 @@ func (b *Barriers) Hold(kind string, id int, p gb.Point, k gb.Key) *Gate {
 }
 
 // Delay makes every passage of a matching actor at p sleep d (when prob is
-// nil or returns true).
+// nil or returns true); kind, id and k match as in Hold.
 func (b *Barriers) Delay(kind string, id int, p gb.Point, k gb.Key, d time.Duration, prob func() bool) {
 	b.mu.Lock()
-	b.delays = append(b.delays, delay{match{kind, id, p, k}, d, prob})
+	b.delays = append(b.delays, delay{gb.Match{Actor: kind, ID: id, Point: p, Key: k}, d, prob})
 	b.mu.Unlock()
 }
 
@@ -100,7 +90,7 @@ func (b *Barriers) Hook(ctx context.Context, p gb.Point, k gb.Key) error {
 	b.mu.Lock()
 	var gate *Gate
 	for _, g := range b.gates {
-		if !g.used && g.m.ok(a, p, k) {
+		if !g.used && g.m.Matches(a, p, k) {
 			g.used = true
 			gate = g
 			break
@@ -108,7 +98,7 @@ func (b *Barriers) Hook(ctx context.Context, p gb.Point, k gb.Key) error {
 	}
 	var sleep time.Duration
 	for _, d := range b.delays {
-		if d.match.ok(a, p, k) && (d.prob == nil || d.prob()) {
+		if d.match.Matches(a, p, k) && (d.prob == nil || d.prob()) {
 			sleep += d.d
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ghostbench/ghostbench/fault"
 	"github.com/ghostbench/ghostbench/internal/wait"
 	"github.com/ghostbench/ghostbench/record"
 )
@@ -18,7 +19,7 @@ const healBound = 30 * time.Second
 // healed before runFaults returns, also when ctx ends early (Heal then runs
 // on a context of its own). A panic in a fault is re-raised only after all
 // heals ran.
-func (r *run) runFaults(ctx context.Context, steps []Step, windows []record.FaultWindow) {
+func (r *run) runFaults(ctx context.Context, steps []fault.Step, windows []record.FaultWindow) {
 	type event struct {
 		at    time.Duration
 		i     int
@@ -42,7 +43,11 @@ func (r *run) runFaults(ctx context.Context, steps []Step, windows []record.Faul
 		healed[i] = true
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), healBound)
 		defer cancel()
-		if err := steps[i].Fault.Heal(hctx); err != nil {
+		err := steps[i].Fault.Heal(hctx)
+		if e, ok := steps[i].Fault.(interface{ Events() []record.FaultEvent }); ok {
+			windows[i].Events = e.Events()
+		}
+		if err != nil {
 			windows[i].HealError = err.Error()
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/fault"
 	"github.com/ghostbench/ghostbench/faults"
 	"github.com/ghostbench/ghostbench/internal/servertest"
 	"github.com/ghostbench/ghostbench/record"
@@ -43,7 +44,7 @@ func TestFaultRunCancelled(t *testing.T) {
 	// Cancel 300ms after the last fault is in effect.
 	rctx, rcancel := context.WithCancel(ctx)
 	defer rcancel()
-	build := func(ctx context.Context, env runner.FaultEnv) ([]runner.Step, error) {
+	build := func(ctx context.Context, env fault.Env) ([]fault.Step, error) {
 		steps, err := setup.BuildFaults(ctx, env)
 		for i := range steps {
 			steps[i].Fault = &onInject{Fault: steps[i].Fault, after: func() {
@@ -55,10 +56,11 @@ func TestFaultRunCancelled(t *testing.T) {
 		return steps, err
 	}
 	t0 := time.Now()
-	res, err := runner.Run(rctx, runner.Config{Scenario: sc, Strategy: "write-through", Servers: setup.Servers(), BuildFaults: build})
+	res, err := runner.Run(rctx, runner.Config{Scenario: sc, Strategy: "write-through", Servers: setup.Servers(), Faults: scheduleFunc(build)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkInvariants(t, res)
 	took := time.Since(t0)
 	if res.Metrics == nil {
 		t.Fatalf("no metrics in the cancelled run (status %s: %s)", res.Status, res.Error)
@@ -104,9 +106,17 @@ func TestFaultRunCancelled(t *testing.T) {
 	}
 }
 
+// scheduleFunc is a fault.Schedule built by a function (here: the setup's
+// steps, wrapped).
+type scheduleFunc func(ctx context.Context, env fault.Env) ([]fault.Step, error)
+
+func (f scheduleFunc) BuildFaults(ctx context.Context, env fault.Env) ([]fault.Step, error) {
+	return f(ctx, env)
+}
+
 // onInject calls after once its fault's Inject succeeded.
 type onInject struct {
-	runner.Fault
+	fault.Fault
 	after func()
 }
 

@@ -59,12 +59,13 @@ func faultRun(t *testing.T, srv *docker.Servers, strategy string, sc *scenarios.
 		time.AfterFunc(cancelAfter, rcancel)
 	}
 	res, err := runner.Run(rctx, runner.Config{
-		Scenario: sc, Strategy: strategy, Servers: setup.Servers(), BuildFaults: setup.BuildFaults, FullHistory: full,
+		Scenario: sc, Strategy: strategy, Servers: setup.Servers(), Faults: setup, FullHistory: full,
 		Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		t.Fatalf("run %s under %s: %v", strategy, sc.Name, err)
 	}
+	checkInvariants(t, res)
 	if res.Metrics == nil {
 		t.Fatalf("run %s under %s: no metrics (status %s: %s)", strategy, sc.Name, res.Status, res.Error)
 	}
@@ -149,6 +150,9 @@ func TestFaultRuns(t *testing.T) {
 		}
 		if res.Metrics.Warnings == 0 {
 			t.Error("no warnings: the outage did not reach the soft write path")
+		}
+		if res.Metrics.FillWarnings == 0 {
+			t.Error("no fill warnings: the outage did not reach the read path's GET")
 		}
 	})
 

@@ -32,6 +32,7 @@ func delta(rng *rand.Rand) int64 {
 // is set (after their current operation) or ctx is done.
 func (r *run) closedLoop(ctx context.Context, wg *sync.WaitGroup) {
 	sc := r.sc
+	assign := assignment(sc)
 	for i := 0; i < sc.Readers+sc.Writers; i++ {
 		isWriter := i >= sc.Readers
 		kind := "reader"
@@ -41,6 +42,7 @@ func (r *run) closedLoop(ctx context.Context, wg *sync.WaitGroup) {
 		wctx := gb.WithActor(ctx, gb.Actor{Kind: kind, ID: i})
 		rng := scenarios.NewRand(sc.Seed, uint64(i))
 		next := scenarios.NewKeyChooser(sc.Distribution, sc.Keys, rng)
+		inst := assign[i]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -48,6 +50,7 @@ func (r *run) closedLoop(ctx context.Context, wg *sync.WaitGroup) {
 			for !r.stopping.Load() && ctx.Err() == nil {
 				var op gb.Op
 				op.Client = i
+				op.Instance = inst
 				op.Key = next()
 				if isWriter {
 					seq++
@@ -80,6 +83,7 @@ func (r *run) openLoop(ctx context.Context, wg *sync.WaitGroup) {
 		intended time.Duration
 	}
 	jobs := make(chan job, sc.Concurrency*4)
+	assign := assignment(sc)
 	for i := 0; i < sc.Concurrency; i++ {
 		wctx := gb.WithActor(ctx, gb.Actor{Kind: "worker", ID: i})
 		wg.Add(1)
@@ -87,6 +91,7 @@ func (r *run) openLoop(ctx context.Context, wg *sync.WaitGroup) {
 			defer wg.Done()
 			for j := range jobs {
 				j.op.Client = i
+				j.op.Instance = assign[i]
 				r.do(wctx, &j.op, j.intended)
 			}
 		}()
@@ -144,11 +149,11 @@ func (r *run) do(ctx context.Context, op *gb.Op, intended time.Duration) {
 		op.Intended = intended
 	}
 	if op.Kind == gb.OpRead {
-		res, err := r.strat.Read(octx, op.Key)
+		res, err := r.fleet.at(op.Instance).Read(octx, op.Key)
 		op.Complete = r.clock.Now()
 		op.Err, op.Value, op.Hit = err, res.Value, res.Hit
 	} else {
-		err := r.strat.Write(octx, gb.WriteRequest{Key: op.Key, Token: op.Token, Delta: op.Delta})
+		err := r.fleet.at(op.Instance).Write(octx, gb.WriteRequest{Key: op.Key, Token: op.Token, Delta: op.Delta})
 		op.Complete = r.clock.Now()
 		op.Err = err
 	}
@@ -162,4 +167,5 @@ func (r *run) do(ctx context.Context, op *gb.Op, intended time.Duration) {
 		r.errs.Add(1)
 	}
 	r.checker.Observe(op)
+	r.ryw.Observe(op)
 }

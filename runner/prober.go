@@ -19,7 +19,7 @@ type prober struct {
 	r         *run
 	offsets   []time.Duration
 	perSecond int
-	insp      gb.Inspector // nil: no cache to probe
+	on        bool // false: no cache to probe
 
 	mu      sync.Mutex
 	pending probeHeap
@@ -68,7 +68,7 @@ func (pr *probingRecorder) Committed(key gb.Key, token gb.Token, version int64, 
 }
 
 func (p *prober) sample(key gb.Key, version int64, ack time.Duration) {
-	if p.insp == nil || len(p.offsets) == 0 || p.perSecond <= 0 {
+	if !p.on || len(p.offsets) == 0 || p.perSecond <= 0 {
 		return
 	}
 	if ack < p.r.warmupEnd || ack >= p.r.end {
@@ -144,11 +144,11 @@ func (p *prober) start(ctx context.Context) <-chan struct{} {
 func (p *prober) peek(ctx context.Context, pr probe) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	v, _, ok, err := p.insp.Peek(ctx, pr.key)
+	ok, err := p.r.fleet.consistent(ctx, pr.key, pr.version)
 	if err != nil {
 		return // unknown, not counted either way
 	}
-	p.r.checker.Probe(pr.idx, !ok || v.Version >= pr.version)
+	p.r.checker.Probe(pr.idx, ok)
 }
 
 func (p *prober) stop() { p.once.Do(func() { close(p.quit) }) }

@@ -30,6 +30,7 @@ import (
 	gb "github.com/ghostbench/ghostbench"
 	"github.com/ghostbench/ghostbench/check"
 	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/fault"
 	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/scenarios"
 	"github.com/ghostbench/ghostbench/store"
@@ -68,9 +69,10 @@ type Config struct {
 	OnAnomaly func(check.Anomaly)
 	// Progress, when set, is called about once a second with live numbers.
 	Progress func(Progress)
-	// BuildFaults turns the scenario's fault schedule into steps, once the
-	// run's clients exist. Nil with a non-empty schedule is an error.
-	BuildFaults func(ctx context.Context, env FaultEnv) ([]Step, error)
+	// Faults is the scenario's fault schedule, prepared (faults.Prepare
+	// returns one); the runner builds its steps once the run's clients
+	// exist. Nil with a non-empty schedule is an error.
+	Faults fault.Schedule
 	// ID names the run (default: strategy and scenario with a time stamp).
 	ID string
 	// Log receives debug messages; default discards.
@@ -85,35 +87,6 @@ type Progress struct {
 	Errors    int64
 	Stale     int64
 	Ghost     int64
-}
-
-// FaultEnv is what fault injectors get to work with.
-type FaultEnv struct {
-	Servers *docker.Servers
-	Store   *store.Store
-	DB      *pgxpool.Pool
-	Redis   redis.UniversalClient
-	Hooks   *gb.Hooks
-	Clock   *gb.Clock
-	Prefix  string
-	Keys    int
-	Log     *slog.Logger
-}
-
-// Fault is one injectable fault. Inject returns once the fault is in effect;
-// Heal returns once its absence is confirmed (e.g. Redis answers again). Heal
-// must be idempotent and safe to call when Inject failed or never ran.
-type Fault interface {
-	Name() string
-	Inject(ctx context.Context) error
-	Heal(ctx context.Context) error
-}
-
-// Step schedules a fault.
-type Step struct {
-	At, For time.Duration
-	Fault   Fault
-	Params  map[string]string
 }
 
 // drainBound bounds the end-of-run drain of background work.
@@ -131,8 +104,8 @@ func Run(ctx context.Context, cfg Config) (*record.Run, error) {
 		return nil, err
 	}
 	sc := cfg.Scenario
-	if len(sc.Faults) > 0 && cfg.BuildFaults == nil {
-		return nil, fmt.Errorf("scenario %s has a fault schedule but the runner was given no fault builder", sc.Name)
+	if len(sc.Faults) > 0 && cfg.Faults == nil {
+		return nil, fmt.Errorf("scenario %s has a fault schedule but the runner was given no fault builder (Config.Faults)", sc.Name)
 	}
 	r := &run{cfg: cfg, sc: sc}
 	return r.execute(ctx)
@@ -142,13 +115,17 @@ type run struct {
 	cfg Config
 	sc  *scenarios.Scenario
 
-	clock   *gb.Clock
-	db      *pgxpool.Pool
-	rdb     redis.UniversalClient
-	store   *store.Store
-	checker *check.Checker
-	strat   gb.Strategy
-	prober  *prober
+	clock *gb.Clock
+	db    *pgxpool.Pool
+	rdb   redis.UniversalClient
+	// replicaDB is the pool on the PostgreSQL read replica (pg-replica).
+	replicaDB *pgxpool.Pool
+	store     *store.Store
+	checker   *check.Checker
+	strat     gb.Strategy // instance 0
+	fleet     *fleet      // every instance, strat included
+	ryw       *check.RYWChecker
+	prober    *prober
 
 	out *record.Run
 
@@ -248,7 +225,8 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 	}
 	r.clock = gb.NewClock()
 	r.prober = newProber(r, offsets, sc.Probe.PerSecond)
-	rec := r.prober.wrap(r.checker)
+	r.ryw = check.NewRYWChecker()
+	rec := gb.Recorder(teeRecorder{r.prober.wrap(r.checker), r.ryw})
 	if r.cfg.Tap != nil {
 		rec = teeRecorder{rec, r.cfg.Tap}
 	}
@@ -258,16 +236,21 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 	if err != nil {
 		return err
 	}
-	r.strat, err = r.cfg.Registry.New(r.cfg.Strategy, strategies.Env{
-		DB: r.db, Redis: r.rdb, Store: r.store, TTL: sc.TTL.D(), Prefix: r.cfg.Prefix,
-		Hooks: r.cfg.Hooks, Params: r.cfg.Params, Warn: r.checker.Warn, Log: r.cfg.Log,
-	})
+	replica, err := r.openReplica(ctx, workers)
 	if err != nil {
 		return err
 	}
-	if insp, ok := r.strat.(gb.Inspector); ok {
-		r.prober.insp = insp
+	err = r.buildFleet(strategies.Env{
+		DB: r.db, Redis: r.rdb, Store: r.store, Replica: replica, TTL: sc.TTL.D(), Prefix: r.cfg.Prefix,
+		Hooks: r.cfg.Hooks, Params: r.cfg.Params, Warn: r.checker.Warn, Log: r.cfg.Log,
+		PostgresURL: r.cfg.Servers.Postgres.URL, RedisURL: r.cfg.Servers.Redis.URL,
+		PostgresTimeout: sc.Timeouts.Postgres.D(), RedisTimeout: sc.Timeouts.Redis.D(),
+	}, func() redis.UniversalClient { return r.cfg.Servers.RedisClient(cc) })
+	if err != nil {
+		return err
 	}
+	r.strat = r.fleet.strats[0]
+	r.prober.on = r.fleet.inspectable()
 	r.out = &record.Run{
 		Schema: record.SchemaVersion, ID: r.cfg.ID, Strategy: r.cfg.Strategy, Params: r.cfg.Params,
 		Scenario: sc.Name, Seed: sc.Seed, Env: environment(r.cfg.Servers), Status: record.StatusOK,
@@ -283,13 +266,17 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 // prepared run and idempotent.
 func (r *run) close() error {
 	var err error
-	if r.strat != nil {
-		err = r.strat.Close()
-		r.strat = nil
+	if r.fleet != nil {
+		err = r.fleet.close()
+		r.fleet, r.strat = nil, nil
 	}
 	if r.db != nil {
 		r.db.Close()
 		r.db = nil
+	}
+	if r.replicaDB != nil {
+		r.replicaDB.Close()
+		r.replicaDB = nil
 	}
 	if r.rdb != nil {
 		r.rdb.Close()
@@ -298,10 +285,10 @@ func (r *run) close() error {
 	return err
 }
 
-func (r *run) faultEnv() FaultEnv {
-	return FaultEnv{
+func (r *run) faultEnv() fault.Env {
+	return fault.Env{
 		Servers: r.cfg.Servers, Store: r.store, DB: r.db, Redis: r.rdb, Hooks: r.cfg.Hooks,
-		Clock: r.clock, Prefix: r.cfg.Prefix, Keys: r.sc.Keys, Log: r.cfg.Log,
+		Clock: r.clock, Prefix: r.cfg.Prefix, Keys: r.sc.Keys, Log: r.cfg.Log, Strategy: r.strat,
 	}
 }
 
@@ -315,10 +302,10 @@ func (r *run) execute(ctx context.Context) (*record.Run, error) {
 		return nil, err
 	}
 	defer r.close()
-	var steps []Step
+	var steps []fault.Step
 	if len(sc.Faults) > 0 {
 		var err error
-		if steps, err = r.cfg.BuildFaults(ctx, r.faultEnv()); err != nil {
+		if steps, err = r.cfg.Faults.BuildFaults(ctx, r.faultEnv()); err != nil {
 			return nil, err
 		}
 	}
@@ -353,6 +340,9 @@ func (r *run) execute(ctx context.Context) (*record.Run, error) {
 	case <-timer.C:
 	case <-ctx.Done():
 		interrupted = true
+	case <-failed(r.strat):
+		// The strategy broke for good (a foreign process died): stop
+		// now; Close reports why and the status says error.
 	}
 	timer.Stop()
 	r.stopping.Store(true)
@@ -374,18 +364,24 @@ func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupte
 	out := r.out
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupBound)
 	defer cancel()
-	if d, ok := r.strat.(gb.Drainer); ok {
+	if ds := r.fleet.drainers(); len(ds) > 0 {
 		t0 := time.Now()
 		dctx, dcancel := context.WithTimeout(cctx, drainBound)
-		err := d.Drain(dctx)
+		var err error
+		for _, d := range ds {
+			err = errors.Join(err, d.Drain(dctx))
+		}
 		dcancel()
 		out.Drain = record.DrainResult{Needed: true, Seconds: time.Since(t0).Seconds()}
 		if err != nil {
 			out.Drain.Error = err.Error()
 		}
 	}
-	if lr, ok := r.strat.(strategies.LagReporter); ok {
-		out.InvalidationLag, out.InvalidationLagNegative = check.DurationHistogram(lr.InvalidationLag())
+	if lags, ok := r.fleet.lags(); ok {
+		out.InvalidationLag, out.InvalidationLagNegative = check.DurationHistogram(lags)
+		if lc, ok := r.strat.(strategies.LagConfigurer); ok {
+			out.InvalidationLagConfiguredUs = lc.ConfiguredLag().Microseconds()
+		}
 	}
 	r.prober.stop()
 	if proberDone != nil {
@@ -394,6 +390,8 @@ func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupte
 	if err := r.audit(cctx); err != nil {
 		out.Status, out.Error = record.StatusError, "audit: "+err.Error()
 	}
+	out.Instances = r.fleet.instancesRecord(r.sc)
+	out.RYW = r.ryw.Result()
 	m, err := r.checker.Finish(cctx, r.store.Committed)
 	if err != nil && out.Error == "" {
 		out.Status, out.Error = record.StatusError, "finish: "+err.Error()
@@ -412,56 +410,40 @@ func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupte
 	return out
 }
 
-func (r *run) openDB(ctx context.Context, conns int) (*pgxpool.Pool, error) {
-	pc, err := pgxpool.ParseConfig(r.cfg.Servers.Postgres.URL)
-	if err != nil {
-		return nil, fmt.Errorf("postgres URL %s: %w", r.cfg.Servers.Postgres.Redacted(), err)
+// openDB opens the run's pool: conns connections at most (a warm minimum
+// unless LazyPool), the scenario's PostgreSQL timeout as connect and
+// statement timeout, its synchronous_commit, and fault.HarnessAppName as
+// application_name (pg-conn-kill finds the run's sessions by it).
+//
+// extra options go last (docker.OnServer opens it on the read replica).
+func (r *run) openDB(ctx context.Context, conns int, extra ...docker.PoolOption) (*pgxpool.Pool, error) {
+	cc := docker.DefaultClientConfig()
+	cc.DialTimeout = r.sc.Timeouts.Postgres.D()
+	cc.PoolSize = conns
+	opts := []docker.PoolOption{
+		docker.PingTimeout(5 * time.Second),
+		docker.RuntimeParam("synchronous_commit", r.sc.Postgres.SynchronousCommit),
+		docker.RuntimeParam("application_name", fault.HarnessAppName),
 	}
-	pc.MaxConns = int32(conns)
 	if !r.cfg.LazyPool {
-		pc.MinConns = int32(min(conns, 8))
+		opts = append(opts, docker.WarmConns(min(conns, 8)))
 	}
-	pc.ConnConfig.ConnectTimeout = r.sc.Timeouts.Postgres.D()
-	rp := pc.ConnConfig.RuntimeParams
-	rp["synchronous_commit"] = r.sc.Postgres.SynchronousCommit
-	rp["application_name"] = "ghostbench"
 	if t := r.sc.Timeouts.Postgres.D(); t > 0 {
-		rp["statement_timeout"] = fmt.Sprint(t.Milliseconds())
-		rp["idle_in_transaction_session_timeout"] = fmt.Sprint((10 * t).Milliseconds())
+		opts = append(opts,
+			docker.RuntimeParam("statement_timeout", fmt.Sprint(t.Milliseconds())),
+			docker.RuntimeParam("idle_in_transaction_session_timeout", fmt.Sprint((10*t).Milliseconds())))
 	}
-	db, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		return nil, fmt.Errorf("postgres %s: %w", r.cfg.Servers.Postgres.Redacted(), err)
-	}
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := db.Ping(pctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("postgres %s: %w", r.cfg.Servers.Postgres.Redacted(), err)
-	}
-	return db, nil
+	return r.cfg.Servers.PostgresPool(ctx, cc, append(opts, extra...)...)
 }
 
-// clearPrefix deletes every key under prefix (and nothing else).
+// clearPrefix deletes every key under prefix (and nothing else), on every
+// master of a cluster.
 func clearPrefix(ctx context.Context, rdb redis.UniversalClient, prefix string) error {
-	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-	batch := make([]string, 0, 1000)
-	for iter.Next(ctx) {
-		batch = append(batch, iter.Val())
-		if len(batch) == cap(batch) {
-			if err := rdb.Del(ctx, batch...).Err(); err != nil {
-				return err
-			}
-			batch = batch[:0]
-		}
-	}
-	if err := iter.Err(); err != nil {
+	keys, err := docker.ScanKeys(ctx, rdb, prefix+"*")
+	if err != nil {
 		return err
 	}
-	if len(batch) > 0 {
-		return rdb.Del(ctx, batch...).Err()
-	}
-	return nil
+	return docker.DeleteKeys(ctx, rdb, keys)
 }
 
 // DefaultID returns a run id: time stamp, strategy and scenario.
@@ -485,6 +467,10 @@ func environment(s *docker.Servers) record.Environment {
 		PostgresVersion: s.Postgres.Version, RedisVersion: s.Redis.Version,
 		PostgresAddr: s.Postgres.Addr, RedisAddr: s.Redis.Addr,
 		Settings: map[string]string{},
+		Topology: s.TopologyName(), TopologyAddrs: s.Topology.Addrs(),
+	}
+	if len(env.TopologyAddrs) == 0 {
+		env.TopologyAddrs = nil
 	}
 	for k, v := range s.Postgres.Settings {
 		env.Settings["postgres."+k] = v
@@ -503,6 +489,21 @@ func environment(s *docker.Servers) record.Environment {
 		env.GitCommit = os.Getenv("GHOSTBENCH_GIT_COMMIT")
 	}
 	return env
+}
+
+// Failer is implemented by strategies that can break for good mid-run (a
+// foreign process that exited or stopped answering): Failed is closed then,
+// the run stops early, and Close returns the reason.
+type Failer interface {
+	Failed() <-chan struct{}
+}
+
+// failed returns s's Failed channel, nil (never ready) when s is no Failer.
+func failed(s gb.Strategy) <-chan struct{} {
+	if f, ok := s.(Failer); ok {
+		return f.Failed()
+	}
+	return nil
 }
 
 // teeRecorder forwards every event to a, then to b (Config.Tap).

@@ -75,7 +75,17 @@ func run(t *testing.T, srv *docker.Servers, cfg runner.Config) *record.Run {
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
+	checkInvariants(t, res)
 	return res
+}
+
+// checkInvariants fails t when the run's metrics contradict themselves
+// (check.Invariants, computed by the checker's Finish).
+func checkInvariants(t *testing.T, res *record.Run) {
+	t.Helper()
+	if res != nil && res.Metrics != nil && len(res.Metrics.Violations) > 0 {
+		t.Errorf("checker invariants broken: %v", res.Metrics.Violations)
+	}
 }
 
 func TestFrozenCacheIsStale(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	gb "github.com/ghostbench/ghostbench"
+	"github.com/ghostbench/ghostbench/fault"
 	"github.com/ghostbench/ghostbench/record"
 )
 
@@ -57,7 +58,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 
 // Read reads key as actor and returns the recorded operation.
 func (s *Session) Read(ctx context.Context, actor gb.Actor, key gb.Key) gb.Op {
-	op := gb.Op{Kind: gb.OpRead, Key: key, Client: actor.ID}
+	op := gb.Op{Kind: gb.OpRead, Key: key, Client: actor.ID, Instance: actor.Instance}
 	s.r.do(gb.WithActor(ctx, actor), &op, -1)
 	return op
 }
@@ -65,7 +66,7 @@ func (s *Session) Read(ctx context.Context, actor gb.Actor, key gb.Key) gb.Op {
 // Write writes key as actor with token and delta and returns the recorded
 // operation.
 func (s *Session) Write(ctx context.Context, actor gb.Actor, key gb.Key, token gb.Token, delta int64) gb.Op {
-	op := gb.Op{Kind: gb.OpWrite, Key: key, Client: actor.ID, Token: token, Delta: delta}
+	op := gb.Op{Kind: gb.OpWrite, Key: key, Client: actor.ID, Token: token, Delta: delta, Instance: actor.Instance}
 	s.r.do(gb.WithActor(ctx, actor), &op, -1)
 	return op
 }
@@ -77,7 +78,7 @@ func (s *Session) Now() time.Duration { return s.r.clock.Now() }
 func (s *Session) Hooks() *gb.Hooks { return s.r.cfg.Hooks }
 
 // FaultEnv returns what fault injectors need, for cases that inject faults.
-func (s *Session) FaultEnv() FaultEnv { return s.r.faultEnv() }
+func (s *Session) FaultEnv() fault.Env { return s.r.faultEnv() }
 
 // Peek reads key's raw cache entry (ok=false when absent or when the
 // strategy keeps no cache).
@@ -101,8 +102,10 @@ func (s *Session) Close(ctx context.Context) *record.Run {
 // Drain waits for the strategy's background work (a no-op for strategies
 // without any).
 func (s *Session) Drain(ctx context.Context) error {
-	if d, ok := s.r.strat.(gb.Drainer); ok {
-		return d.Drain(ctx)
+	for _, d := range s.r.fleet.drainers() {
+		if err := d.Drain(ctx); err != nil {
+			return err
+		}
 	}
 	return nil
 }

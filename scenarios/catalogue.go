@@ -29,6 +29,13 @@ func catalogue() []*Scenario {
 	s.Distribution = Distribution{Kind: "hotkey", HotOps: 90, HotKeys: 1}
 	out = append(out, s)
 
+	s = base("write-heavy-zipfian", "32 readers, 8 unpaced writers over 1000 zipfian keys (s=1.1) for 20s, TTL 30s: "+
+		"thousands of writes/s that an invalidation pipeline must keep up with")
+	s.Readers, s.Writers, s.WriteInterval = 32, 8, 0
+	s.Distribution = Distribution{Kind: "zipfian", S: 1.1}
+	s.Duration, s.Warmup, s.TTL = sec(20), sec(2), sec(30)
+	out = append(out, s)
+
 	s = base("zipfian-read-heavy", "open loop at 2000 ops/s, 90% reads, zipfian keys (s=1.1): latency without coordinated omission")
 	s.Readers, s.Writers, s.WriteInterval = 0, 0, 0
 	s.Rate, s.ReadRatio, s.Concurrency = 2000, 0.9, 64
@@ -55,6 +62,26 @@ func catalogue() []*Scenario {
 	)
 	s = base("redis-crash-restart", "Redis killed at 3s and restarted 200ms later, empty: every cached key lost at once")
 	s.Faults = []FaultStep{{At: sec(3), For: ms(200), Fault: "redis-restart"}}
+	out = append(out, s)
+
+	// Topologies beyond one server each (DESIGN section 9).
+	s = fault("replica-lag", "pg-replica: the read replica's replication link delayed 100ms from 3s to 6s; fills with fill-from=replica cache rows older than the DEL",
+		"pg-replica-lag", map[string]string{"latency": "100ms"})
+	s.Topology, s.Keys = "pg-replica", 200
+	out = append(out, s)
+	s = base("redis-failover", "redis-replica: at 3s the replica's link is held 200ms, then the primary is killed; Sentinel promotes the replica, which never got those DELs")
+	s.Topology = "redis-replica"
+	s.Faults = []FaultStep{{At: sec(3), For: sec(4), Fault: "redis-failover", Params: map[string]string{"link-delay": "200ms"}}}
+	out = append(out, s)
+	s = base("cluster-failover", "redis-cluster: at 3s the master of the hot key's slot is killed and its replica takes over; restarted as a replica at 6s")
+	s.Topology = "redis-cluster"
+	s.Distribution = Distribution{Kind: "hotkey", HotOps: 50, HotKeys: 1}
+	s.Faults = []FaultStep{{At: sec(3), For: sec(3), Fault: "redis-cluster-failover"}}
+	out = append(out, s)
+	s = base("slot-migration", "redis-cluster: from 3s to 6s the hot key's slot migrates to another master (ASK), then is reassigned (MOVED)")
+	s.Topology = "redis-cluster"
+	s.Distribution = Distribution{Kind: "hotkey", HotOps: 50, HotKeys: 1}
+	s.Faults = []FaultStep{{At: sec(3), For: sec(3), Fault: "redis-slot-migration"}}
 	out = append(out, s)
 	for _, s := range out {
 		s.Defaults()

@@ -8,9 +8,14 @@ package scenarios
 
 import (
 	"bytes"
+	"errors"
+	"io"
+	"math"
+	"unicode"
 
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +40,13 @@ type Scenario struct {
 	// WriteInterval is a pause between one writer's writes (0: none).
 	WriteInterval Duration `yaml:"write_interval" json:"write_interval"`
 
+	// Instances is the number of application instances: independent
+	// strategy objects, each with its own clients and in-process state, as
+	// K application servers sharing PostgreSQL and Redis. Workers are
+	// dealt to them round-robin (the run records the assignment). 0 or 1:
+	// one instance.
+	Instances int `yaml:"instances" json:"instances,omitempty"`
+
 	// Open loop: Rate operations per second in total, ReadRatio of them
 	// reads, at most Concurrency in flight. Rate > 0 selects open loop;
 	// latency is then measured from each operation's intended start.
@@ -55,12 +67,21 @@ type Scenario struct {
 	// Probe configures the convergence prober.
 	Probe Probe `yaml:"probe" json:"probe"`
 
-	// Postgres holds server settings that change results.
-	Postgres PostgresSettings `yaml:"postgres" json:"postgres"`
+	// Postgres holds PostgreSQL session settings that change results
+	// (the runner sets them on each of its connections).
+	Postgres SessionSettings `yaml:"postgres" json:"postgres"`
 
 	// Faults is the fault schedule.
 	Faults []FaultStep `yaml:"faults" json:"faults,omitempty"`
+
+	// Topology is the servers the scenario needs: single (also when
+	// empty), pg-replica, redis-replica or redis-cluster. The -topology
+	// flag overrides it.
+	Topology string `yaml:"topology" json:"topology,omitempty"`
 }
+
+// topologies are the values Scenario.Topology allows (docker.Topologies).
+var topologies = []string{"single", "pg-replica", "redis-replica", "redis-cluster"}
 
 // Distribution chooses keys.
 type Distribution struct {
@@ -93,8 +114,9 @@ type Probe struct {
 	PerSecond int `yaml:"per_second" json:"per_second"`
 }
 
-// PostgresSettings are server settings a scenario may fix.
-type PostgresSettings struct {
+// SessionSettings are the PostgreSQL settings a scenario may fix for the
+// runner's sessions (not the server's: those are docker.PostgresSettings).
+type SessionSettings struct {
 	// SynchronousCommit is "on" (default) or "off".
 	SynchronousCommit string `yaml:"synchronous_commit" json:"synchronous_commit"`
 }
@@ -142,13 +164,51 @@ func (s *Scenario) Defaults() {
 	}
 }
 
+// Limits on scenario input: a scenario is small, human-written data, and a
+// file or field beyond these is a mistake (or /dev/zero), not a workload.
+const (
+	// MaxFileSize is the largest scenario file Load reads.
+	MaxFileSize = 1 << 20
+	// MaxNameLen and MaxDescriptionLen bound the name and description
+	// (in bytes): both are echoed into every run.json and report.
+	MaxNameLen        = 100
+	MaxDescriptionLen = 4096
+	// MaxDuration bounds a run's duration; load and fault tests must stop
+	// by themselves.
+	MaxDuration = 24 * time.Hour
+)
+
+// finite reports whether x is neither NaN nor infinite.
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
 // Validate returns an error naming the first field whose value is not
 // allowed, its value and what is allowed.
 func (s *Scenario) Validate() error {
 	bad := func(field string, v any, allowed string) error {
-		return fmt.Errorf("scenario %s: %s = %v: %s", s.Name, field, v, allowed)
+		name := s.Name
+		if len(name) > MaxNameLen {
+			name = name[:MaxNameLen] + "..."
+		}
+		return fmt.Errorf("scenario %s: %s = %v: %s", name, field, v, allowed)
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"rate", s.Rate}, {"read_ratio", s.ReadRatio}, {"distribution.s", s.Distribution.S},
+		{"distribution.hot_ops", s.Distribution.HotOps}, {"distribution.hot_keys", s.Distribution.HotKeys}} {
+		if !finite(f.v) {
+			return bad(f.name, f.v, "want a finite number")
+		}
 	}
 	switch {
+	case len(s.Name) > MaxNameLen:
+		return bad("name", fmt.Sprintf("(%d bytes)", len(s.Name)), fmt.Sprintf("want at most %d bytes", MaxNameLen))
+	case strings.ContainsFunc(s.Name, func(r rune) bool { return !unicode.IsPrint(r) }):
+		return bad("name", strconv.Quote(s.Name), "want printable characters only")
+	case len(s.Description) > MaxDescriptionLen:
+		return bad("description", fmt.Sprintf("(%d bytes)", len(s.Description)), fmt.Sprintf("want at most %d bytes", MaxDescriptionLen))
+	case s.Duration > Duration(MaxDuration):
+		return bad("duration", s.Duration, fmt.Sprintf("want at most %s", MaxDuration))
 	case s.Keys < 1 || s.Keys > 10_000_000:
 		return bad("keys", s.Keys, "want 1 to 10000000")
 	case s.Duration <= 0:
@@ -161,6 +221,8 @@ func (s *Scenario) Validate() error {
 		return bad("timeouts", s.Timeouts, "want non-negative durations")
 	case s.WriteInterval < 0:
 		return bad("write_interval", s.WriteInterval, "want a non-negative duration")
+	case s.Instances < 0 || s.Instances > 64:
+		return bad("instances", s.Instances, "want 1 to 64 (0 means 1)")
 	case s.Postgres.SynchronousCommit != "on" && s.Postgres.SynchronousCommit != "off":
 		return bad("postgres.synchronous_commit", strconv.Quote(s.Postgres.SynchronousCommit), `want "on" or "off"`)
 	}
@@ -189,6 +251,9 @@ func (s *Scenario) Validate() error {
 	}
 	if err := s.Distribution.validate(s.Name); err != nil {
 		return err
+	}
+	if s.Topology != "" && !slices.Contains(topologies, s.Topology) {
+		return bad("topology", strconv.Quote(s.Topology), "want one of "+strings.Join(topologies, ", "))
 	}
 	for i, o := range s.Probe.Offsets {
 		if o <= 0 {
@@ -235,11 +300,18 @@ func (d Distribution) validate(name string) error {
 // Parse decodes a scenario from YAML, fills defaults and validates it.
 // Unknown fields are errors (a misspelt field must not be ignored).
 func Parse(data []byte) (*Scenario, error) {
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("scenario: %d bytes: want at most %d bytes (1 MiB)", len(data), MaxFileSize)
+	}
 	var s Scenario
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&s); err != nil {
 		return nil, fmt.Errorf("scenario: %w", err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err != io.EOF {
+		return nil, errors.New("scenario: a second YAML document follows the first: want exactly one document per file")
 	}
 	if s.Name == "" {
 		s.Name = "custom"
@@ -260,7 +332,7 @@ func Load(nameOrPath string) (*Scenario, error) {
 	if !strings.ContainsAny(nameOrPath, "/.") {
 		return nil, fmt.Errorf("scenario %q: not a built-in name nor a file; built-in: %s", nameOrPath, strings.Join(Names(), ", "))
 	}
-	data, err := os.ReadFile(nameOrPath)
+	data, err := readBounded(nameOrPath, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("scenario file: %w", err)
 	}
@@ -323,4 +395,22 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	}
 	*d = v
 	return nil
+}
+
+// readBounded reads the file at path, failing as soon as it holds more
+// than limit bytes (a device such as /dev/zero never ends).
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes (1 MiB), the limit for a scenario file", path, limit)
+	}
+	return data, nil
 }

@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +19,7 @@ func TestCatalogueIsValid(t *testing.T) {
 			t.Errorf("built-in %s has no description", s.Name)
 		}
 	}
-	for _, name := range []string{"steady-read-heavy", "write-heavy-hot-key", "redis-outage", "redis-oom", "redis-latency", "lost-replies", "partition", "pg-connection-kill"} {
+	for _, name := range []string{"steady-read-heavy", "write-heavy-hot-key", "write-heavy-zipfian", "redis-outage", "redis-oom", "redis-latency", "lost-replies", "partition", "pg-connection-kill"} {
 		if _, ok := Builtin(name); !ok {
 			t.Errorf("built-in scenario %q is missing", name)
 		}
@@ -122,5 +124,50 @@ func TestKeyChooser(t *testing.T) {
 				t.Errorf("zipfian: only %.3f of operations on the first 1%% of keys", frac)
 			}
 		}
+	}
+}
+
+// TestLoadBounded: a scenario path that never ends (/dev/zero) or a file
+// over the limit is refused at once, naming the limit.
+func TestLoadBounded(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		_, err := Load("/dev/zero")
+		if err == nil || !strings.Contains(err.Error(), "1 MiB") {
+			t.Errorf("Load(/dev/zero): got %v, want an error naming the 1 MiB limit", err)
+		}
+	}
+	big := filepath.Join(t.TempDir(), "big.yaml")
+	data := "description: " + strings.Repeat("x", MaxFileSize) + "\n"
+	if err := os.WriteFile(big, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(big); err == nil || !strings.Contains(err.Error(), "1 MiB") {
+		t.Errorf("Load(2 MiB file): got %v, want an error naming the 1 MiB limit", err)
+	}
+}
+
+// TestParseRejects: input that cannot be honoured is an error naming the
+// field, never silently changed or ignored.
+func TestParseRejects(t *testing.T) {
+	base := "keys: 10\nreaders: 1\nwriters: 1\nduration: 2s\n"
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"second document", base + "---\nkeys: 20\n", "second YAML document"},
+		{"NaN rate", "keys: 10\nrate: .nan\nduration: 2s\n", "rate"},
+		{"infinite read ratio", "keys: 10\nrate: 100\nread_ratio: .inf\nduration: 2s\n", "read_ratio"},
+		{"NaN zipf s", base + "distribution: {kind: zipfian, s: .nan}\n", "distribution.s"},
+		{"long description", base + "description: " + strings.Repeat("d", MaxDescriptionLen+1) + "\n", "description"},
+		{"long name", base + "name: " + strings.Repeat("n", MaxNameLen+1) + "\n", "name"},
+		{"control character in name", base + "name: \"a\\x1bb\"\n", "name"},
+		{"duration too long", "keys: 10\nreaders: 1\nwriters: 1\nduration: 100000h\n", "duration"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error naming %s", err, tc.want)
+			}
+		})
+	}
+	if _, err := Parse([]byte(base)); err != nil {
+		t.Errorf("valid scenario: %v", err)
 	}
 }

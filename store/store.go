@@ -83,13 +83,11 @@ func New(pool *pgxpool.Pool, o Options) (*Store, error) {
 	s := &Store{pool: pool, schema: o.Schema, rec: o.Recorder, clock: o.Clock, hooks: o.Hooks}
 	s.SetFailCommit(o.FailCommit)
 	s.qRead = fmt.Sprintf(`SELECT version, token, balance FROM %s.rows WHERE id = $1`, s.schema)
-	s.qWrite = fmt.Sprintf(`WITH u AS (
-  UPDATE %[1]s.rows SET version = version + 1, token = $2, balance = balance + $3, updated_at = now()
-  WHERE id = $1 RETURNING id, version, token, balance
-), l AS (
-  INSERT INTO %[1]s.ledger (token, id, version) SELECT token, id, version FROM u
-)
-SELECT version, token, balance FROM u`, s.schema)
+	// The plain UPDATE foreign code runs too (docs/protocol.md): the
+	// rows_write trigger bumps the version and the ledger trigger writes
+	// the ledger row in the same transaction, so both paths make the same
+	// rows by construction.
+	s.qWrite = fmt.Sprintf(`UPDATE %s.rows SET balance = balance + $3, token = $2 WHERE id = $1 RETURNING version, token, balance`, s.schema)
 	s.qArm = `SELECT set_config('ghostbench.fail_commit', 'on', true)`
 	return s, nil
 }
@@ -108,8 +106,9 @@ func (s *Store) SetFailCommit(f func(gb.Key, gb.Token) bool) {
 }
 
 // Setup (re)creates the schema's tables and seeds keys rows at version 0,
-// token 0, balance 0. Anything in the schema's two tables is dropped first,
-// nothing outside the schema is touched.
+// token 0, balance 0, with the triggers that let a plain UPDATE of token and
+// balance be a complete write (docs/protocol.md). Anything in the schema's
+// two tables is dropped first, nothing outside the schema is touched.
 func (s *Store) Setup(ctx context.Context, keys int) error {
 	if keys <= 0 {
 		return fmt.Errorf("store setup: keys = %d, want at least 1", keys)
@@ -139,6 +138,23 @@ BEGIN
 END $$;
 CREATE CONSTRAINT TRIGGER fail_commit AFTER INSERT ON %[1]s.ledger
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION %[1]s.fail_commit();
+CREATE OR REPLACE FUNCTION %[1]s.rows_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.token = OLD.token THEN
+    RAISE EXCEPTION 'ghostbench: a write of row %% must set a fresh token (it kept %%)', OLD.id, OLD.token USING ERRCODE = '23505';
+  END IF;
+  NEW.id := OLD.id;
+  NEW.version := OLD.version + 1;
+  NEW.updated_at := now();
+  RETURN NEW;
+END $$;
+CREATE TRIGGER rows_bump BEFORE UPDATE ON %[1]s.rows FOR EACH ROW EXECUTE FUNCTION %[1]s.rows_bump();
+CREATE OR REPLACE FUNCTION %[1]s.rows_ledger() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO %[1]s.ledger (token, id, version) VALUES (NEW.token, NEW.id, NEW.version);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER rows_ledger AFTER UPDATE ON %[1]s.rows FOR EACH ROW EXECUTE FUNCTION %[1]s.rows_ledger();
 INSERT INTO %[1]s.rows (id, version, token, balance) SELECT g, 0, 0, 0 FROM generate_series(0, %[2]d) g;
 ANALYZE %[1]s.rows;
 `, s.schema, keys-1)
@@ -167,8 +183,9 @@ func (s *Store) Read(ctx context.Context, key gb.Key) (gb.Value, error) {
 	return v, nil
 }
 
-// Write runs one write transaction for req: BEGIN; UPDATE the row (version
-// +1, token, balance +delta) and INSERT the ledger row; inTx (may be nil)
+// Write runs one write transaction for req: BEGIN; UPDATE the row's token
+// and balance (+delta), the schema's triggers bumping the version by one
+// and inserting the ledger row; inTx (may be nil)
 // with the new value; COMMIT. It returns the committed value.
 //
 // If inTx returns an error the transaction is rolled back and that error is

@@ -22,10 +22,14 @@ func registerBuiltins(r *Registry) {
 	})
 	r.Register(Info{
 		Name:        "async-invalidation",
-		Description: "UPDATE+COMMIT, DEL queued and applied by a worker after a lag (default 280ms); reads as cache-aside",
-		Params:      []Param{{Name: "lag", Default: "280ms", Help: "delay between COMMIT and the DEL"}},
-		Points:      []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointAfterCommit, gb.PointBeforeApply},
-		New:         newAsyncInvalidation,
+		Description: "UPDATE+COMMIT, DEL queued and applied by a worker after a lag (default 280ms), every due DEL in one pipeline; reads as cache-aside",
+		Params: []Param{
+			{Name: "lag", Default: "280ms", Help: "delay between COMMIT and the DEL", Check: DurationParam(0)},
+			{Name: "workers", Default: "1", Help: "workers (queues sharded by key, so one key's DELs stay in order), each sending pipelines of the DELs due", Check: IntParam(1, asyncWorkersMax)},
+			capParam,
+		},
+		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointAfterCommit, gb.PointBeforeApply},
+		New:    newAsyncInvalidation,
 	})
 	r.Register(Info{
 		Name:        "write-through",

@@ -20,6 +20,9 @@ type Cache struct {
 	rdb    redis.UniversalClient
 	prefix string
 	ttl    time.Duration
+
+	waitN       int           // the wait parameter (topology.go)
+	waitTimeout time.Duration // wait-timeout
 }
 
 // NewCache returns the cache of env.
@@ -28,7 +31,9 @@ func NewCache(env Env) *Cache {
 	if p == "" {
 		p = "gb:"
 	}
-	return &Cache{rdb: env.Redis, prefix: p, ttl: env.TTL}
+	c := &Cache{rdb: env.Redis, prefix: p, ttl: env.TTL}
+	c.waitSettings(env.Params)
+	return c
 }
 
 // Key returns the Redis key of k.
@@ -62,17 +67,21 @@ func (c *Cache) Get(ctx context.Context, k gb.Key) (v gb.Value, ok bool, err err
 	return v, true, nil
 }
 
-// Set writes v as the entry of k with the TTL.
+// Set writes v as the entry of k with the TTL, followed by WAIT when the
+// strategy's wait parameter is set.
 func (c *Cache) Set(ctx context.Context, k gb.Key, v gb.Value) error {
-	if err := c.rdb.Set(ctx, c.Key(k), v.MarshalCache(), c.ttl).Err(); err != nil {
+	key := c.Key(k)
+	if err := c.withWait(ctx, key, func(p redis.Cmdable) redis.Cmder { return p.Set(ctx, key, v.MarshalCache(), c.ttl) }); err != nil {
 		return gb.Redis(fmt.Errorf("SET key %d: %w", k, err))
 	}
 	return nil
 }
 
-// Del removes the entry of k.
+// Del removes the entry of k, followed by WAIT when the strategy's wait
+// parameter is set.
 func (c *Cache) Del(ctx context.Context, k gb.Key) error {
-	if err := c.rdb.Del(ctx, c.Key(k)).Err(); err != nil {
+	key := c.Key(k)
+	if err := c.withWait(ctx, key, func(p redis.Cmdable) redis.Cmder { return p.Del(ctx, key) }); err != nil {
 		return gb.Redis(fmt.Errorf("DEL key %d: %w", k, err))
 	}
 	return nil

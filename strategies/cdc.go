@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,8 +42,16 @@ const cdcConfirmAfterCommit = 100 * time.Millisecond
 // up to it returned, so when its connection dies (pg_terminate_backend,
 // a network fault) it reconnects and resumes from the last confirmed
 // position: the slot keeps everything after it, and an invalidation is
-// applied again rather than lost. A DEL that fails is retried until it
-// succeeds (the stream waits behind it).
+// applied again rather than lost.
+//
+// A reader takes the stream off the connection (and confirms) while an
+// applier sends the DELs of all the changes that arrived during its
+// previous pipeline as one pipeline (at most delBatchMax); the position
+// moves past a transaction only when the pipeline that carried its DELs
+// returned. A pipeline that fails is retried whole until
+// it succeeds, at most retryBackoffMax apart, so after a Redis outage the
+// consumer resumes within about that long and works off the backlog the
+// slot kept in full pipelines, not one round trip per change.
 //
 // Drain waits until the consumer has applied everything up to the WAL
 // insert position current when Drain was called (pg_current_wal_insert_lsn):
@@ -58,6 +67,7 @@ type cdcInvalidation struct {
 	lagRecorder
 	schema, slot, pub string
 	repl              *pgconn.Config
+	pace              *pacer
 
 	ctx    context.Context // the consumer's; cancelled by Close
 	cancel context.CancelFunc
@@ -65,10 +75,10 @@ type cdcInvalidation struct {
 	closed sync.Once
 
 	mu         sync.Mutex
-	pos        pglogrepl.LSN      // every change before it has been applied
-	progress   chan struct{}      // closed and replaced when pos moves or a stream starts
-	wantReply  bool               // a drainer asks for a keepalive
-	interrupt  context.CancelFunc // ends the consumer's current receive
+	pos        pglogrepl.LSN // every change before it has been applied
+	progress   chan struct{} // closed and replaced when pos moves or a stream starts
+	wantReply  bool          // a drainer asks for a keepalive
+	interrupt  func()        // ends the consumer's current receive
 	reconnects int
 	streaming  chan struct{} // closed when the first stream has started
 	lastErr    error         // why the last stream ended
@@ -77,6 +87,10 @@ type cdcInvalidation struct {
 func newCDCInvalidation(env Env) (gb.Strategy, error) {
 	if env.DB == nil || env.Store == nil {
 		return nil, errors.New("cdc-invalidation needs Env.DB and Env.Store")
+	}
+	pace, err := newPacer(env.Params)
+	if err != nil {
+		return nil, err
 	}
 	schema := env.Store.Schema()
 	name, err := instanceName("gbcdc", schema)
@@ -121,6 +135,7 @@ func newCDCInvalidation(env Env) (gb.Strategy, error) {
 		slot:      name,
 		pub:       name,
 		repl:      repl,
+		pace:      pace,
 		ctx:       gb.WithActor(cctx, gb.Actor{Kind: "worker"}),
 		cancel:    ccancel,
 		exited:    make(chan struct{}),
@@ -208,27 +223,13 @@ func (s *cdcInvalidation) logf(format string, args ...any) {
 // run streams until Close, reconnecting with a capped backoff.
 func (s *cdcInvalidation) run() {
 	defer close(s.exited)
-	backoff := 10 * time.Millisecond
-	for {
-		started, err := s.stream(s.ctx)
-		if s.ctx.Err() != nil {
-			return
-		}
+	reconnectLoop(s.ctx, s.stream, func(err error) {
 		s.logf("replication stream ended, reconnecting: %v", err)
 		s.mu.Lock()
 		s.lastErr = err
-		s.mu.Unlock()
-		if started {
-			backoff = 10 * time.Millisecond
-		}
-		if !wait.Sleep(s.ctx, backoff) {
-			return
-		}
-		backoff = min(2*backoff, time.Second)
-		s.mu.Lock()
 		s.reconnects++
 		s.mu.Unlock()
-	}
+	})
 }
 
 // relation maps a relation's columns to the ones the consumer needs.
@@ -238,8 +239,17 @@ type relation struct {
 }
 
 // stream runs one replication connection; started reports whether the
-// stream got going (for the backoff).
+// stream got going (for the backoff). Its reader receives and decodes the
+// stream and hands the changes of our table, and the positions that
+// complete them, to an applier that DELs in pipelines and moves the
+// position; the reader alone uses the connection, so it also confirms.
 func (s *cdcInvalidation) stream(ctx context.Context) (started bool, err error) {
+	a := newApplier(&s.env, s.cache, s.pace, &s.lagRecorder, func(lsn uint64) { s.advance(pglogrepl.LSN(lsn)) })
+	return runStream(ctx, a, func(ctx context.Context) (bool, error) { return s.read(ctx, a) })
+}
+
+// read is the reader of stream.
+func (s *cdcInvalidation) read(ctx context.Context, a *applier) (started bool, err error) {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	conn, err := pgconn.ConnectConfig(cctx, s.repl)
 	cancel()
@@ -274,6 +284,22 @@ func (s *cdcInvalidation) stream(ctx context.Context) (started bool, err error) 
 	inTx := false
 	var lastSent time.Time
 	nextStatus := time.Now()
+	mark := func(lsn pglogrepl.LSN) bool { return a.send(ctx, change{isMark: true, mark: uint64(lsn)}) }
+	// Receives run without a context: pgconn watches a cancellable one
+	// with a goroutine it must hand off to after every message, which on
+	// a busy machine costs a scheduling round per message and was the
+	// consumer's bottleneck. The read deadline of the socket does the
+	// watching instead: nextStatus, a drainer's interrupt, or ctx's end.
+	nc := conn.Conn()
+	interrupt := func() { _ = nc.SetReadDeadline(time.Unix(1, 0)) }
+	stop := context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		interrupt()
+	})
+	defer stop()
+	s.setInterrupt(interrupt)
+	defer s.setInterrupt(nil)
 	for {
 		pos, reply := s.takeReply()
 		if reply || !time.Now().Before(nextStatus) {
@@ -284,16 +310,15 @@ func (s *cdcInvalidation) stream(ctx context.Context) (started bool, err error) 
 			lastSent = time.Now()
 			nextStatus = lastSent.Add(cdcStatusEvery)
 		}
-		rctx, rcancel := context.WithDeadline(ctx, nextStatus)
-		s.setInterrupt(rcancel)
-		msg, err := conn.ReceiveMessage(rctx)
-		s.setInterrupt(nil)
-		rcancel()
+		if err := s.arm(ctx, nc, nextStatus); err != nil {
+			return true, err
+		}
+		msg, err := conn.ReceiveMessage(context.Background())
 		if err != nil {
 			if ctx.Err() != nil {
 				return true, ctx.Err()
 			}
-			if pgconn.Timeout(err) || errors.Is(err, context.Canceled) {
+			if pgconn.Timeout(err) {
 				continue // time to confirm, or a drainer's interrupt
 			}
 			return true, fmt.Errorf("receive: %w", err)
@@ -317,10 +342,11 @@ func (s *cdcInvalidation) stream(ctx context.Context) (started bool, err error) 
 				return true, err
 			}
 			// Every transaction that committed before the server's
-			// position has been sent before this keepalive, and applied
-			// unless one is half received.
-			if !inTx {
-				s.advance(pkm.ServerWALEnd)
+			// position has been sent before this keepalive, and is
+			// applied once everything handed over so far is, unless one
+			// is half received.
+			if !inTx && !mark(pkm.ServerWALEnd) {
+				return true, ctx.Err()
 			}
 			if pkm.ReplyRequested {
 				nextStatus = time.Time{}
@@ -334,6 +360,8 @@ func (s *cdcInvalidation) stream(ctx context.Context) (started bool, err error) 
 			if err != nil {
 				return true, fmt.Errorf("decode pgoutput message at %s: %w", xld.WALStart, err)
 			}
+			var tuple *pglogrepl.TupleData
+			var rel uint32
 			switch m := lm.(type) {
 			case *pglogrepl.RelationMessage:
 				r := relation{ours: m.Namespace == s.schema && m.RelationName == "rows", id: -1, token: -1}
@@ -349,52 +377,44 @@ func (s *cdcInvalidation) stream(ctx context.Context) (started bool, err error) 
 			case *pglogrepl.BeginMessage:
 				inTx = true
 			case *pglogrepl.UpdateMessage:
-				if err := s.apply(rels[m.RelationID], m.NewTuple); err != nil {
-					return true, err
-				}
+				rel, tuple = m.RelationID, m.NewTuple
 			case *pglogrepl.InsertMessage:
-				if err := s.apply(rels[m.RelationID], m.Tuple); err != nil {
-					return true, err
-				}
+				rel, tuple = m.RelationID, m.Tuple
 			case *pglogrepl.DeleteMessage:
-				if err := s.apply(rels[m.RelationID], m.OldTuple); err != nil {
-					return true, err
-				}
+				rel, tuple = m.RelationID, m.OldTuple
 			case *pglogrepl.TruncateMessage:
 				s.env.warn(-1, errors.New("cdc-invalidation: the rows table was truncated; its cached keys are not invalidated"))
 			case *pglogrepl.CommitMessage:
 				inTx = false
-				s.advance(m.TransactionEndLSN)
+				if !mark(m.TransactionEndLSN) {
+					return true, ctx.Err()
+				}
 				if time.Since(lastSent) >= cdcConfirmAfterCommit {
 					nextStatus = time.Time{}
 				}
+			}
+			if c, ok := s.change(rels[rel], tuple); ok && !a.send(ctx, c) {
+				return true, ctx.Err()
 			}
 		}
 	}
 }
 
-// apply DELs the key of one changed row; it returns an error only when the
-// consumer is stopping.
-func (s *cdcInvalidation) apply(rel relation, tuple *pglogrepl.TupleData) error {
+// change returns the invalidation of one changed row of our table.
+func (s *cdcInvalidation) change(rel relation, tuple *pglogrepl.TupleData) (change, bool) {
 	if !rel.ours || rel.id < 0 || tuple == nil {
-		return nil
+		return change{}, false
 	}
 	id, ok := column(tuple, rel.id)
 	if !ok {
 		s.env.warn(-1, errors.New("cdc-invalidation: a change of rows came without its id"))
-		return nil
+		return change{}, false
 	}
-	key := gb.Key(id)
-	if err := s.env.Hooks.At(s.ctx, gb.PointBeforeApply, key); err != nil {
-		return err
-	}
-	if err := delUntilApplied(s.ctx, &s.env, s.cache, key); err != nil {
-		return err
-	}
+	c := change{key: gb.Key(id)}
 	if tok, ok := column(tuple, rel.token); ok {
-		s.applied(gb.Token(tok), time.Now())
+		c.token, c.hasToken = gb.Token(tok), true
 	}
-	return nil
+	return c, true
 }
 
 // column returns column i of tuple as an integer.
@@ -441,15 +461,31 @@ func (s *cdcInvalidation) takeReply() (pglogrepl.LSN, bool) {
 	return s.pos, r
 }
 
-// setInterrupt registers the cancel of the consumer's current receive;
-// when a drainer has asked meanwhile, the receive is cancelled at once.
-func (s *cdcInvalidation) setInterrupt(c context.CancelFunc) {
+// setInterrupt registers what ends the consumer's current receive (nil:
+// no stream).
+func (s *cdcInvalidation) setInterrupt(f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.interrupt = c
-	if c != nil && s.wantReply {
-		c()
+	s.interrupt = f
+}
+
+// arm sets the read deadline of the next receive to at, or to the past
+// when a drainer has asked for a keepalive meanwhile or ctx has ended
+// (then it returns ctx's error). Under s.mu, so that an interrupt is
+// never overwritten.
+func (s *cdcInvalidation) arm(ctx context.Context, nc net.Conn, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
 	}
+	if s.wantReply {
+		at = time.Unix(1, 0)
+	}
+	if err := nc.SetReadDeadline(at); err != nil {
+		return fmt.Errorf("replication connection: %w", err)
+	}
+	return nil
 }
 
 // Drain waits until the consumer has applied every change up to the WAL

@@ -35,6 +35,9 @@ type Env struct {
 	Redis redis.UniversalClient
 	// Store runs the write transaction and records it.
 	Store *store.Store
+	// Replica reads rows from the PostgreSQL read replica (topology
+	// pg-replica), for fills with fill-from=replica; nil without one.
+	Replica *store.Store
 	// TTL is put on every cache entry a strategy writes; 0 means none
 	// (useful to unmask bugs that a TTL hides).
 	TTL time.Duration
@@ -47,15 +50,34 @@ type Env struct {
 	// validated by the registry.
 	Params Params
 	// Warn reports an error that did not fail the operation (a
-	// best-effort DEL that failed after COMMIT). May be nil.
+	// best-effort DEL that failed after COMMIT; on the read path, marked
+	// with gb.Fill, a failed GET or fill). May be nil.
 	Warn func(key gb.Key, err error)
 	// Log receives debug messages; may be nil.
 	Log *slog.Logger
+
+	// PostgresURL and RedisURL are the servers as the run reaches them
+	// (through the fault proxies when the scenario has network faults),
+	// for a strategy that opens its own connections (a foreign process,
+	// package strategies/process). Empty when the caller did not say.
+	PostgresURL, RedisURL string
+	// PostgresTimeout and RedisTimeout are the scenario's client timeouts
+	// (0: none given), for the same strategies.
+	PostgresTimeout, RedisTimeout time.Duration
 }
 
 func (e *Env) warn(key gb.Key, err error) {
 	if e.Warn != nil && err != nil {
 		e.Warn(key, err)
+	}
+}
+
+// warnFill reports a cache error on the read path that did not fail the
+// read (a GET that fell back to the database, a failed fill), marked with
+// gb.Fill so that it is counted apart from the errors after COMMIT.
+func (e *Env) warnFill(key gb.Key, err error) {
+	if e.Warn != nil && err != nil {
+		e.Warn(key, gb.Fill(err))
 	}
 }
 
@@ -92,6 +114,12 @@ func ParseParams(s string) (Params, error) {
 		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
 		if !ok || k == "" {
 			return nil, fmt.Errorf("parameter %q: want name=value", kv)
+		}
+		if v == "" {
+			return nil, fmt.Errorf("parameter %q: empty value: want name=value with a value (omit the parameter for its default)", kv)
+		}
+		if _, dup := p[k]; dup {
+			return nil, fmt.Errorf("parameter %s given twice (%s=%s and %s): want each parameter once", k, k, p[k], kv)
 		}
 		p[k] = v
 	}

@@ -1,7 +1,6 @@
 package strategies
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	gb "github.com/ghostbench/ghostbench"
-	"github.com/ghostbench/ghostbench/internal/wait"
 )
 
 // registerExtras registers the strategies beyond the four of the design's
@@ -22,7 +20,7 @@ func registerExtras(r *Registry) {
 		Name: "delayed-double-delete",
 		Description: "DEL, UPDATE+COMMIT, DEL again after a delay (default 500ms) from a timer; " +
 			"closes the stale set only when the stale fill lands inside the delay; reads as cache-aside",
-		Params: []Param{{Name: "delay", Default: "500ms", Help: "time from COMMIT to the second DEL"}},
+		Params: []Param{{Name: "delay", Default: "500ms", Help: "time from COMMIT to the second DEL", Check: DurationParam(0)}},
 		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointBeforeCacheDel, gb.PointAfterCacheDel,
 			gb.PointBeforeDBUpdate, gb.PointAfterCommit, gb.PointBeforeApply},
 		New: newDelayedDoubleDelete,
@@ -39,9 +37,9 @@ func registerExtras(r *Registry) {
 		Description: "memcache-style leases: a miss takes a lease token, a write's DEL voids it, a fill with a void " +
 			"lease is dropped; concurrent missers wait for the holder's fill (default) or read through without filling",
 		Params: []Param{
-			{Name: "hot-miss", Default: "wait", Help: "what a miss does while another client holds the lease: wait (poll for the fill, then read through) or read-through (go to the database at once, never fill)"},
-			{Name: "wait", Default: "100ms", Help: "with hot-miss=wait, how long to wait for the holder's fill before reading through without filling"},
-			{Name: "lease", Default: "3s", Help: "lease lifetime: bounds how long a dead holder blocks others' fills"},
+			{Name: "hot-miss", Default: "wait", Help: "what a miss does while another client holds the lease: wait (poll for the fill, then read through) or read-through (go to the database at once, never fill)", Check: OneOfParam("wait", "read-through")},
+			{Name: "wait", Default: "100ms", Help: "with hot-miss=wait, how long to wait for the holder's fill before reading through without filling", Check: DurationParam(0)},
+			{Name: "lease", Default: "3s", Help: "lease lifetime: bounds how long a dead holder blocks others' fills", Check: DurationParam(time.Millisecond)},
 		},
 		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointAfterCommit, gb.PointBeforeCacheDel, gb.PointAfterCacheDel},
 		New:    newLeases,
@@ -49,7 +47,8 @@ func registerExtras(r *Registry) {
 	r.Register(Info{
 		Name: "cdc-invalidation",
 		Description: "UPDATE+COMMIT only; a logical-replication consumer (pgoutput, own slot and publication) " +
-			"DELs every updated key, confirming WAL positions only after the DEL; resumes from the slot after a kill",
+			"DELs every updated key (the DELs of changes received together in one pipeline), confirming WAL positions only after the DEL; resumes from the slot after a kill",
+		Params: []Param{capParam},
 		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointBeforeApply},
 		New:    newCDCInvalidation,
 	})
@@ -57,16 +56,23 @@ func registerExtras(r *Registry) {
 		Name: "notify-invalidation",
 		Description: "pg_notify(channel, key) inside the write transaction; a LISTEN connection DELs the key. " +
 			"Notifications sent while the listener is disconnected are lost (stale until TTL)",
+		Params: []Param{capParam},
 		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointBeforeCommit, gb.PointBeforeApply},
 		New:    newNotifyInvalidation,
 	})
 	r.Register(Info{
 		Name: "go-redis-cache",
 		Description: "github.com/go-redis/cache/v9 unchanged: Once (singleflight read-through) on reads, " +
-			"UPDATE+COMMIT then Delete on writes",
-		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointAfterCommit, gb.PointBeforeCacheDel, gb.PointAfterCacheDel},
+			"UPDATE+COMMIT then Delete on writes; local=true adds its TinyLFU in-process cache (no invalidation across instances)",
+		Params: []Param{
+			{Name: "local", Default: "false", Help: "true: the library's local TinyLFU cache in front of Redis", Check: OneOfParam("true", "false")},
+			{Name: "local-ttl", Default: "1m", Help: "with local=true, the local cache's TTL", Check: DurationParam(time.Millisecond)},
+			{Name: "local-guard", Default: "false", Help: "with local=true, drop a local fill older than this instance's own last write of the key", Check: OneOfParam("true", "false")},
+		},
+		Points: []gb.Point{gb.PointAfterDBRead, gb.PointBeforeCacheSet, gb.PointAfterCommit, gb.PointBeforeCacheDel, gb.PointAfterCacheDel, gb.PointBeforeLocalSet},
 		New:    newGoRedisCache,
 	})
+	registerClientSide(r)
 }
 
 // LagReporter is implemented by strategies whose invalidation runs apart
@@ -185,29 +191,6 @@ func parseKeyToken(s string) (gb.Key, gb.Token, error) {
 		return 0, 0, fmt.Errorf("invalidation payload %q: want key:token", s)
 	}
 	return gb.Key(k), gb.Token(t), nil
-}
-
-// delUntilApplied deletes key, retrying with a capped backoff until the DEL
-// succeeds or ctx is done: a log consumer must not drop an invalidation it
-// is about to confirm. The first failure of a streak is warned.
-func delUntilApplied(ctx context.Context, env *Env, cache *Cache, key gb.Key) error {
-	backoff := 5 * time.Millisecond
-	for i := 0; ; i++ {
-		err := cache.Del(ctx, key)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if i == 0 {
-			env.warn(key, fmt.Errorf("invalidation DEL failed, retrying until it succeeds: %w", err))
-		}
-		if !wait.Sleep(ctx, backoff) {
-			return ctx.Err()
-		}
-		backoff = min(2*backoff, time.Second)
-	}
 }
 
 // ttlMillis returns ttl in whole milliseconds for a Lua script, rounding a

@@ -31,13 +31,15 @@ import (
 // zero Item.TTL means one hour, a TTL under one second is replaced by one
 // hour (with a log line), and a negative TTL skips Redis altogether. So the
 // adapter hands the library a Redis shim (its documented Options.Redis
-// interface) whose SETs apply Env.TTL, 0 meaning none. No local
-// (in-process) cache is configured: it would be invisible to Peek and the
-// audit. A read that joined another reader's load reports Hit, because the
+// interface) whose SETs apply Env.TTL, 0 meaning none. By default no
+// local (in-process) cache is configured; local=true configures the
+// library's TinyLFU (see goRedisLocal), which PeekLocal shows to the
+// prober and the audit. A read that joined another reader's load reports Hit, because the
 // library does not say whether the shared result came from Redis.
 type goRedisCache struct {
 	fillRead
-	lib *cache.Cache
+	lib   *cache.Cache
+	local *goRedisLocal // nil unless local=true
 }
 
 // ttlShim is the library's Redis: every SET gets the run's TTL.
@@ -66,8 +68,32 @@ func (s ttlShim) Del(ctx context.Context, keys ...string) *redis.IntCmd {
 
 func newGoRedisCache(env Env) (gb.Strategy, error) {
 	c := NewCache(env)
-	lib := cache.New(&cache.Options{Redis: ttlShim{rdb: c.Client(), ttl: c.TTL()}})
-	return &goRedisCache{fillRead: fillRead{env: env, cache: c}, lib: lib}, nil
+	local, err := env.Params.Bool("local", false)
+	if err != nil {
+		return nil, err
+	}
+	localTTL, err := env.Params.Duration("local-ttl", time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	guard, err := env.Params.Bool("local-guard", false)
+	if err != nil {
+		return nil, err
+	}
+	if !local && (env.Params["local-ttl"] != "" || guard) {
+		return nil, fmt.Errorf("parameters local-ttl and local-guard need local=true")
+	}
+	if local && localTTL <= 0 {
+		return nil, fmt.Errorf("parameter local-ttl = %q: want a positive duration such as 1m", env.Params["local-ttl"])
+	}
+	opt := &cache.Options{Redis: ttlShim{rdb: c.Client(), ttl: c.TTL()}}
+	s := &goRedisCache{fillRead: fillRead{env: env, cache: c}}
+	if local {
+		s.local = newGoRedisLocal(c, env.Hooks, localTTL, guard)
+		opt.LocalCache = s.local
+	}
+	s.lib = cache.New(opt)
+	return s, nil
 }
 
 func (s *goRedisCache) Read(ctx context.Context, key gb.Key) (gb.ReadResult, error) {
@@ -80,7 +106,7 @@ func (s *goRedisCache) Read(ctx context.Context, key gb.Key) (gb.ReadResult, err
 		TTL:   time.Hour, // any valid TTL: the shim applies Env.TTL
 		Do: func(*cache.Item) (any, error) {
 			loaded = true
-			v, err := s.env.Store.Read(ctx, key)
+			v, err := s.env.fillSource().Read(ctx, key)
 			if err != nil {
 				return nil, err
 			}
@@ -104,8 +130,12 @@ func (s *goRedisCache) Read(ctx context.Context, key gb.Key) (gb.ReadResult, err
 }
 
 func (s *goRedisCache) Write(ctx context.Context, req gb.WriteRequest) error {
-	if _, err := s.env.Store.Write(ctx, req, nil); err != nil {
+	v, err := s.env.Store.Write(ctx, req, nil)
+	if err != nil {
 		return err
+	}
+	if s.local != nil {
+		s.local.wrote(s.cache.Key(req.Key), v.Version)
 	}
 	if !s.afterCommit(ctx, req.Key) {
 		return nil
@@ -121,4 +151,12 @@ func (s *goRedisCache) Write(ctx context.Context, req gb.WriteRequest) error {
 		s.env.warn(req.Key, err)
 	}
 	return nil
+}
+
+// PeekLocal implements ghostbench.LocalInspector (absent without local=true).
+func (s *goRedisCache) PeekLocal(key gb.Key) (gb.Value, time.Duration, bool) {
+	if s.local == nil {
+		return gb.Value{}, 0, false
+	}
+	return s.local.peek(key)
 }

@@ -123,7 +123,7 @@ func (s *leases) Read(ctx context.Context, key gb.Key) (gb.ReadResult, error) {
 		return gb.ReadResult{Value: v, Hit: true}, nil
 	}
 	if err != nil {
-		s.env.warn(key, err)
+		s.env.warnFill(key, err)
 		return s.readDB(ctx, key)
 	}
 	token := s.tokenBase + strconv.FormatUint(s.tokens.Add(1), 36)
@@ -133,7 +133,7 @@ func (s *leases) Read(ctx context.Context, key gb.Key) (gb.ReadResult, error) {
 	for {
 		res, err := leaseScript.Run(ctx, s.cache.Client(), keys, token, s.lease.Milliseconds()).Slice()
 		if err != nil {
-			s.env.warn(key, gb.Redis(fmt.Errorf("lease key %d: %w", key, err)))
+			s.env.warnFill(key, gb.Redis(fmt.Errorf("lease key %d: %w", key, err)))
 			return s.readDB(ctx, key)
 		}
 		switch code, _ := res[0].(int64); code {
@@ -141,7 +141,7 @@ func (s *leases) Read(ctx context.Context, key gb.Key) (gb.ReadResult, error) {
 			str, _ := res[1].(string)
 			v, err := gb.ParseCache(str)
 			if err != nil {
-				s.env.warn(key, gb.Redis(fmt.Errorf("lease key %d: %w", key, err)))
+				s.env.warnFill(key, gb.Redis(fmt.Errorf("lease key %d: %w", key, err)))
 				return s.readDB(ctx, key)
 			}
 			return gb.ReadResult{Value: v, Hit: true}, nil
@@ -169,7 +169,7 @@ func (s *leases) Read(ctx context.Context, key gb.Key) (gb.ReadResult, error) {
 // fill reads the row as the lease holder and fills the key if the lease
 // is still ours.
 func (s *leases) fill(ctx context.Context, key gb.Key, token string, keys []string) (gb.ReadResult, error) {
-	v, err := s.env.Store.Read(ctx, key)
+	v, err := s.env.fillSource().Read(ctx, key)
 	if err == nil {
 		err = s.env.Hooks.At(ctx, gb.PointAfterDBRead, key)
 	}
@@ -181,7 +181,7 @@ func (s *leases) fill(ctx context.Context, key gb.Key, token string, keys []stri
 		return gb.ReadResult{}, err
 	}
 	if err := leaseFillScript.Run(ctx, s.cache.Client(), keys, token, v.MarshalCache(), ttlMillis(s.cache.TTL())).Err(); err != nil {
-		s.env.warn(key, gb.Redis(fmt.Errorf("lease fill key %d: %w", key, err)))
+		s.env.warnFill(key, gb.Redis(fmt.Errorf("lease fill key %d: %w", key, err)))
 	}
 	return gb.ReadResult{Value: v}, nil
 }
@@ -196,7 +196,7 @@ func (s *leases) release(ctx context.Context, leaseKey, token string) {
 
 // readDB reads the row without touching the cache.
 func (s *leases) readDB(ctx context.Context, key gb.Key) (gb.ReadResult, error) {
-	v, err := s.env.Store.Read(ctx, key)
+	v, err := s.env.fillSource().Read(ctx, key)
 	if err != nil {
 		return gb.ReadResult{}, err
 	}

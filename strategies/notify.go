@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	gb "github.com/ghostbench/ghostbench"
-	"github.com/ghostbench/ghostbench/internal/wait"
 )
 
 // notifyDrainEvery is how long Drain waits for its marker before it sends
@@ -30,8 +29,15 @@ const notifyDrainEvery = 200 * time.Millisecond
 // disconnected (killed, a network fault, reconnecting) every write's
 // notification is lost and its key stays stale until its TTL. The
 // listener reconnects with a capped backoff and listens again; nothing
-// brings back what was sent meanwhile. A DEL that fails is retried until
-// it succeeds, as a log consumer would.
+// brings back what was sent meanwhile.
+//
+// A reader takes the notifications off the connection while an applier
+// sends the DELs of all those that arrived during its previous pipeline
+// as one pipeline (at most delBatchMax), so the listener keeps up with
+// any rate a pipeline can absorb. A pipeline that fails is retried whole until it succeeds, at most
+// retryBackoffMax apart, as a log consumer would: after a Redis outage the
+// listener resumes within about that long and works off what the server
+// queued for it meanwhile in full pipelines.
 //
 // The channel (gbnotify_<schema>_<random>) is unique to the instance. Drain
 // sends a marker notification on the same channel and waits until the
@@ -44,6 +50,7 @@ type notifyInvalidation struct {
 	lagRecorder
 	channel string
 	listen  *pgx.ConnConfig
+	pace    *pacer
 
 	ctx    context.Context // the listener's; cancelled by Close
 	cancel context.CancelFunc
@@ -66,11 +73,16 @@ func newNotifyInvalidation(env Env) (gb.Strategy, error) {
 	if err != nil {
 		return nil, err
 	}
+	pace, err := newPacer(env.Params)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &notifyInvalidation{
 		fillRead: fillRead{env: env, cache: NewCache(env)},
 		channel:  channel,
 		listen:   env.DB.Config().ConnConfig.Copy(),
+		pace:     pace,
 		ctx:      gb.WithActor(ctx, gb.Actor{Kind: "worker"}),
 		cancel:   cancel,
 		exited:   make(chan struct{}),
@@ -145,32 +157,33 @@ func (s *notifyInvalidation) signalLocked() {
 // run listens until Close, reconnecting with a capped backoff.
 func (s *notifyInvalidation) run() {
 	defer close(s.exited)
-	backoff := 10 * time.Millisecond
-	for {
-		listened, err := s.listenOnce(s.ctx)
-		s.mu.Lock()
-		s.pid = 0
-		s.mu.Unlock()
-		if s.ctx.Err() != nil {
-			return
-		}
+	reconnectLoop(s.ctx, s.listenOnce, func(err error) {
 		s.logf("listener connection ended, reconnecting: %v", err)
-		if listened {
-			backoff = 10 * time.Millisecond
-		}
-		if !wait.Sleep(s.ctx, backoff) {
-			return
-		}
-		backoff = min(2*backoff, time.Second)
 		s.mu.Lock()
 		s.reconnects++
 		s.mu.Unlock()
-	}
+	})
 }
 
 // listenOnce runs one listener connection; listened reports whether it got
-// as far as LISTEN (for the backoff).
+// as far as LISTEN (for the backoff). Its reader hands every notification
+// to an applier that DELs in pipelines; a drain marker passes through the
+// applier too, so that it counts as seen only once every notification
+// before it has been applied.
 func (s *notifyInvalidation) listenOnce(ctx context.Context) (listened bool, err error) {
+	a := newApplier(&s.env, s.cache, s.pace, &s.lagRecorder, func(seq uint64) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if seq > s.seen {
+			s.seen = seq
+			s.signalLocked()
+		}
+	})
+	return runStream(ctx, a, func(ctx context.Context) (bool, error) { return s.listen1(ctx, a) })
+}
+
+// listen1 is the reader of listenOnce.
+func (s *notifyInvalidation) listen1(ctx context.Context, a *applier) (listened bool, err error) {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	conn, err := pgx.ConnectConfig(cctx, s.listen)
@@ -178,6 +191,9 @@ func (s *notifyInvalidation) listenOnce(ctx context.Context) (listened bool, err
 		return false, fmt.Errorf("listener connection: %w", err)
 	}
 	defer func() {
+		s.mu.Lock()
+		s.pid = 0
+		s.mu.Unlock()
 		c, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = conn.Close(c)
 		cancel()
@@ -189,33 +205,36 @@ func (s *notifyInvalidation) listenOnce(ctx context.Context) (listened bool, err
 	s.pid = conn.PgConn().PID()
 	s.signalLocked() // drainers send a marker the new session will hear
 	s.mu.Unlock()
+	// Wait without a context: pgconn watches a cancellable one with a
+	// goroutine it must hand off to after every notification, a
+	// scheduling round each on a busy machine. A read deadline in the
+	// past ends the wait when ctx ends instead.
+	nc := conn.PgConn().Conn()
+	stop := context.AfterFunc(ctx, func() { _ = nc.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
 	for {
-		n, err := conn.WaitForNotification(ctx)
+		n, err := conn.WaitForNotification(context.Background())
 		if err != nil {
+			if ctx.Err() != nil {
+				return true, ctx.Err()
+			}
 			return true, fmt.Errorf("wait for notification: %w", err)
 		}
+		var c change
 		if m, ok := strings.CutPrefix(n.Payload, "drain:"); ok {
 			seq, _ := strconv.ParseUint(m, 10, 64)
-			s.mu.Lock()
-			if seq > s.seen {
-				s.seen = seq
-				s.signalLocked()
+			c = change{isMark: true, mark: seq}
+		} else {
+			key, token, err := parseKeyToken(n.Payload)
+			if err != nil {
+				s.env.warn(-1, err)
+				continue
 			}
-			s.mu.Unlock()
-			continue
+			c = change{key: key, token: token, hasToken: true}
 		}
-		key, token, err := parseKeyToken(n.Payload)
-		if err != nil {
-			s.env.warn(-1, err)
-			continue
+		if !a.send(ctx, c) {
+			return true, ctx.Err()
 		}
-		if err := s.env.Hooks.At(ctx, gb.PointBeforeApply, key); err != nil {
-			return true, err
-		}
-		if err := delUntilApplied(ctx, &s.env, s.cache, key); err != nil {
-			return true, err
-		}
-		s.applied(token, time.Now())
 	}
 }
 

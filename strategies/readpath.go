@@ -18,30 +18,40 @@ type fillRead struct {
 }
 
 func (f *fillRead) Read(ctx context.Context, key gb.Key) (gb.ReadResult, error) {
-	v, ok, err := f.cache.Get(ctx, key)
+	return readFill(ctx, &f.env, f.cache, key, func(ctx context.Context, v gb.Value) error {
+		return f.cache.fill(ctx, key, v) // no WAIT for a miss's fill
+	})
+}
+
+// readFill is the cache-aside read path with the strategy's own fill: GET;
+// on a hit return it; on a miss SELECT the row, pass the after-db-read and
+// before-cache-set points, then fill it. A cache error on GET falls back to
+// the database without filling; a failed fill is a warning.
+func readFill(ctx context.Context, env *Env, cache *Cache, key gb.Key, fill func(ctx context.Context, v gb.Value) error) (gb.ReadResult, error) {
+	v, ok, err := cache.Get(ctx, key)
 	if err == nil && ok {
 		return gb.ReadResult{Value: v, Hit: true}, nil
 	}
 	if err != nil {
-		f.env.warn(key, err)
-		v, err := f.env.Store.Read(ctx, key)
+		env.warnFill(key, err)
+		v, err := env.Store.Read(ctx, key)
 		if err != nil {
 			return gb.ReadResult{}, err
 		}
 		return gb.ReadResult{Value: v}, nil
 	}
-	v, err = f.env.Store.Read(ctx, key)
+	v, err = env.fillSource().Read(ctx, key)
 	if err != nil {
 		return gb.ReadResult{}, err
 	}
-	if err := f.env.Hooks.At(ctx, gb.PointAfterDBRead, key); err != nil {
+	if err := env.Hooks.At(ctx, gb.PointAfterDBRead, key); err != nil {
 		return gb.ReadResult{}, err
 	}
-	if err := f.env.Hooks.At(ctx, gb.PointBeforeCacheSet, key); err != nil {
+	if err := env.Hooks.At(ctx, gb.PointBeforeCacheSet, key); err != nil {
 		return gb.ReadResult{}, err
 	}
-	if err := f.cache.Set(ctx, key, v); err != nil {
-		f.env.warn(key, err)
+	if err := fill(ctx, v); err != nil {
+		env.warnFill(key, err)
 	}
 	return gb.ReadResult{Value: v}, nil
 }

@@ -17,6 +17,11 @@ type Param struct {
 	Name    string
 	Default string
 	Help    string
+	// Check, when set, returns an error saying what is allowed when v is
+	// not an allowed value (DurationParam, OneOfParam). CheckParams calls
+	// it, so that a bad value is refused before any server starts rather
+	// than when the strategy is built.
+	Check func(v string) error
 }
 
 // Info describes a registered strategy.
@@ -28,7 +33,13 @@ type Info struct {
 	Params []Param
 	// Points are the interleaving points on its paths.
 	Points []gb.Point
-	New    Factory
+	// AnyParams says the strategy checks its own parameters (a foreign
+	// process does, when it starts): CheckParams accepts any name.
+	AnyParams bool
+	// NeedsTTL is set for a strategy that cannot run without a TTL (its
+	// library puts one on every entry it writes): New refuses ttl none.
+	NeedsTTL bool
+	New      Factory
 }
 
 // Registry finds strategies by name. The zero value is empty and ready to
@@ -69,6 +80,12 @@ func (r *Registry) New(name string, env Env) (gb.Strategy, error) {
 	if env.Prefix == "" {
 		env.Prefix = "gb:"
 	}
+	if info.NeedsTTL && env.TTL <= 0 {
+		return nil, fmt.Errorf("strategy %s: ttl none: its library puts a TTL on every entry it writes; want a positive ttl such as 30s", name)
+	}
+	if err := checkTopologyParams(info, &env); err != nil {
+		return nil, fmt.Errorf("strategy %s: %w", name, err)
+	}
 	s, err := info.New(env)
 	if err != nil {
 		return nil, fmt.Errorf("strategy %s: %w", name, err)
@@ -77,15 +94,23 @@ func (r *Registry) New(name string, env Env) (gb.Strategy, error) {
 }
 
 // CheckParams returns an error naming the parameter and the allowed ones
-// when p holds a name the strategy does not declare.
+// when p holds a name the strategy does not declare, and an error naming
+// the parameter, the value and what is allowed when a declared
+// parameter's Check refuses its value.
 func (info Info) CheckParams(p Params) error {
-	for k := range p {
+	if info.AnyParams {
+		return nil
+	}
+	for k, v := range p {
 		found := false
 		names := make([]string, 0, len(info.Params))
 		for _, d := range info.Params {
 			names = append(names, d.Name)
 			if d.Name == k {
 				found = true
+				if err := info.checkValue(d, v); err != nil {
+					return err
+				}
 			}
 		}
 		if !found {
@@ -101,8 +126,12 @@ func (info Info) CheckParams(p Params) error {
 
 // Default returns a new registry holding the built-in strategies.
 func Default() *Registry {
+	all := &Registry{}
+	registerBuiltins(all)
+	registerExtras(all)
 	r := &Registry{}
-	registerBuiltins(r)
-	registerExtras(r)
+	for _, info := range all.All() {
+		r.Register(withTopologyParams(info))
+	}
 	return r
 }

@@ -90,36 +90,3 @@ func (s *versionChecked) Write(ctx context.Context, req gb.WriteRequest) error {
 	}
 	return nil
 }
-
-// readFill is the cache-aside read path with the strategy's own fill: GET;
-// on a hit return it; on a miss SELECT the row, pass the after-db-read and
-// before-cache-set points, then fill it. A cache error on GET falls back to
-// the database without filling; a failed fill is a warning.
-func readFill(ctx context.Context, env *Env, cache *Cache, key gb.Key, fill func(ctx context.Context, v gb.Value) error) (gb.ReadResult, error) {
-	v, ok, err := cache.Get(ctx, key)
-	if err == nil && ok {
-		return gb.ReadResult{Value: v, Hit: true}, nil
-	}
-	if err != nil {
-		env.warn(key, err)
-		v, err := env.Store.Read(ctx, key)
-		if err != nil {
-			return gb.ReadResult{}, err
-		}
-		return gb.ReadResult{Value: v}, nil
-	}
-	v, err = env.Store.Read(ctx, key)
-	if err != nil {
-		return gb.ReadResult{}, err
-	}
-	if err := env.Hooks.At(ctx, gb.PointAfterDBRead, key); err != nil {
-		return gb.ReadResult{}, err
-	}
-	if err := env.Hooks.At(ctx, gb.PointBeforeCacheSet, key); err != nil {
-		return gb.ReadResult{}, err
-	}
-	if err := fill(ctx, v); err != nil {
-		env.warn(key, err)
-	}
-	return gb.ReadResult{Value: v}, nil
-}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,7 +15,6 @@ import (
 	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/report"
-	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
 	"github.com/ghostbench/ghostbench/strategies"
 )
@@ -50,6 +50,12 @@ examples:
   ghostbench bench -duration 10s -strategies cache-aside,write-through -name ca-vs-wt
   ghostbench bench -scenarios redis-outage,lost-replies -seed 7
   ghostbench bench -count 10 -duration 2s -strategies cache-aside,version-checked
+  ghostbench bench -strategies write-through -exec '/usr/bin/python3 examples/python/write_through.py' -scenarios redis-outage
+  ghostbench bench -topology redis-cluster -duration 2s
+
+With -topology other than single the default scenarios are the steady
+loads and that topology's faults (redis-cluster: cluster-failover and
+slot-migration; redis-replica: redis-failover; pg-replica: replica-lag).
 
 flags:
 `
@@ -84,21 +90,20 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		quiet    = fs.Bool("quiet", false, "no progress line, even on a terminal")
 		pcfg     = docker.ConfigFromEnv()
 		ff       faultFlags
+		ef       execFlags
 	)
 	pcfg.RegisterFlags(fs)
 	ff.register(fs)
+	ef.register(fs)
 	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return usageError{err}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("bench: unexpected argument %q", fs.Arg(0))
 	}
-	if *duration <= 0 {
-		return usagef("bench: -duration %v: want a positive duration such as 3s", *duration)
+	if *duration <= 0 || *duration > scenarios.MaxDuration {
+		return usagef("bench: -duration %v: want a positive duration such as 3s, at most %s", *duration, scenarios.MaxDuration)
 	}
 	if *count < 1 || *count > bench.MaxCount {
 		return usagef("bench: -count %d: want 1..%d repetitions", *count, bench.MaxCount)
@@ -106,13 +111,32 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if strings.TrimSpace(*name) == "" || strings.ContainsAny(*name, `/\`) {
 		return usagef("bench: -name %q: want a non-empty name without slashes", *name)
 	}
+	scSet := false
+	fs.Visit(func(f *flag.Flag) { scSet = scSet || f.Name == "scenarios" })
+	if d, ok := topologyBenchScenarios[pcfg.Topology]; ok && !scSet {
+		*scList = strings.Join(d, ",")
+	}
 	reg := strategies.Default()
+	execName := ""
+	if ef.set() {
+		var err error
+		if execName, err = ef.add(reg, ""); err != nil {
+			return err
+		}
+	}
 	stNames, err := pickStrategies(reg, *stList)
 	if err != nil {
 		return err
 	}
+	if execName != "" && !slices.Contains(stNames, execName) {
+		stNames = append(stNames, execName) // beside the ones chosen
+	}
 	var scs []*scenarios.Scenario
 	seen := map[string]bool{}
+	topo, err := newTopologyChoice(&pcfg)
+	if err != nil {
+		return err
+	}
 	for _, n := range splitList(*scList) {
 		sc, err := scenarios.Load(n)
 		if err != nil {
@@ -122,16 +146,36 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return usagef("bench: -scenarios: %s given twice", sc.Name)
 		}
 		seen[sc.Name] = true
+		if err := topo.apply(&pcfg, sc); err != nil {
+			return err
+		}
 		scs = append(scs, sc)
 	}
 	if len(scs) == 0 {
-		return usagef("bench: -scenarios: none given")
+		return usagef("bench: -scenarios %q: no scenario named; want a comma-separated list of %s, or YAML files", *scList, strings.Join(scenarios.Names(), ", "))
+	}
+
+	if err := pcfg.Check(); err != nil {
+		return usageError{err}
 	}
 
 	started := time.Now()
 	folder := *dir
 	if folder == "" {
 		folder = filepath.Join(*outDir, started.UTC().Format("20060102-150405")+"-"+*name)
+	}
+	if *dir == "" {
+		if err := checkOutDir("bench: -out", *outDir); err != nil {
+			return err
+		}
+	}
+	if execName != "" {
+		// Again, now that the folder is known: the process's stderr goes
+		// into it.
+		reg = strategies.Default()
+		if _, err := ef.add(reg, filepath.Join(folder, execName+".stderr.log")); err != nil {
+			return err
+		}
 	}
 	flags := map[string]string{}
 	fs.VisitAll(func(f *flag.Flag) { flags[f.Name] = f.Value.String() })
@@ -146,6 +190,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{err}
 	}
 	if *dir != "" {
+		if err := checkOutDir("bench: -dir", folder); err != nil {
+			return err
+		}
 		if err := bench.ClearDir(folder); errors.Is(err, bench.ErrNotResults) {
 			return usagef("bench: -dir %s: %w", folder, err)
 		} else if err != nil {
@@ -186,67 +233,4 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("bench: %d of %d runs failed; see %s", failed, len(b.Runs), filepath.Join(folder, report.SummaryFile))
 	}
 	return nil
-}
-
-// benchLog prints a bench's progress to w: the matrix when it starts, the
-// servers, one line per finished run and, when live, a progress line that
-// is rewritten in place.
-func benchLog(w io.Writer, folder string, started time.Time, live bool) bench.Observer {
-	var b *report.Bench
-	prefix := func(i int, run *report.BenchRun) string {
-		return fmt.Sprintf("[%*d/%d] %s / %s", len(fmt.Sprint(len(b.Runs))), i+1, len(b.Runs), run.Scenario, run.Strategy)
-	}
-	obs := bench.Observer{
-		Started: func(bb *report.Bench) {
-			b = bb
-			fmt.Fprintf(w, "ghostbench bench: %d strategies x %d scenarios x %d repetitions = %d runs of %s, seed %d, into %s\n",
-				len(b.Strategies), len(b.Scenarios), max(b.Count, 1), len(b.Runs), b.Duration, b.Seed, folder)
-			fmt.Fprintf(w, "  strategies: %s\n  scenarios:  %s\n", strings.Join(b.Strategies, ", "), strings.Join(b.Scenarios, ", "))
-			for _, in := range b.ScenarioInfo {
-				if len(in.Faults) > 0 {
-					fmt.Fprintf(w, "  %s faults (x%.2g): %s\n", in.Name, in.Scale, strings.Join(in.Faults, "; "))
-				}
-			}
-		},
-		Provisioned: func(srv *docker.Servers) {
-			fmt.Fprintf(w, "servers: %s; PostgreSQL %s at %s, Redis %s at %s\n",
-				srv.Provider, srv.Postgres.Version, srv.Postgres.Addr, srv.Redis.Version, srv.Redis.Addr)
-		},
-		Unhealthy: func(err error) {
-			fmt.Fprintf(w, "servers unhealthy after the last run (%v); provisioning new ones\n", err)
-		},
-		RunFinished: func(i int, run *report.BenchRun, res *record.Run) {
-			if live {
-				fmt.Fprint(w, "\r\033[K")
-			}
-			fmt.Fprintf(w, "%s  %s  %.1fs%s\n", prefix(i, run), run.Status, run.ElapsedSeconds, runLine(res, run))
-		},
-	}
-	if live {
-		obs.RunStarting = func(i int, run *report.BenchRun) {
-			fmt.Fprintf(w, "\r\033[K%s  starting (bench %s)", prefix(i, run), time.Since(started).Round(time.Second))
-		}
-		obs.RunProgress = func(i int, run *report.BenchRun, p runner.Progress) {
-			fmt.Fprintf(w, "\r\033[K%s  %4.1fs  %7.0f ops/s  %5d errors  %5d stale  %3d ghost  (bench %s)",
-				prefix(i, run), p.Elapsed.Seconds(), p.OpsPerSec, p.Errors, p.Stale, p.Ghost, time.Since(started).Round(time.Second))
-		}
-	}
-	return obs
-}
-
-// runLine renders a finished run's headline numbers for the log.
-func runLine(res *record.Run, rec *report.BenchRun) string {
-	if res == nil || res.Metrics == nil {
-		if rec.Error != "" {
-			return "  " + rec.Error
-		}
-		return ""
-	}
-	s := report.Summarize(res)
-	line := fmt.Sprintf("  %.0f ops/s  stale %d  ghost %d  stale-until-TTL %d  read p99 %s  write p99 %s",
-		s.OpsPerSec, s.StaleReads, s.GhostReads, s.StaleUntilTTL, report.FormatMicros(s.ReadP99), report.FormatMicros(s.WriteP99))
-	if rec.Error != "" {
-		line += "  " + rec.Error
-	}
-	return line
 }

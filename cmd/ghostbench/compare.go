@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/ghostbench/ghostbench/report"
 )
@@ -34,11 +35,8 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	format := fs.String("format", "text", "output `format`: text, json or csv")
 	fs.Usage = func() { fmt.Fprint(stderr, compareUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return usageError{err}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 2 {
 		return usagef("compare: want two results folders (OLD NEW), got %d arguments", fs.NArg())
@@ -47,9 +45,12 @@ func cmdCompare(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("compare: -format %q: want text, json or csv", *format)
 	}
 	load := func(dir string) (*report.Matrix, error) {
+		if _, err := os.Stat(filepath.Join(dir, report.BenchFile)); err != nil {
+			return nil, usagef("compare: %s is not a results folder (no %s): %v", dir, report.BenchFile, unwrapPath(err))
+		}
 		b, runs, err := report.LoadBench(dir)
 		if errors.Is(err, os.ErrNotExist) && b == nil {
-			return nil, usagef("compare: %s is not a results folder (no %s): %v", dir, report.BenchFile, err)
+			return nil, fmt.Errorf("compare: %s lists a file that is missing: %w", filepath.Join(dir, report.BenchFile), err)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("compare: %w", err)

@@ -52,7 +52,7 @@ func cmdDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fs.PrintDefaults()
 			return errHelp
 		}
-		return usagef("doctor: %v (run \"ghostbench doctor -h\" for the flags)", err)
+		return usageError{flagError(fs, err)}
 	}
 	if fs.NArg() > 0 {
 		return usagef("doctor: unexpected argument %q (run \"ghostbench doctor -h\" for the flags)", fs.Arg(0))
@@ -85,6 +85,10 @@ func holdServers(ctx context.Context, cfg docker.Config, stdout io.Writer) error
 	fmt.Fprintf(stdout, "provider %s (%s), ready in %v\n", s.Provider, s.Reason, ready.Round(time.Millisecond))
 	fmt.Fprintf(stdout, "postgres %s %s\n", s.Postgres.Version, s.Postgres.Redacted())
 	fmt.Fprintf(stdout, "redis %s %s\n", s.Redis.Version, s.Redis.Redacted())
+	fmt.Fprintf(stdout, "topology %s\n", s.TopologyName())
+	for _, l := range s.Topology.Describe() {
+		fmt.Fprintf(stdout, "  %s\n", l)
+	}
 	fmt.Fprintln(stdout, "holding; Ctrl-C to tear down")
 	<-ctx.Done()
 	start = time.Now()

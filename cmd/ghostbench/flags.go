@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -25,6 +26,7 @@ type scenarioFlags struct {
 	readRatio   float64
 	concurrency int
 	syncCommit  string
+	instances   int
 }
 
 func (f *scenarioFlags) register(fs *flag.FlagSet, defScenario string) {
@@ -40,66 +42,85 @@ func (f *scenarioFlags) register(fs *flag.FlagSet, defScenario string) {
 	fs.Float64Var(&f.readRatio, "read-ratio", 0, "open loop: `fraction` of operations that are reads")
 	fs.IntVar(&f.concurrency, "concurrency", 0, "open loop: at most `n` operations in flight")
 	fs.StringVar(&f.syncCommit, "synchronous-commit", "", "PostgreSQL synchronous_commit for the run's sessions: on or off")
+	fs.IntVar(&f.instances, "instances", 0, "application instances (`k`): independent strategy objects with their own clients and local caches")
 }
 
-// load returns the scenario with the flags that were set applied.
+// load returns the scenario with the flags that were set applied. A flag
+// that cannot be honoured as given is a usage error naming it, never a
+// silent change: open-loop and closed-loop flags together, a duration that
+// is not positive, a warm-up not shorter than the duration, a rate or
+// ratio that is not a finite number in range, a flag that the scenario's
+// loop ignores.
 func (f *scenarioFlags) load(fs *flag.FlagSet) (*scenarios.Scenario, error) {
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if err := f.check(set); err != nil {
+		return nil, err
+	}
 	sc, err := scenarios.Load(f.scenario)
 	if err != nil {
 		return nil, usageError{err}
 	}
-	var ferr error
-	dur := func(name, v string, dst *scenarios.Duration) {
-		d, err := scenarios.ParseDuration(v)
-		if err != nil && ferr == nil {
-			ferr = usagef("-%s %q: want a duration such as 10s, or none", name, v)
-		}
-		*dst = d
+	openFlags := set["rate"] || set["read-ratio"] || set["concurrency"]
+	if set["duration"] {
+		// The same rule as bench: warm-up and fault schedule keep their
+		// place in the run; an explicit -warmup is applied after this.
+		d, _ := scenarios.ParseDuration(f.duration)
+		sc.Scale(d.D())
 	}
-	fs.Visit(func(fl *flag.Flag) {
-		switch fl.Name {
-		case "duration":
-			// The same rule as bench: warm-up and fault schedule keep
-			// their place in the run (flags visit in name order, so an
-			// explicit -warmup is applied after this).
-			var d scenarios.Duration
-			dur("duration", f.duration, &d)
-			if d > 0 {
-				sc.Scale(d.D())
-			}
-		case "warmup":
-			dur("warmup", f.warmup, &sc.Warmup)
-		case "ttl":
-			dur("ttl", f.ttl, &sc.TTL)
-		case "seed":
-			sc.Seed = f.seed
-		case "keys":
-			sc.Keys = f.keys
-		case "readers":
-			sc.Readers, sc.Rate = f.readers, 0
-		case "writers":
-			sc.Writers, sc.Rate = f.writers, 0
-		case "rate":
-			sc.Rate = f.rate
-			if f.rate > 0 {
-				sc.Readers, sc.Writers = 0, 0
-				if sc.ReadRatio == 0 {
-					sc.ReadRatio = 0.9
-				}
-			}
-		case "read-ratio":
-			sc.ReadRatio = f.readRatio
-		case "concurrency":
-			sc.Concurrency = f.concurrency
-		case "synchronous-commit":
-			sc.Postgres.SynchronousCommit = f.syncCommit
+	if set["instances"] {
+		sc.Instances = f.instances
+	}
+	if set["warmup"] {
+		sc.Warmup, _ = scenarios.ParseDuration(f.warmup)
+	}
+	if set["ttl"] {
+		sc.TTL, _ = scenarios.ParseDuration(f.ttl)
+	}
+	if set["seed"] {
+		sc.Seed = f.seed
+	}
+	if set["keys"] {
+		sc.Keys = f.keys
+	}
+	if set["readers"] || set["writers"] {
+		// Closed loop: the flags replace the scenario's loop entirely.
+		sc.Rate = 0
+		if set["readers"] {
+			sc.Readers = f.readers
 		}
-	})
-	if ferr != nil {
-		return nil, ferr
+		if set["writers"] {
+			sc.Writers = f.writers
+		}
+	}
+	if set["rate"] {
+		sc.Rate, sc.Readers, sc.Writers = f.rate, 0, 0
+		if sc.ReadRatio == 0 && !set["read-ratio"] {
+			sc.ReadRatio = 0.9
+		}
+	}
+	if openFlags && !sc.OpenLoop() {
+		flagName := "-read-ratio"
+		if set["concurrency"] {
+			flagName = "-concurrency"
+		}
+		return nil, usagef("%s applies to open loop only and scenario %s runs closed loop: give -rate too, or leave %s out", flagName, sc.Name, flagName)
+	}
+	if set["read-ratio"] {
+		sc.ReadRatio = f.readRatio
+	}
+	if set["concurrency"] {
+		sc.Concurrency = f.concurrency
+	}
+	if set["synchronous-commit"] {
+		sc.Postgres.SynchronousCommit = f.syncCommit
 	}
 	if sc.Warmup >= sc.Duration {
-		sc.Warmup = sc.Duration / 10
+		what := fmt.Sprintf("the scenario's warm-up %s", sc.Warmup)
+		if set["warmup"] {
+			what = fmt.Sprintf("-warmup %s", sc.Warmup)
+		}
+		return nil, usagef("%s is not shorter than the run's duration %s: want a warm-up less than the duration (give -warmup or -duration)", what, sc.Duration)
 	}
 	sc.Defaults()
 	if err := sc.Validate(); err != nil {
@@ -108,10 +129,57 @@ func (f *scenarioFlags) load(fs *flag.FlagSet) (*scenarios.Scenario, error) {
 	return sc, nil
 }
 
+// check refuses the scenario flags in set whose values cannot be honoured,
+// before the scenario is even read.
+func (f *scenarioFlags) check(set map[string]bool) error {
+	if set["rate"] && (set["readers"] || set["writers"]) {
+		other := "-readers"
+		if !set["readers"] {
+			other = "-writers"
+		}
+		return usagef("-rate %v with %s: conflicting flags: -rate runs open loop (paced, with -concurrency), -readers and -writers run closed loop; give one or the other", f.rate, other)
+	}
+	for _, fl := range []string{"read-ratio", "concurrency"} {
+		if set[fl] && (set["readers"] || set["writers"]) {
+			return usagef("-%s with -readers/-writers: conflicting flags: -%s is for open loop (-rate), -readers and -writers run closed loop", fl, fl)
+		}
+	}
+	if set["duration"] {
+		d, err := scenarios.ParseDuration(f.duration)
+		switch {
+		case err != nil, d <= 0:
+			return usagef("-duration %q: want a positive duration such as 10s (at most %s)", f.duration, scenarios.MaxDuration)
+		case d.D() > scenarios.MaxDuration:
+			return usagef("-duration %q: want at most %s", f.duration, scenarios.MaxDuration)
+		}
+	}
+	for _, x := range []struct{ name, v, allowed string }{
+		{"warmup", f.warmup, "a duration of 0 (none) or more, such as 2s, shorter than the run"},
+		{"ttl", f.ttl, "a positive duration such as 30s, or none"},
+	} {
+		if !set[x.name] {
+			continue
+		}
+		if d, err := scenarios.ParseDuration(x.v); err != nil || d < 0 || d.D() > scenarios.MaxDuration {
+			return usagef("-%s %q: want %s (at most %s)", x.name, x.v, x.allowed, scenarios.MaxDuration)
+		}
+	}
+	if set["rate"] && !(f.rate > 0 && f.rate <= maxRate) { // also false for NaN
+		return usagef("-rate %v: want a number of operations per second above 0 and at most %d (for closed loop give -readers/-writers instead)", f.rate, maxRate)
+	}
+	if set["read-ratio"] && !(f.readRatio >= 0 && f.readRatio <= 1) { // also false for NaN
+		return usagef("-read-ratio %v: want a fraction from 0 to 1", f.readRatio)
+	}
+	return nil
+}
+
+// maxRate is the highest -rate (the scenario's own limit on rate).
+const maxRate = 1_000_000
+
 // pickStrategies returns the strategy names list names ("all": every
 // registered one), checked against reg.
 func pickStrategies(reg *strategies.Registry, list string) ([]string, error) {
-	if strings.TrimSpace(list) == "all" || strings.TrimSpace(list) == "" {
+	if strings.TrimSpace(list) == "all" {
 		return reg.Names(), nil
 	}
 	var out []string
@@ -126,7 +194,7 @@ func pickStrategies(reg *strategies.Registry, list string) ([]string, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, usagef("bench: -strategies: none given")
+		return nil, usagef("bench: -strategies %q: no strategy named; want a comma-separated list of %s, or all", list, strings.Join(reg.Names(), ", "))
 	}
 	return out, nil
 }

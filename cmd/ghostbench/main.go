@@ -48,8 +48,10 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
+		"claims":  {"test the advice people follow about caching, claim by claim", cmdClaims},
 		"bench":   {"run strategies x scenarios and write a results folder with report", cmdBench},
 		"compare": {"show how two benches differ, per scenario and strategy", cmdCompare},
+		"conform": {"run the conformance checks on a strategy (-exec CMD: one in any language)", cmdConform},
 		"doctor":  {"show which servers would be used and why", cmdDoctor},
 		"list":    {"list strategies, scenarios and faults", cmdList},
 		"report":  {"render a bench's summary, plots and index.html again from its JSON", cmdReport},
@@ -68,7 +70,11 @@ func (quietRedisLog) Printf(context.Context, string, ...any) {}
 
 func main() {
 	redis.SetLogger(quietRedisLog{})
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP (the terminal closed) tears down like Ctrl-C. After the first
+	// signal the default handling returns, so that a second Ctrl-C ends a
+	// harness stuck in teardown (the next run reaps what it left).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() { <-ctx.Done(); stop() }()
 	code := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

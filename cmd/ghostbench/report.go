@@ -32,19 +32,20 @@ func cmdReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	light := fs.Bool("light", false, "keep the folder small: PNG plots only (SVG and .hgrm files removed), compact run.json")
 	fs.Usage = func() { fmt.Fprint(stderr, reportUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return usageError{err}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
 		return usagef("report: want one results folder (DIR), got %d arguments", fs.NArg())
 	}
 	dir := fs.Arg(0)
+	if _, err := os.Stat(filepath.Join(dir, report.BenchFile)); err != nil {
+		return usagef("report: %s is not a results folder (no %s): %v", dir, report.BenchFile, unwrapPath(err))
+	}
 	m, err := report.RenderBench(dir, report.RenderOptions{Light: *light})
 	if errors.Is(err, os.ErrNotExist) && m == nil {
-		return usagef("report: %s is not a results folder (no %s): %v", dir, report.BenchFile, err)
+		// bench.json is there: a file it lists is missing.
+		return fmt.Errorf("report: %s lists a file that is missing: %w", filepath.Join(dir, report.BenchFile), err)
 	}
 	if m == nil && err != nil {
 		return fmt.Errorf("report: %w", err)

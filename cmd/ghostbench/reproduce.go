@@ -39,6 +39,7 @@ examples:
   ghostbench reproduce
   ghostbench reproduce cache-aside-stale-set
   ghostbench reproduce cache-aside-stale-set -strategy version-checked
+  ghostbench reproduce cache-aside-stale-set -exec '/usr/bin/python3 examples/python/cache_aside.py'
   ghostbench reproduce async-invalidation-lag -param lag=100ms -format json
   ghostbench reproduce write-through-lost-reply -out /tmp/repros
 
@@ -58,8 +59,10 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		allowChanges = fs.Bool(strings.TrimPrefix(faults.AllowServerChangesFlag, "-"), false,
 			"let redis-oom run CONFIG SET maxmemory on a Redis the harness does not own (restored at heal)")
 		pcfg = docker.ConfigFromEnv()
+		ef   execFlags
 	)
 	pcfg.RegisterFlags(fs)
+	ef.register(fs)
 	fs.Usage = func() { fmt.Fprint(stderr, reproduceUsage); fs.PrintDefaults() }
 	// The case comes first ("reproduce CASE -strategy S"), but flags
 	// before it work too.
@@ -94,9 +97,26 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return usagef("-param: %v", err)
 	}
 	reg := strategies.Default()
+	if ef.set() {
+		if *strategy != "" {
+			return usagef("reproduce: give -strategy or -exec, not both")
+		}
+		// The process's stderr goes beside the case's folders.
+		name, err := ef.add(reg, filepath.Join(*outDir, "reproduce-"+name+".stderr.log"))
+		if err != nil {
+			return err
+		}
+		*strategy = name
+	}
 	info, p, err := c.Resolve(reg, *strategy, p)
 	if err != nil {
 		return usageError{err}
+	}
+	if err := pcfg.Check(); err != nil {
+		return usageError{err}
+	}
+	if err := checkOutDir("-out", *outDir); err != nil {
+		return err
 	}
 
 	srv, err := docker.Provision(ctx, pcfg)
@@ -151,18 +171,6 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	default:
 		return fmt.Errorf("reproduce %s: verdict unknown on %s (%s): nothing was proved, but not everything could be verified", c.Name, res.Strategy, v.Normalized())
 	}
-}
-
-// parseFlags parses args into fs, mapping -h to errHelp and anything else
-// wrong to a usage error.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return usageError{err}
-	}
-	return nil
 }
 
 // listCases prints the catalogue: one line per case.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/ghostbench/ghostbench/bench"
 	"github.com/ghostbench/ghostbench/docker"
@@ -31,6 +32,7 @@ examples:
   ghostbench run -strategy async-invalidation -param lag=100ms -writers 8
   ghostbench run -strategy write-through -scenario my-scenario.yaml -seed 42 -format json
   ghostbench run -strategy my-strategy -budget ghost<=0,stale-until-ttl<=0,stale-ratio<=0.001
+  ghostbench run -exec '/usr/bin/python3 examples/python/write_through.py' -scenario redis-outage
 
 exit codes: 0 ok, 1 error (or an interrupted run: partial results are
 written), 2 usage, 3 the -budget was broken.
@@ -51,27 +53,36 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		budgetS  = fs.String("budget", "", "consistency `budget` to gate CI on, e.g. ghost<=0,stale-until-ttl<=0,stale-ratio<=0.001,availability>=1; exit 3 when broken")
 		pcfg     = docker.ConfigFromEnv()
 		ff       faultFlags
+		ef       execFlags
 	)
 	sf.register(fs, "steady-read-heavy")
+	ef.register(fs)
 	pcfg.RegisterFlags(fs)
 	ff.register(fs)
 	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return usageError{err}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("run: unexpected argument %q", fs.Arg(0))
 	}
-	if *strategy == "" {
-		return usagef("run: -strategy is required; allowed: %v", strategies.Default().Names())
+	if *strategy == "" && !ef.set() {
+		return usagef("run: -strategy (or -exec) is required; allowed: %v", strategies.Default().Names())
 	}
 	if *format != "text" && *format != "json" && *format != "csv" {
 		return usagef("run: -format %q: want text, json or csv", *format)
 	}
 	reg := strategies.Default()
+	var runID string
+	if ef.set() {
+		if *strategy != "" {
+			return usagef("run: give -strategy or -exec, not both")
+		}
+		var err error
+		if *strategy, err = ef.add(reg, ""); err != nil {
+			return err
+		}
+	}
 	info, ok := reg.Lookup(*strategy)
 	if !ok {
 		return usagef("-strategy %q: unknown; allowed: %v", *strategy, reg.Names())
@@ -91,6 +102,27 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if err := pcfg.Check(); err != nil {
+		return usageError{err}
+	}
+	if err := checkOutDir("-out", *outDir); err != nil {
+		return err
+	}
+	topo, err := newTopologyChoice(&pcfg)
+	if err != nil {
+		return err
+	}
+	if err := topo.apply(&pcfg, sc); err != nil {
+		return err
+	}
+	if ef.set() {
+		// The process's stderr goes into the run's folder.
+		runID = runner.DefaultID(time.Now(), *strategy, sc.Name)
+		reg = strategies.Default()
+		if _, err := ef.add(reg, filepath.Join(*outDir, runID, "process.stderr.log")); err != nil {
+			return err
+		}
+	}
 	plan, err := ff.builder(sc, pcfg)
 	if err != nil {
 		return usageError{err}
@@ -108,8 +140,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer srv.Close()
-	fmt.Fprintf(stderr, "servers: %s (%s); PostgreSQL %s at %s, Redis %s at %s\n",
-		srv.Provider, srv.Reason, srv.Postgres.Version, srv.Postgres.Addr, srv.Redis.Version, srv.Redis.Addr)
+	fmt.Fprintf(stderr, "servers: %s (%s); topology %s; PostgreSQL %s at %s, Redis %s at %s\n",
+		srv.Provider, srv.Reason, srv.TopologyName(), srv.Postgres.Version, srv.Postgres.Addr, srv.Redis.Version, srv.Redis.Addr)
+	for _, l := range srv.Topology.Describe() {
+		fmt.Fprintf(stderr, "  %s\n", l)
+	}
 
 	var progress func(runner.Progress)
 	if !*quiet && isTerminal(stderr) {
@@ -119,7 +154,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	res, err := bench.ExecuteRun(ctx, bench.RunSpec{
-		Scenario: sc, Strategy: *strategy, Params: p, Registry: reg, Servers: srv, Faults: plan, Progress: progress,
+		Scenario: sc, Strategy: *strategy, Params: p, Registry: reg, Servers: srv, Faults: plan, Progress: progress, ID: runID,
 	})
 	if progress != nil {
 		fmt.Fprintln(stderr)
@@ -133,6 +168,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if err := printRun(stdout, *format, res); err != nil {
 		return err
+	}
+	if w := res.LagWarning(); w != "" {
+		fmt.Fprintf(stderr, "warning: %s: %s\n", res.Strategy, w)
 	}
 	fmt.Fprintf(stderr, "wrote %s\n", path)
 	switch res.Status {

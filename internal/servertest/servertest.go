@@ -55,3 +55,25 @@ func Start(t testing.TB) *docker.Servers {
 	})
 	return s
 }
+
+// StartTopology is Start for a topology (docker.TopologyPGReplica, ...):
+// the servers come from the provider GHOSTBENCH_PROVIDER selects, with the
+// topology's URLs for the external one.
+func StartTopology(t testing.TB, topology string) *docker.Servers {
+	t.Helper()
+	cfg := docker.ConfigFromEnv()
+	cfg.Topology = topology
+	cfg.Logf = t.Logf
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	s, err := docker.Provision(ctx, cfg)
+	if err != nil {
+		t.Fatalf("servertest: cannot provision topology %s: %v", topology, err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("servertest: teardown: %v", err)
+		}
+	})
+	return s
+}

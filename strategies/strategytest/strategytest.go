@@ -5,7 +5,8 @@
 // The checks are single-threaded and deterministic: a read on a cold cache
 // succeeds and returns the seed row; a write is visible to the next read
 // once background work is drained (read your write); every cache entry the
-// strategy writes carries the configured TTL, or none when the TTL is none;
+// strategy writes carries the configured TTL, or none when the TTL is none
+// (a strategy that declares Info.NeedsTTL must refuse none instead);
 // the strategy writes no key outside its prefix; Drain (when implemented)
 // returns promptly; concurrent use returns no error; Close stops it.
 package strategytest
@@ -45,12 +46,33 @@ func Run(t *testing.T, info strategies.Info, srv *docker.Servers) {
 		srv = s
 	}
 	h := &harness{info: info, srv: srv}
-	t.Run("ColdRead", h.coldRead)
-	t.Run("ReadYourWrite", h.readYourWrite)
-	t.Run("TTLOnEveryKey", func(t *testing.T) { h.ttlOnEveryKey(t, 30*time.Second) })
-	t.Run("NoTTLWhenNone", func(t *testing.T) { h.ttlOnEveryKey(t, 0) })
-	t.Run("Drain", h.drain)
-	t.Run("Concurrent", h.concurrent)
+	for _, c := range h.checks() {
+		t.Run(c.name, func(t *testing.T) { c.run(t) })
+	}
+}
+
+// check is one conformance check.
+type check struct {
+	name string
+	run  func(t T)
+}
+
+// checks returns the suite in order; Run and Check run the same list.
+func (h *harness) checks() []check {
+	return []check{
+		{"ColdRead", h.coldRead},
+		{"ReadYourWrite", h.readYourWrite},
+		{"TTLOnEveryKey", func(t T) { h.ttlOnEveryKey(t, 30*time.Second) }},
+		{"NoTTLWhenNone", func(t T) {
+			if h.info.NeedsTTL {
+				h.refusesNoTTL(t)
+				return
+			}
+			h.ttlOnEveryKey(t, 0)
+		}},
+		{"Drain", h.drain},
+		{"Concurrent", h.concurrent},
+	}
 }
 
 type harness struct {
@@ -79,7 +101,7 @@ func (w *warnings) add(_ gb.Key, err error) {
 	w.mu.Unlock()
 }
 
-func (h *harness) setup(t *testing.T, ttl time.Duration) *fixture {
+func (h *harness) setup(t T, ttl time.Duration) *fixture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -116,7 +138,8 @@ func (h *harness) setup(t *testing.T, ttl time.Duration) *fixture {
 	w := &warnings{}
 	reg := &strategies.Registry{}
 	reg.Register(h.info)
-	s, err := reg.New(h.info.Name, strategies.Env{DB: db, Redis: rdb, Store: st, TTL: ttl, Prefix: prefix, Hooks: &gb.Hooks{}, Warn: w.add})
+	s, err := reg.New(h.info.Name, strategies.Env{DB: db, Redis: rdb, Store: st, TTL: ttl, Prefix: prefix, Hooks: &gb.Hooks{}, Warn: w.add,
+		PostgresURL: h.srv.Postgres.URL, RedisURL: h.srv.Redis.URL, PostgresTimeout: 5 * time.Second, RedisTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatalf("build strategy %s: %v", h.info.Name, err)
 	}
@@ -128,7 +151,7 @@ func (h *harness) setup(t *testing.T, ttl time.Duration) *fixture {
 	return &fixture{s: s, rdb: rdb, store: st, prefix: prefix, warns: w}
 }
 
-func (f *fixture) drain(t *testing.T) {
+func (f *fixture) drain(t T) {
 	t.Helper()
 	d, ok := f.s.(gb.Drainer)
 	if !ok {
@@ -141,13 +164,13 @@ func (f *fixture) drain(t *testing.T) {
 	}
 }
 
-func ctx(t *testing.T) context.Context {
+func ctx(t T) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
 	return c
 }
 
-func (h *harness) coldRead(t *testing.T) {
+func (h *harness) coldRead(t T) {
 	f := h.setup(t, 30*time.Second)
 	for k := gb.Key(0); k < 3; k++ {
 		got, err := f.s.Read(ctx(t), k)
@@ -163,7 +186,7 @@ func (h *harness) coldRead(t *testing.T) {
 	}
 }
 
-func (h *harness) readYourWrite(t *testing.T) {
+func (h *harness) readYourWrite(t T) {
 	f := h.setup(t, 30*time.Second)
 	const k = gb.Key(3)
 	var balance int64
@@ -189,7 +212,7 @@ func (h *harness) readYourWrite(t *testing.T) {
 	}
 }
 
-func (h *harness) ttlOnEveryKey(t *testing.T, ttl time.Duration) {
+func (h *harness) ttlOnEveryKey(t T, ttl time.Duration) {
 	f := h.setup(t, ttl)
 	for k := gb.Key(0); k < keys; k++ {
 		if k%2 == 0 {
@@ -203,11 +226,13 @@ func (h *harness) ttlOnEveryKey(t *testing.T, ttl time.Duration) {
 	}
 	f.drain(t)
 	c := ctx(t)
+	keys, err := docker.ScanKeys(c, f.rdb, f.prefix+"*") // every master of a cluster
+	if err != nil {
+		t.Fatal(err)
+	}
 	seen := 0
-	iter := f.rdb.Scan(c, 0, f.prefix+"*", 100).Iterator()
-	for iter.Next(c) {
+	for _, key := range keys {
 		seen++
-		key := iter.Val()
 		pttl, err := f.rdb.PTTL(c, key).Result()
 		if err != nil {
 			t.Fatalf("PTTL %s: %v", key, err)
@@ -219,15 +244,12 @@ func (h *harness) ttlOnEveryKey(t *testing.T, ttl time.Duration) {
 			t.Errorf("key %s has TTL %v, want in (0, %v]", key, pttl, ttl)
 		}
 	}
-	if err := iter.Err(); err != nil {
-		t.Fatal(err)
-	}
 	if _, isCache := f.s.(gb.Inspector); isCache && seen == 0 {
 		t.Errorf("the strategy implements Inspector but wrote no key under its prefix %q", f.prefix)
 	}
 }
 
-func (h *harness) drain(t *testing.T) {
+func (h *harness) drain(t T) {
 	f := h.setup(t, 30*time.Second)
 	d, ok := f.s.(gb.Drainer)
 	if !ok {
@@ -268,7 +290,7 @@ func (h *harness) drain(t *testing.T) {
 	_ = d.Drain(c3) // may succeed if the work was already done; must not hang
 }
 
-func (h *harness) concurrent(t *testing.T) {
+func (h *harness) concurrent(t T) {
 	f := h.setup(t, 30*time.Second)
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
@@ -303,5 +325,16 @@ func (h *harness) concurrent(t *testing.T) {
 	defer f.warns.mu.Unlock()
 	for _, err := range f.warns.errs {
 		t.Errorf("warning with healthy servers: %v", err)
+	}
+}
+
+// refusesNoTTL checks that a strategy declaring NeedsTTL is refused with
+// ttl none, with an error that names the TTL.
+func (h *harness) refusesNoTTL(t T) {
+	reg := &strategies.Registry{}
+	reg.Register(h.info)
+	_, err := reg.New(h.info.Name, strategies.Env{TTL: 0, Hooks: &gb.Hooks{}})
+	if err == nil || !strings.Contains(err.Error(), "ttl") {
+		t.Errorf("%s declares NeedsTTL; building it with ttl none returned %v, want an error naming the ttl", h.info.Name, err)
 	}
 }

@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
-	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,114 +26,6 @@ const (
 // localReadyTimeout bounds how long a local server may take to accept
 // connections (crash recovery after Kill included).
 const localReadyTimeout = 30 * time.Second
-
-// localBinaries are the server binaries found on this machine.
-type localBinaries struct {
-	redisServer string // path of redis-server
-	pgBin       string // directory holding initdb and postgres
-	pgVersion   string // e.g. "15.18", from postgres --version
-}
-
-func (b *localBinaries) String() string {
-	return fmt.Sprintf("found %s and PostgreSQL %s in %s", b.redisServer, b.pgVersion, b.pgBin)
-}
-
-// findLocal finds redis-server in PATH, and initdb and postgres in PATH, in
-// `pg_config --bindir`, or in the highest version of
-// /usr/lib/postgresql/*/bin. The error says what is missing and how to fix
-// it.
-func findLocal() (*localBinaries, error) {
-	var missing []string
-	b := &localBinaries{}
-	if p, err := exec.LookPath("redis-server"); err == nil {
-		b.redisServer = p
-	} else {
-		missing = append(missing, "redis-server not found in PATH: run `make deps`, or set "+EnvRedisURL+" (with "+EnvPostgresURL+")")
-	}
-	if dir, ok := findPostgresBin(); ok {
-		b.pgBin = dir
-		v, err := postgresVersion(dir)
-		if err != nil {
-			missing = append(missing, err.Error())
-		}
-		b.pgVersion = v
-	} else {
-		missing = append(missing, "PostgreSQL server (initdb, postgres) not found in PATH, `pg_config --bindir` or /usr/lib/postgresql/*/bin: run `make deps`, or set "+EnvPostgresURL+" (with "+EnvRedisURL+")")
-	}
-	if len(missing) > 0 {
-		return nil, errors.New(strings.Join(missing, "; "))
-	}
-	return b, nil
-}
-
-// findPostgresBin returns the directory holding both initdb and postgres.
-func findPostgresBin() (string, bool) {
-	hasBoth := func(dir string) bool {
-		for _, name := range []string{"initdb", "postgres"} {
-			if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-				return false
-			}
-		}
-		return true
-	}
-	// PATH: follow symlinks, since Debian links /usr/lib/postgresql/N/bin
-	// binaries elsewhere and postgres finds its files relative to itself.
-	if p, err := exec.LookPath("postgres"); err == nil {
-		if real, err := filepath.EvalSymlinks(p); err == nil && hasBoth(filepath.Dir(real)) {
-			return filepath.Dir(real), true
-		}
-		if hasBoth(filepath.Dir(p)) {
-			return filepath.Dir(p), true
-		}
-	}
-	if p, err := exec.LookPath("pg_config"); err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		out, err := exec.CommandContext(ctx, p, "--bindir").Output()
-		cancel()
-		if dir := strings.TrimSpace(string(out)); err == nil && dir != "" && hasBoth(dir) {
-			return dir, true
-		}
-	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	sort.Slice(dirs, func(i, j int) bool { return versionLess(dirs[j], dirs[i]) })
-	for _, d := range dirs {
-		if hasBoth(d) {
-			return d, true
-		}
-	}
-	return "", false
-}
-
-// versionLess orders /usr/lib/postgresql/N/bin paths by the number N.
-func versionLess(a, b string) bool {
-	na, _ := strconv.ParseFloat(filepath.Base(filepath.Dir(a)), 64)
-	nb, _ := strconv.ParseFloat(filepath.Base(filepath.Dir(b)), 64)
-	return na < nb
-}
-
-var (
-	pgVersionRE    = regexp.MustCompile(`\(PostgreSQL\) ([0-9][0-9A-Za-z.]*)`)
-	pgVersionCache sync.Map // bin dir -> version
-)
-
-// postgresVersion returns the version printed by bindir/postgres --version.
-func postgresVersion(bindir string) (string, error) {
-	if v, ok := pgVersionCache.Load(bindir); ok {
-		return v.(string), nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, filepath.Join(bindir, "postgres"), "--version").Output()
-	if err != nil {
-		return "", fmt.Errorf("%s --version: %w", filepath.Join(bindir, "postgres"), err)
-	}
-	m := pgVersionRE.FindSubmatch(out)
-	if m == nil {
-		return "", fmt.Errorf("%s --version: unexpected output %q", filepath.Join(bindir, "postgres"), strings.TrimSpace(string(out)))
-	}
-	pgVersionCache.Store(bindir, string(m[1]))
-	return string(m[1]), nil
-}
 
 // runUser is the user the PostgreSQL processes run as: the current user,
 // or "nobody" when the harness runs as root, because PostgreSQL refuses to
@@ -194,20 +83,6 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// instancePrefix starts the name of every instance directory; the owner's
-// process id follows, so that the next Provision can remove directories of
-// a harness that was killed.
-const instancePrefix = "ghostbench-"
-
-// ownerFile marks an instance directory and holds the owner's process id.
-const ownerFile = "ghostbench-owner"
-
-// memoryDir is a tmpfs present on most Linux systems.
-const memoryDir = "/dev/shm"
-
-// instanceBases are the directories that may hold instance directories.
-func instanceBases() []string { return []string{os.TempDir(), memoryDir} }
-
 // makeInstanceDir makes the fresh temporary directory of one pair of
 // servers. With fsync off it goes to the tmpfs /dev/shm when there is one:
 // durability is not measured then, data lives in memory either way, and
@@ -235,6 +110,12 @@ type localPair struct {
 	dir      string
 	postgres *localServer
 	redis    *localServer
+
+	// What a topology adds (local_topology.go).
+	mu     sync.Mutex
+	extra  []*localServer
+	relays []*Relay
+	topo   Topology
 }
 
 // provisionLocal starts both servers from the binaries in bins.
@@ -272,10 +153,13 @@ func provisionLocal(ctx context.Context, cfg *Config, bins *localBinaries) (s *S
 	go func() {
 		defer wg.Done()
 		pair.postgres, pgErr = startLocalPostgres(ctx, cfg, bins, run, dir)
+		if pgErr == nil {
+			pgErr = pair.startPostgresTopology(ctx, cfg, bins, run)
+		}
 	}()
 	go func() {
 		defer wg.Done()
-		pair.redis, redisErr = startLocalRedis(ctx, cfg, bins, dir)
+		redisErr = pair.startRedisTopology(ctx, cfg, bins)
 	}()
 	wg.Wait()
 	if err := joinErrors(pgErr, redisErr); err != nil {
@@ -290,25 +174,28 @@ func provisionLocal(ctx context.Context, cfg *Config, bins *localBinaries) (s *S
 	s = &Servers{
 		Postgres:  &Server{Name: "postgres", Addr: fmt.Sprintf("127.0.0.1:%d", pair.postgres.port), URL: pgURL, Control: pair.postgres},
 		Redis:     rs,
+		Topology:  pair.topo,
 		teardown:  pair.teardown,
 		footprint: pair.footprint,
 	}
+	s.Topology.Name = cfg.Topology
 	if err := s.describe(ctx); err != nil {
 		return nil, err
 	}
-	cfg.Logf("local servers ready in %v (postgres pid %d, redis pid %d, dir %s)",
-		time.Since(start).Round(time.Millisecond), pair.postgres.pid(), pair.redis.pid(), dir)
+	if err := s.describeTopology(ctx); err != nil {
+		return nil, err
+	}
+	cfg.Logf("local servers ready in %v (topology %s, postgres pid %d, redis pid %d, %d more processes, dir %s)",
+		time.Since(start).Round(time.Millisecond), s.TopologyName(), pair.postgres.pid(), pair.redis.pid(), len(pair.extra), dir)
 	return s, nil
 }
 
 // teardown stops both servers and removes the directory.
 func (p *localPair) teardown(ctx context.Context) error {
-	errs := make([]error, 3)
+	all := p.servers()
+	errs := make([]error, len(all)+1)
 	var wg sync.WaitGroup
-	for i, srv := range []*localServer{p.postgres, p.redis} {
-		if srv == nil {
-			continue
-		}
+	for i, srv := range all {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -316,9 +203,10 @@ func (p *localPair) teardown(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	p.closeRelays()
 	if p.dir != "" {
 		if err := os.RemoveAll(p.dir); err != nil {
-			errs[2] = fmt.Errorf("remove %s: %w", p.dir, err)
+			errs[len(all)] = fmt.Errorf("remove %s: %w", p.dir, err)
 		}
 	}
 	return joinErrors(errs...)
@@ -327,11 +215,9 @@ func (p *localPair) teardown(ctx context.Context) error {
 // footprint returns the live server processes and the directory.
 func (p *localPair) footprint() Footprint {
 	var f Footprint
-	for _, srv := range []*localServer{p.postgres, p.redis} {
-		if srv != nil {
-			if pid := srv.pid(); pid > 0 {
-				f.PIDs = append(f.PIDs, pid)
-			}
+	for _, srv := range p.servers() {
+		if pid := srv.pid(); pid > 0 {
+			f.PIDs = append(f.PIDs, pid)
 		}
 	}
 	if _, err := os.Stat(p.dir); err == nil {
@@ -340,12 +226,18 @@ func (p *localPair) footprint() Footprint {
 	return f
 }
 
-// startWithPortRetry starts a server on a free port, and on another one
-// when it lost the race for the port to another process.
+// startWithPortRetry starts a server on a free port outside the ephemeral
+// range (see stablePorts), and on another one when it lost the race for the
+// port to another process.
 func startWithPortRetry(ctx context.Context, newServer func(port int) *localServer) (*localServer, error) {
+	return startWithPortRetryBelow(ctx, 65535, newServer)
+}
+
+// startWithPortRetryBelow is startWithPortRetry on ports at most maxPort.
+func startWithPortRetryBelow(ctx context.Context, maxPort int, newServer func(port int) *localServer) (*localServer, error) {
 	var lastErr error
 	for range 3 {
-		ports, err := freePorts(1)
+		ports, err := stablePortsBelow(1, maxPort)
 		if err != nil {
 			return nil, err
 		}
@@ -543,7 +435,7 @@ func (s *localServer) teardown(ctx context.Context) error {
 			s.paused = false
 		}
 		sig := syscall.SIGKILL
-		if s.name == "postgres" {
+		if strings.HasPrefix(s.name, "postgres") {
 			// Immediate shutdown: the postmaster stops its children and
 			// removes its shared memory, which SIGKILL would leave behind.
 			sig = syscall.SIGQUIT
@@ -595,45 +487,4 @@ func logTail(path string, offset int64, n int) string {
 		return "(empty)"
 	}
 	return strings.Join(lines, " | ")
-}
-
-// reapStale removes instance directories whose owning harness is gone (it
-// was killed before it could clean up; its servers died with it), and
-// template builds abandoned for more than ten minutes.
-func reapStale(logf func(string, ...any)) {
-	var dirs []string
-	for _, base := range instanceBases() {
-		m, _ := filepath.Glob(filepath.Join(base, instancePrefix+"*"))
-		dirs = append(dirs, m...)
-	}
-	for _, d := range dirs {
-		base := filepath.Base(d)
-		if strings.HasPrefix(base, templatePrefix) {
-			if strings.Contains(base, ".tmp-") || strings.Contains(base, ".stale-") {
-				if fi, err := os.Stat(d); err == nil && time.Since(fi.ModTime()) > 10*time.Minute {
-					_ = os.RemoveAll(d)
-				}
-			}
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(d, ownerFile))
-		if err != nil {
-			continue
-		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err != nil || pid == os.Getpid() || ownerAlive(pid) {
-			continue
-		}
-		releasePostgresShm(context.Background(), filepath.Join(d, "pgdata"))
-		if err := os.RemoveAll(d); err == nil {
-			logf("removed %s, left by process %d which is gone", d, pid)
-		}
-	}
-}
-
-// ownerAlive reports whether the process that owns an instance directory
-// still runs (EPERM means it does, under another user).
-func ownerAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return (err == nil || errors.Is(err, syscall.EPERM)) && !isZombie(pid)
 }
