@@ -55,6 +55,8 @@ type Comparison struct {
 	Old  string       `json:"old"`
 	New  string       `json:"new"`
 	Rows []CompareRow `json:"rows"`
+	// Verdicts compares the two benches' rankings scenario by scenario.
+	Verdicts []Agreement `json:"verdicts"`
 }
 
 // compareMetrics are the compared metrics: name, unit, value.
@@ -142,6 +144,7 @@ func Compare(oldName string, old *Matrix, newName string, nw *Matrix) *Compariso
 		}
 		cmp.Rows = append(cmp.Rows, row)
 	}
+	cmp.Verdicts = Agree(old, nw)
 	return cmp
 }
 
@@ -227,6 +230,7 @@ func (c *Comparison) WriteText(w io.Writer) error {
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
+	writeAgreementText(ew, c.Verdicts)
 	return ew.err
 }
 

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"strconv"
-
 	"github.com/ghostbench/ghostbench/check"
 	"github.com/ghostbench/ghostbench/record"
 )
