@@ -37,6 +37,7 @@ import (
 	"github.com/ghostbench/ghostbench/report"
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
+	"github.com/ghostbench/ghostbench/store"
 	"github.com/ghostbench/ghostbench/strategies"
 )
 
@@ -59,8 +60,14 @@ type Config struct {
 	Scenarios []*scenarios.Scenario
 	// Duration is each run's duration, warm-up included; positive.
 	Duration time.Duration
-	// Seed is the random seed of every run.
+	// Seed is the random seed of the first repetition; repetition r
+	// (1-based) uses Seed+r-1.
 	Seed int64
+	// Count is the number of repetitions of every cell, 1 or more (0
+	// means 1). They are interleaved: the whole matrix runs once, then
+	// again, so that a noisy minute hits every strategy alike. With more
+	// than one, every repetition has its own schema and key prefix.
+	Count int
 	// Servers selects the servers to provision (docker.Provision).
 	Servers docker.Config
 	// Faults are the options of the scenarios' fault schedules.
@@ -109,7 +116,13 @@ type cell struct {
 	sc       *scenarios.Scenario
 	strategy string
 	faults   *FaultPlan
+	rep      int // 1-based
+	schema   string
+	prefix   string
 }
+
+// MaxCount bounds Config.Count.
+const MaxCount = 1000
 
 // NewPlan checks cfg and prepares its matrix without provisioning or
 // writing anything. The error names the field, the value and what is
@@ -130,6 +143,11 @@ func NewPlan(cfg Config) (*Plan, error) {
 		return nil, errors.New("bench: Strategies: none given")
 	case len(cfg.Scenarios) == 0:
 		return nil, errors.New("bench: Scenarios: none given")
+	case cfg.Count < 0 || cfg.Count > MaxCount:
+		return nil, fmt.Errorf("bench: Count %d: want 1..%d repetitions", cfg.Count, MaxCount)
+	}
+	if cfg.Count == 0 {
+		cfg.Count = 1
 	}
 	for _, st := range cfg.Strategies {
 		if _, ok := cfg.Registry.Lookup(st); !ok {
@@ -138,6 +156,11 @@ func NewPlan(cfg Config) (*Plan, error) {
 	}
 	p := &Plan{cfg: cfg}
 	seen := map[string]bool{}
+	type scPlan struct {
+		sc *scenarios.Scenario
+		fp *FaultPlan
+	}
+	var planned []scPlan
 	for _, orig := range cfg.Scenarios {
 		if seen[orig.Name] {
 			return nil, fmt.Errorf("bench: Scenarios: %s given twice", orig.Name)
@@ -156,8 +179,29 @@ func NewPlan(cfg Config) (*Plan, error) {
 		}
 		p.names = append(p.names, sc.Name)
 		p.infos = append(p.infos, report.BenchScenario{Name: sc.Name, Description: sc.Description, Scale: scale, Faults: describeFaults(&sc)})
-		for _, st := range cfg.Strategies {
-			p.cells = append(p.cells, cell{sc: &sc, strategy: st, faults: fp})
+		planned = append(planned, scPlan{&sc, fp})
+	}
+	// Round-robin: repetition r of every cell before repetition r+1 of any.
+	for rep := 1; rep <= cfg.Count; rep++ {
+		for _, sp := range planned {
+			sc := sp.sc
+			fp := sp.fp
+			if rep > 1 {
+				c := *sp.sc
+				c.Seed = cfg.Seed + int64(rep-1)
+				sc = &c
+				if fp != nil {
+					fp = &FaultPlan{sc: sc, opts: fp.opts}
+				}
+			}
+			for _, st := range cfg.Strategies {
+				c := cell{sc: sc, strategy: st, faults: fp, rep: rep}
+				if cfg.Count > 1 {
+					c.schema = fmt.Sprintf("%s_r%d", store.DefaultSchema, rep)
+					c.prefix = fmt.Sprintf("gb:r%d:", rep)
+				}
+				p.cells = append(p.cells, c)
+			}
 		}
 	}
 	return p, nil
@@ -193,11 +237,12 @@ func (p *Plan) Run(ctx context.Context) (*report.Bench, error) {
 	started := time.Now()
 	b := &report.Bench{
 		Schema: report.BenchSchemaVersion, Name: p.cfg.Name, Started: started.UTC(), Status: record.StatusInterrupted,
-		Seed: p.cfg.Seed, Duration: p.cfg.Duration.String(), Flags: p.cfg.Flags,
+		Seed: p.cfg.Seed, Count: p.cfg.Count, Duration: p.cfg.Duration.String(), Flags: p.cfg.Flags,
 		Scenarios: p.names, Strategies: p.cfg.Strategies, ScenarioInfo: p.infos,
 	}
 	for _, c := range p.cells {
-		b.Runs = append(b.Runs, report.BenchRun{Scenario: c.sc.Name, Strategy: c.strategy, Status: record.StatusNotRun, Seed: c.sc.Seed})
+		b.Runs = append(b.Runs, report.BenchRun{Scenario: c.sc.Name, Strategy: c.strategy, Status: record.StatusNotRun, Seed: c.sc.Seed,
+			Rep: c.rep, Schema: c.schema, Prefix: c.prefix})
 	}
 	if err := report.WriteBench(p.cfg.Dir, b); err != nil {
 		return nil, err

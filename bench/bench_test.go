@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -203,5 +204,45 @@ func TestRun(t *testing.T) {
 			res.Metrics == nil || res.Metrics.Reads.Total == 0 {
 			t.Errorf("run %d (%s): run.json %+v", i, r.Strategy, res)
 		}
+	}
+}
+
+func TestNewPlanRepetitions(t *testing.T) {
+	p, err := NewPlan(Config{
+		Name: "x", Dir: t.TempDir(), Duration: time.Second, Seed: 10, Count: 3,
+		Strategies: []string{"cache-aside", "write-through"},
+		Scenarios:  []*scenarios.Scenario{builtin(t, "steady-read-heavy"), builtin(t, "lost-replies")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(p.cells), 3*2*2; got != want {
+		t.Fatalf("%d cells, want %d", got, want)
+	}
+	// Round-robin: the whole matrix once per repetition, in matrix order.
+	for i, c := range p.cells {
+		rep := i/4 + 1
+		if c.rep != rep {
+			t.Errorf("cell %d: repetition %d, want %d (interleaved)", i, c.rep, rep)
+		}
+		if want := int64(10 + rep - 1); c.sc.Seed != want {
+			t.Errorf("cell %d: seed %d, want %d", i, c.sc.Seed, want)
+		}
+		if want := fmt.Sprintf("ghostbench_r%d", rep); c.schema != want {
+			t.Errorf("cell %d: schema %q, want %q", i, c.schema, want)
+		}
+		if want := fmt.Sprintf("gb:r%d:", rep); c.prefix != want {
+			t.Errorf("cell %d: prefix %q, want %q", i, c.prefix, want)
+		}
+		if c.faults != nil && c.faults.sc != c.sc {
+			t.Errorf("cell %d: the fault plan runs another repetition's scenario", i)
+		}
+	}
+	if got := p.cells[1].strategy + "," + p.cells[2].sc.Name; got != "write-through,lost-replies" {
+		t.Errorf("order: got %s, want write-through then lost-replies", got)
+	}
+	if _, err := NewPlan(Config{Name: "x", Dir: "d", Duration: time.Second, Count: -1,
+		Strategies: []string{"cache-aside"}, Scenarios: []*scenarios.Scenario{builtin(t, "steady-read-heavy")}}); err == nil {
+		t.Error("Count -1 accepted")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,8 +34,12 @@ type Bench struct {
 	// Status is record.StatusOK when every run was attempted, record.StatusInterrupted when
 	// the bench was cancelled.
 	Status record.Status `json:"status"`
-	// Seed is the seed every run used.
+	// Seed is the seed of the first repetition; repetition r used Seed+r-1.
 	Seed int64 `json:"seed"`
+	// Count is the number of repetitions of every cell (0 in benches
+	// written before repetitions: 1). Runs lists them interleaved: the
+	// whole matrix once, then again, Count times.
+	Count int `json:"count,omitempty"`
 	// Duration is each run's duration, warm-up included ("3s"); every
 	// scenario's warm-up and fault schedule were scaled by Scale.
 	Duration string `json:"duration"`
@@ -76,8 +81,17 @@ type BenchRun struct {
 	Error  string        `json:"error,omitempty"`
 	// Dir is the run's folder relative to the bench folder (run.json and
 	// the .hgrm files are in it); empty when nothing was written.
-	Dir            string  `json:"dir,omitempty"`
-	Seed           int64   `json:"seed"`
+	Dir string `json:"dir,omitempty"`
+	// Rep is the repetition, 1..Bench.Count (0 in a bench of schema 1
+	// written before repetitions: read as 1).
+	Rep int `json:"rep,omitempty"`
+	// Seed is the run's seed: the bench's Seed plus Rep-1.
+	Seed int64 `json:"seed"`
+	// Schema and Prefix are the PostgreSQL schema and the Redis key
+	// prefix the run used (fresh for every repetition); empty: the
+	// runner's defaults.
+	Schema         string  `json:"schema,omitempty"`
+	Prefix         string  `json:"prefix,omitempty"`
 	ElapsedSeconds float64 `json:"elapsed_s"`
 }
 
@@ -101,6 +115,12 @@ func (b *Bench) StatusCounts() string {
 // files of the run of strategy in scenario: runs/<scenario>/<strategy>.
 func RunDir(scenario, strategy string) string {
 	return filepath.Join("runs", fileSafe(scenario), fileSafe(strategy))
+}
+
+// RepDir returns the folder of repetition rep (1-based) of a cell:
+// runs/<scenario>/<strategy>/<rep>.
+func RepDir(scenario, strategy string, rep int) string {
+	return filepath.Join(RunDir(scenario, strategy), strconv.Itoa(rep))
 }
 
 // fileSafe replaces every character outside [A-Za-z0-9._-] by '_'.

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
-
-	"github.com/ghostbench/ghostbench/record"
 )
 
 // benchUnit is one metric of a bench.txt result line.
@@ -89,7 +87,8 @@ func configKey(s string) string {
 // format (golang.org/design/14313-benchmark-data): configuration lines
 // ("key: value") describing the machine and the bench, unit metadata
 // lines ("Unit ops/s better=higher"), then one result line per completed
-// run:
+// run (every repetition of a cell has its own line, so that benchstat
+// computes its intervals and p-values over them):
 //
 //	BenchmarkGhost/scenario=S/strategy=X <ops> <ns> ns/op <v> ops/s <v> stale-ratio ...
 //
@@ -127,24 +126,27 @@ func WriteBenchFmt(w io.Writer, m *Matrix) error {
 	}
 	fmt.Fprintln(ew)
 	for _, sc := range m.Scenarios {
-		for _, c := range m.Row(sc) {
-			if c.Status != record.StatusOK || !c.measured() {
-				continue
-			}
-			r := c.Row
-			mt := c.Run.Metrics
-			ops := mt.Reads.Total + mt.Writes.Attempted
-			if ops <= 0 || c.Run.MeasuredSeconds <= 0 {
-				continue
-			}
-			nsPerOp := c.Run.MeasuredSeconds * 1e9 / float64(ops)
-			fmt.Fprintf(ew, "%s\t%d\t%s ns/op", BenchName(sc, c.Strategy), ops, fmtFloat(nsPerOp))
-			for _, u := range benchUnits {
-				if v, ok := u.value(r); ok {
-					fmt.Fprintf(ew, "\t%s %s", fmtFloat(v), u.unit)
+		for _, cell := range m.Row(sc) {
+			for i := range cell.Reps {
+				c := &cell.Reps[i]
+				if !c.measured() {
+					continue
 				}
+				r := c.Row
+				mt := c.Run.Metrics
+				ops := mt.Reads.Total + mt.Writes.Attempted
+				if ops <= 0 || c.Run.MeasuredSeconds <= 0 {
+					continue
+				}
+				nsPerOp := c.Run.MeasuredSeconds * 1e9 / float64(ops)
+				fmt.Fprintf(ew, "%s\t%d\t%s ns/op", BenchName(sc, c.Strategy), ops, fmtFloat(nsPerOp))
+				for _, u := range benchUnits {
+					if v, ok := u.value(r); ok {
+						fmt.Fprintf(ew, "\t%s %s", fmtFloat(v), u.unit)
+					}
+				}
+				fmt.Fprintln(ew)
 			}
-			fmt.Fprintln(ew)
 		}
 	}
 	return ew.err

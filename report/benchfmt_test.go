@@ -96,7 +96,7 @@ func TestBenchstatReadsTwoBenches(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the go command is needed to build benchstat: %v", err)
 	}
-	m := loadTestBench(t)
+	m := repeatCells(loadTestBench(t), 6)
 	var old bytes.Buffer
 	if err := WriteBenchFmt(&old, m); err != nil {
 		t.Fatal(err)
@@ -104,7 +104,7 @@ func TestBenchstatReadsTwoBenches(t *testing.T) {
 	// The new bench: every cache-aside run got 5 ghost reads.
 	for _, sc := range m.Scenarios {
 		if c := m.Cell(sc, "cache-aside"); c != nil {
-			c.Row.GhostReads += 5
+			editRows(c, func(r *SummaryRow) { r.GhostReads += 5 })
 		}
 	}
 	var nw bytes.Buffer
@@ -148,5 +148,10 @@ func TestBenchstatReadsTwoBenches(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("benchstat's ghost-reads table does not show cache-aside going to 5:\n%s", ghost)
+	}
+	// With one line per repetition (6), benchstat computes intervals and
+	// p-values instead of complaining about too few samples.
+	if strings.Contains(out, "need >=") || !strings.Contains(out, "p=0.002") {
+		t.Errorf("benchstat shows no interval or p-value over the repetitions:\n%s", out)
 	}
 }

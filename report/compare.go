@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/ghostbench/ghostbench/stats"
 )
 
 // CompareMetric is one metric of a comparison, old -> new. Unit is "share"
@@ -16,12 +18,26 @@ import (
 // (microseconds). Old and New are
 // null when that side has no value (run missing, not completed, or a ratio
 // over nothing); Delta is New - Old, null unless both exist.
+//
+// Old and New are the estimates across each bench's completed repetitions
+// (Cell.Estimate), with their 95% intervals; P is the two-sided
+// Mann-Whitney U p-value of the old repetitions against the new ones, and
+// Significant says P < stats.Alpha (text output shows "~" otherwise, as
+// benchstat does). With one repetition a side no test can separate them.
 type CompareMetric struct {
-	Name  string   `json:"name"`
-	Unit  string   `json:"unit"`
-	Old   *float64 `json:"old"`
-	New   *float64 `json:"new"`
-	Delta *float64 `json:"delta"`
+	Name        string   `json:"name"`
+	Unit        string   `json:"unit"`
+	Old         *float64 `json:"old"`
+	New         *float64 `json:"new"`
+	Delta       *float64 `json:"delta"`
+	OldLo       *float64 `json:"old_lo,omitempty"`
+	OldHi       *float64 `json:"old_hi,omitempty"`
+	NewLo       *float64 `json:"new_lo,omitempty"`
+	NewHi       *float64 `json:"new_hi,omitempty"`
+	OldN        int      `json:"old_n"`
+	NewN        int      `json:"new_n"`
+	P           *float64 `json:"p"`
+	Significant bool     `json:"significant"`
 }
 
 // CompareRow compares one strategy in one scenario across two benches.
@@ -39,32 +55,35 @@ type Comparison struct {
 	Old  string       `json:"old"`
 	New  string       `json:"new"`
 	Rows []CompareRow `json:"rows"`
+	// Verdicts compares the two benches' rankings scenario by scenario.
+	Verdicts []Agreement `json:"verdicts"`
 }
 
 // compareMetrics are the compared metrics: name, unit, value.
 var compareMetrics = []struct {
 	name, unit string
-	value      func(r SummaryRow) *float64
+	key        string
 }{
-	{"stale ratio", "share", func(r SummaryRow) *float64 { return r.StaleRatio }},
-	{"ghost reads", "reads", func(r SummaryRow) *float64 { return fptr(float64(r.GhostReads)) }},
-	{"stale-until-TTL", "keys", func(r SummaryRow) *float64 { return fptr(float64(r.StaleUntilTTL)) }},
-	{"write avail", "ratio", func(r SummaryRow) *float64 { return r.Availability }},
-	{"read p99", "us", func(r SummaryRow) *float64 { return fptr(float64(r.ReadP99)) }},
-	{"write p99", "us", func(r SummaryRow) *float64 { return fptr(float64(r.WriteP99)) }},
-	{"inval lag p50", "us", func(r SummaryRow) *float64 { return optMicros(r.InvalidationLagP50Us) }},
-	{"inval lag p99", "us", func(r SummaryRow) *float64 { return optMicros(r.InvalidationLagP99Us) }},
-}
-
-// optMicros returns v as a float, nil when absent.
-func optMicros(v *int64) *float64 {
-	if v == nil {
-		return nil
-	}
-	return fptr(float64(*v))
+	{"stale ratio", "share", MetricStaleRatio},
+	{"ghost reads", "reads", MetricGhostReads},
+	{"stale-until-TTL", "keys", MetricStaleUntilTTL},
+	{"write avail", "ratio", MetricAvailability},
+	{"read p99", "us", MetricReadP99},
+	{"write p99", "us", MetricWriteP99},
+	{"inval lag p50", "us", MetricInvalLagP50},
+	{"inval lag p99", "us", MetricInvalLagP99},
+	{"RYW per M", "per-million", MetricRYWPerMillion},
 }
 
 func fptr(v float64) *float64 { return &v }
+
+// finite returns &v, nil for NaN.
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
 
 // StatusMissing is a CompareRow status for a cell one bench does not have.
 const StatusMissing = "missing"
@@ -103,18 +122,29 @@ func Compare(oldName string, old *Matrix, newName string, nw *Matrix) *Compariso
 		for _, cm := range compareMetrics {
 			m := CompareMetric{Name: cm.name, Unit: cm.unit}
 			if oc.measured() {
-				m.Old = cm.value(oc.Row)
+				e := oc.Estimate(cm.key)
+				m.Old, m.OldN = finite(e.Value), e.N
+				if e.HasCI {
+					m.OldLo, m.OldHi = finite(e.Lo), finite(e.Hi)
+				}
 			}
 			if nc.measured() {
-				m.New = cm.value(nc.Row)
+				e := nc.Estimate(cm.key)
+				m.New, m.NewN = finite(e.Value), e.N
+				if e.HasCI {
+					m.NewLo, m.NewHi = finite(e.Lo), finite(e.Hi)
+				}
 			}
 			if m.Old != nil && m.New != nil {
 				m.Delta = fptr(*m.New - *m.Old)
+				p := stats.MannWhitney(oc.Samples(cm.key), nc.Samples(cm.key))
+				m.P, m.Significant = &p, p < stats.Alpha
 			}
 			row.Metrics = append(row.Metrics, m)
 		}
 		cmp.Rows = append(cmp.Rows, row)
 	}
+	cmp.Verdicts = Agree(old, nw)
 	return cmp
 }
 
@@ -166,7 +196,8 @@ func formatDelta(m CompareMetric) string {
 }
 
 // WriteText writes c as aligned columns, one line per scenario and
-// strategy, each metric as "old -> new (delta)".
+// strategy, each metric as "old -> new (delta p=…)", or "(~ p=…)" when
+// the Mann-Whitney U test at alpha 0.05 cannot tell old from new.
 func (c *Comparison) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "old: %s\nnew: %s\n\n", c.Old, c.New)
@@ -186,14 +217,20 @@ func (c *Comparison) WriteText(w io.Writer) error {
 		cells := []string{r.Scenario, r.Strategy, status}
 		for _, m := range r.Metrics {
 			s := formatValue(m.Old, m.Unit) + " -> " + formatValue(m.New, m.Unit)
-			if d := formatDelta(m); d != "" {
-				s += " (" + d + ")"
+			switch {
+			case m.P == nil:
+			case !m.Significant:
+				s += fmt.Sprintf(" (~ p=%.3g)", *m.P)
+			default:
+				d := formatDelta(m)
+				s += fmt.Sprintf(" (%s p=%.3g)", d, *m.P)
 			}
 			cells = append(cells, s)
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
+	writeAgreementText(ew, c.Verdicts)
 	return ew.err
 }
 
@@ -205,7 +242,8 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 }
 
 // WriteCSV writes a header and one row per scenario and strategy: status
-// old and new, then per metric old, new and delta (latencies in
+// old and new, then per metric old with its interval, new with its
+// interval, delta, p-value and whether it is significant (latencies in
 // microseconds, empty when null).
 func (c *Comparison) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
@@ -215,7 +253,7 @@ func (c *Comparison) WriteCSV(w io.Writer) error {
 		if m.unit == "us" {
 			n += "_us"
 		}
-		head = append(head, n+"_old", n+"_new", n+"_delta")
+		head = append(head, n+"_old", n+"_old_lo", n+"_old_hi", n+"_new", n+"_new_lo", n+"_new_hi", n+"_delta", n+"_p", n+"_significant")
 	}
 	if err := cw.Write(head); err != nil {
 		return err
@@ -229,7 +267,11 @@ func (c *Comparison) WriteCSV(w io.Writer) error {
 	for _, r := range c.Rows {
 		rec := []string{r.Scenario, r.Strategy, r.OldStatus, r.NewStatus}
 		for _, m := range r.Metrics {
-			rec = append(rec, num(m.Old), num(m.New), num(m.Delta))
+			sig := ""
+			if m.P != nil {
+				sig = strconv.FormatBool(m.Significant)
+			}
+			rec = append(rec, num(m.Old), num(m.OldLo), num(m.OldHi), num(m.New), num(m.NewLo), num(m.NewHi), num(m.Delta), num(m.P), sig)
 		}
 		if err := cw.Write(rec); err != nil {
 			return err

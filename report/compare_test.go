@@ -14,14 +14,13 @@ import (
 )
 
 func TestCompare(t *testing.T) {
-	old := loadTestBench(t)
-	nw := loadTestBench(t)
+	old := repeatCells(loadTestBench(t), 6)
+	nw := repeatCells(loadTestBench(t), 6)
 	// The new bench: cache-aside got 2 ghost reads and a slower p99 read in
 	// redis-outage, and version-checked is gone from steady-read-heavy.
 	c := nw.Cell("redis-outage", "cache-aside")
-	c.Row.GhostReads = 2
 	wantP99 := c.Row.ReadP99 * 2
-	c.Row.ReadP99 = wantP99
+	editRows(c, func(r *SummaryRow) { r.GhostReads = 2; r.ReadP99 = wantP99 })
 	delete(nw.cells, [2]string{"steady-read-heavy", "version-checked"})
 
 	cmp := Compare("old", old, "new", nw)
@@ -47,8 +46,8 @@ func TestCompare(t *testing.T) {
 		return CompareMetric{}
 	}
 	r := find("redis-outage", "cache-aside")
-	if g := metric(r, "ghost reads"); g.Old == nil || *g.Old != 0 || g.New == nil || *g.New != 2 || g.Delta == nil || *g.Delta != 2 {
-		t.Errorf("ghost reads: got %+v, want 0 -> 2 (+2)", g)
+	if g := metric(r, "ghost reads"); g.Old == nil || *g.Old != 0 || g.New == nil || *g.New != 2 || g.Delta == nil || *g.Delta != 2 || !g.Significant || g.P == nil || *g.P >= 0.05 {
+		t.Errorf("ghost reads: got %+v, want 0 -> 2 (+2), significant", g)
 	}
 	if p := metric(r, "read p99"); p.New == nil || *p.New != float64(wantP99) || p.Delta == nil || *p.Delta != float64(wantP99)/2 {
 		t.Errorf("read p99: got %+v, want doubled", p)
@@ -72,8 +71,8 @@ func TestCompare(t *testing.T) {
 			line = l
 		}
 	}
-	if !strings.Contains(line, "0 -> 2 (+2)") || !strings.Contains(line, "+100%") {
-		t.Errorf("text line for redis-outage / cache-aside: %q, want ghost 0 -> 2 (+2) and read p99 +100%%", line)
+	if !strings.Contains(line, "0 -> 2 (+2 p=0.00216)") || !strings.Contains(line, "+100% p=0.00216") || !strings.Contains(line, "1 -> 1 (~ p=1)") {
+		t.Errorf("text line for redis-outage / cache-aside: %q, want ghost 0 -> 2 (+2 p=0.00216), read p99 +100%% and ~ where nothing changed", line)
 	}
 
 	var cb bytes.Buffer
@@ -84,8 +83,8 @@ func TestCompare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != len(cmp.Rows)+1 || len(recs[0]) != 4+3*len(compareMetrics) {
-		t.Errorf("csv: %d records of %d fields, want %d of %d", len(recs), len(recs[0]), len(cmp.Rows)+1, 4+3*len(compareMetrics))
+	if len(recs) != len(cmp.Rows)+1 || len(recs[0]) != 4+9*len(compareMetrics) {
+		t.Errorf("csv: %d records of %d fields, want %d of %d", len(recs), len(recs[0]), len(cmp.Rows)+1, 4+9*len(compareMetrics))
 	}
 
 	var jb bytes.Buffer

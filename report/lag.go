@@ -10,14 +10,6 @@ import (
 // summary give when an invalidation pipeline fell behind.
 const LagBehindWarning = record.LagBehindWarning
 
-// lagText renders p50 / p99 of an invalidation lag, "-" when there is none.
-func lagText(p50, p99 *int64) string {
-	if p50 == nil || p99 == nil {
-		return "-"
-	}
-	return FormatMicros(*p50) + " / " + FormatMicros(*p99)
-}
-
 // lagMicros renders an optional lag in microseconds, "-" when absent.
 func lagMicros(v *int64, human bool) string {
 	if v == nil {
@@ -30,3 +22,13 @@ func lagMicros(v *int64, human bool) string {
 }
 
 func i64ptr(v int64) *int64 { return &v }
+
+// lagCell renders a cell's invalidation lag across its repetitions: the
+// median p50 / the median p99 with its interval; "-" without a pipeline.
+func lagCell(c *Cell) string {
+	p50, p99 := c.Estimate(MetricInvalLagP50), c.Estimate(MetricInvalLagP99)
+	if p99.N == 0 {
+		return "-"
+	}
+	return estText(p50, usText) + " / " + estText(p99, usText)
+}

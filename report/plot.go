@@ -29,11 +29,12 @@ const (
 	PlotStaleness    = "staleness"     // CDF of the staleness age of stale reads
 	PlotStaleWindow  = "stale-window"  // share of writes with a stale window longer than x
 	PlotTimeSeries   = "timeseries"    // throughput, errors and stale reads over time, faults shaded
-	PlotTradeoff     = "tradeoff"      // p99 write latency against stale-read ratio
+	PlotTradeoff     = "tradeoff"      // p99 write latency against stale-read ratio, with 95% intervals
+	PlotMetrics      = "metrics"       // per-metric comparison of the strategies, with 95% intervals
 )
 
 // plotKinds lists the kinds in the order the report shows them.
-var plotKinds = []string{PlotLatencyRead, PlotLatencyWrite, PlotStaleness, PlotStaleWindow, PlotTimeSeries, PlotTradeoff}
+var plotKinds = []string{PlotLatencyRead, PlotLatencyWrite, PlotStaleness, PlotStaleWindow, PlotTimeSeries, PlotTradeoff, PlotMetrics}
 
 // PlotDPI is the resolution of the PNG plots; PlotWidth and PlotHeight
 // their size (the time series is taller: TimeSeriesHeight).
@@ -47,7 +48,7 @@ const (
 // PlotSize returns the size in pixels of the PNG of a plot of kind.
 func PlotSize(kind string) (w, h int) {
 	ht := PlotHeight
-	if kind == PlotTimeSeries {
+	if kind == PlotTimeSeries || kind == PlotMetrics {
 		ht = TimeSeriesHeight
 	}
 	px := func(l vg.Length) int { return int(math.Ceil(l.Dots(PlotDPI))) }

@@ -32,6 +32,8 @@ func (m *Matrix) figure(sc, kind string) *figure {
 		return m.timeSeriesFigure(sc)
 	case PlotTradeoff:
 		return m.tradeoffFigure(sc)
+	case PlotMetrics:
+		return m.metricsFigure(sc)
 	}
 	panic("report: unknown plot kind " + kind)
 }
@@ -435,20 +437,30 @@ func (m *Matrix) timeSeriesFigure(sc string) *figure {
 // stale read sit on the left edge, marked 0.
 func (m *Matrix) tradeoffFigure(sc string) *figure {
 	f := newFigure(fmt.Sprintf("%s: consistency against write cost", sc),
-		"One point per strategy: x is the share of successful reads that were stale (log scale; no stale read at all is the left edge, marked 0), y the 99th percentile write latency (log scale). Safe and fast is the bottom left. Strategies whose write availability was below 1 say so in the legend.")
+		"One point per strategy: x is the share of successful reads that were stale (pooled over repetitions; log scale; no stale read at all is the left edge, marked 0), y the median over repetitions of the 99th percentile write latency (log scale); the bars are their 95% intervals. Safe and fast is the bottom left. Strategies whose write availability was below 1 say so in the legend.")
 	p := newPlot("", "stale reads (% of successful reads, log scale)", "p99 write latency (ms)")
 	lp := &labelledPoints{}
 	var ys, xs []float64
+	eb := &errBars{}
 	for _, c := range m.measuredCells(sc) {
-		if c.Row.StaleRatio == nil || c.Row.WriteP99 <= 0 {
+		es, ew := c.Estimate(MetricStaleRatio), c.Estimate(MetricWriteP99)
+		if es.N == 0 || ew.N == 0 || math.IsNaN(es.Value) || !(ew.Value > 0) {
 			continue
 		}
-		x := *c.Row.StaleRatio * 100
-		y := float64(c.Row.WriteP99) / 1000
+		x := es.Value * 100
+		y := ew.Value / 1000
 		st := m.strategyStyle(c.Strategy)
 		lp.pts = append(lp.pts, labelledPoint{x: x, y: y, name: c.Strategy, style: st})
-		ys = append(ys, y)
-		xs = append(xs, x)
+		b := errBar{x: x, xlo: x, xhi: x, y: y, ylo: y, yhi: y, style: st}
+		if es.HasCI {
+			b.xlo, b.xhi = es.Lo*100, es.Hi*100
+		}
+		if ew.HasCI {
+			b.ylo, b.yhi = ew.Lo/1000, ew.Hi/1000
+		}
+		eb.bars = append(eb.bars, b)
+		ys = append(ys, y, b.ylo, b.yhi)
+		xs = append(xs, x, b.xhi)
 		name := c.Strategy
 		if c.Row.Availability != nil && *c.Row.Availability < 1 {
 			name += fmt.Sprintf("  (write avail %s)", ratio(c.Row.Availability))
@@ -474,7 +486,11 @@ func (m *Matrix) tradeoffFigure(sc string) *figure {
 		return fmtNum(v) + "%"
 	})
 	p.X.Tick.Marker = zeroLogTicks{zero: zero}
-	p.Add(lp)
+	eb.floorX = zero
+	if lo, _, ok := logRange(ys); ok {
+		eb.floorY = lo
+	}
+	p.Add(eb, lp)
 	if lo, hi, ok := logRange(ys); ok {
 		setLogAxis(&p.Y, lo, hi, msLabel)
 	} else {

@@ -45,33 +45,36 @@ func Render(dir string, m *Matrix, opt RenderOptions) error {
 		}
 	}
 	for _, sc := range m.Scenarios {
-		for _, c := range m.Row(sc) {
-			if !c.measured() || c.Dir == "" {
-				continue
-			}
-			if opt.Light {
+		for _, cell := range m.Row(sc) {
+			for i := range cell.Reps {
+				c := &cell.Reps[i]
+				if c.Run == nil || c.Run.Metrics == nil || c.Dir == "" {
+					continue
+				}
+				if opt.Light {
+					for _, kind := range []string{HgrmRead, HgrmWrite} {
+						note("remove .hgrm", removeIfExists(filepath.Join(dir, c.Dir, kind+".hgrm")))
+					}
+					if data, err := json.Marshal(c.Run); err != nil {
+						note(c.Dir, err)
+					} else {
+						note(c.Dir, WriteFileAtomic(filepath.Join(dir, c.Dir, RunFile), append(data, '\n')))
+					}
+					continue
+				}
 				for _, kind := range []string{HgrmRead, HgrmWrite} {
-					note("remove .hgrm", removeIfExists(filepath.Join(dir, c.Dir, kind+".hgrm")))
+					h := latencyOf(c.Run, kind)
+					if h == nil {
+						continue
+					}
+					path := filepath.Join(dir, c.Dir, kind+".hgrm")
+					var buf bytes.Buffer
+					if err := WriteHgrm(&buf, h); err != nil {
+						note(path, err)
+						continue
+					}
+					note(path, WriteFileAtomic(path, buf.Bytes()))
 				}
-				if data, err := json.Marshal(c.Run); err != nil {
-					note(c.Dir, err)
-				} else {
-					note(c.Dir, WriteFileAtomic(filepath.Join(dir, c.Dir, RunFile), append(data, '\n')))
-				}
-				continue
-			}
-			for _, kind := range []string{HgrmRead, HgrmWrite} {
-				h := latencyOf(c.Run, kind)
-				if h == nil {
-					continue
-				}
-				path := filepath.Join(dir, c.Dir, kind+".hgrm")
-				var buf bytes.Buffer
-				if err := WriteHgrm(&buf, h); err != nil {
-					note(path, err)
-					continue
-				}
-				note(path, WriteFileAtomic(path, buf.Bytes()))
 			}
 		}
 	}

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"strconv"
-
 	"github.com/ghostbench/ghostbench/check"
 	"github.com/ghostbench/ghostbench/record"
 )
@@ -18,18 +16,6 @@ func rywRow(r *check.RYW) (perMillion *float64, violations, p99Us int64) {
 		p99Us = r.Age.P99
 	}
 	return &pm, r.Violations, p99Us
-}
-
-// rywCell renders the ryw column: "-" without the measure, "0", or the
-// rate with the p99 age.
-func rywCell(s SummaryRow) string {
-	switch {
-	case s.RYWPerMillion == nil:
-		return "-"
-	case s.RYWViolations == 0:
-		return "0"
-	}
-	return strconv.FormatFloat(*s.RYWPerMillion, 'f', 1, 64) + " (p99 " + FormatMicros(s.RYWP99Us) + ")"
 }
 
 // writeRYWText prints the read-your-writes line of a run.

@@ -9,14 +9,21 @@ import (
 	"strings"
 
 	"github.com/ghostbench/ghostbench/record"
+	"github.com/ghostbench/ghostbench/stats"
 )
 
-// Cell is one cell of a bench matrix: the bench's record of the run, the
-// run itself (nil when nothing was written) and its headline numbers.
+// Cell is one cell of a bench matrix, a strategy in a scenario: every
+// repetition of it (Reps, in the order they ran) and, embedded, its
+// representative repetition (the first that completed, else the first),
+// whose run the single-run plots show. Estimate gives a metric across the
+// completed repetitions.
 type Cell struct {
 	BenchRun
-	Run *record.Run
-	Row SummaryRow
+	Run  *record.Run
+	Row  SummaryRow
+	Reps []Rep
+
+	est map[string]stats.Estimate
 }
 
 // measured reports whether the cell has metrics to show.
@@ -57,16 +64,42 @@ func NewMatrix(b *Bench, runs []*record.Run) *Matrix {
 	for i, br := range b.Runs {
 		addSc(br.Scenario)
 		addSt(br.Strategy)
-		c := &Cell{BenchRun: br}
+		rep := Rep{BenchRun: br}
 		if i < len(runs) && runs[i] != nil {
-			c.Run = runs[i]
-			c.Row = Summarize(runs[i])
+			rep.Run = runs[i]
+			rep.Row = Summarize(runs[i])
 		}
-		c.Row.Scenario, c.Row.Strategy = br.Scenario, br.Strategy
-		c.Row.Status = br.Status
-		m.cells[[2]string{br.Scenario, br.Strategy}] = c
+		rep.Row.Scenario, rep.Row.Strategy = br.Scenario, br.Strategy
+		rep.Row.Status = br.Status
+		k := [2]string{br.Scenario, br.Strategy}
+		c := m.cells[k]
+		if c == nil {
+			c = &Cell{}
+			m.cells[k] = c
+		}
+		c.Reps = append(c.Reps, rep)
+	}
+	for _, c := range m.cells {
+		pick := 0
+		for i := range c.Reps {
+			if c.Reps[i].measured() {
+				pick = i
+				break
+			}
+		}
+		r := c.Reps[pick]
+		c.BenchRun, c.Run, c.Row = r.BenchRun, r.Run, r.Row
 	}
 	return m
+}
+
+// Count returns the largest number of repetitions of a cell in m.
+func (m *Matrix) Count() int {
+	n := 0
+	for _, c := range m.cells {
+		n = max(n, len(c.Reps))
+	}
+	return n
 }
 
 // Cell returns the cell of strategy in scenario, nil when the matrix has
@@ -95,180 +128,6 @@ func (m *Matrix) Info(scenario string) BenchScenario {
 		}
 	}
 	return BenchScenario{Name: scenario}
-}
-
-// Ranking is the generated comparison of one scenario's strategies.
-//
-// Only completed runs (status ok) of caching strategies are ranked; a
-// strategy that served no read from the cache (hit ratio 0, such as
-// db-only) is a baseline, shown but not ranked.
-//
-// Safest: among the ranked runs whose write availability is 1 (every
-// attempted write committed; runs without writes count), the lowest by, in
-// this order: ghost reads, ghost-until-TTL keys, stale-until-TTL keys,
-// stale-read ratio, max stale window. Runs with availability below 1 are
-// excluded and named; when every ranked run is below 1, all of them are
-// ranked and AllUnavailable is set. Runs equal on every criterion tie.
-//
-// Fastest: the ranked run with the lowest p99 read latency (ties broken by
-// ops/s); MostOps is the one with the most operations per second.
-type Ranking struct {
-	Scenario string
-	// Safest lists the safest strategies (more than one on a tie).
-	Safest []*Cell
-	// Fastest is the lowest p99 read latency; MostOps the highest ops/s.
-	Fastest, MostOps *Cell
-	// Baselines are completed runs with no cache hits.
-	Baselines []*Cell
-	// Unavailable are ranked runs excluded from Safest for write
-	// availability below 1.
-	Unavailable []*Cell
-	// AllUnavailable is set when every ranked run had availability below
-	// 1, so Safest was chosen among them.
-	AllUnavailable bool
-	// NotRanked are runs that did not complete (status other than ok).
-	NotRanked []*Cell
-	// Behind are measured runs whose invalidation pipeline fell behind
-	// (Run.LagBehind), ranked or not.
-	Behind []*Cell
-}
-
-// safetyKey orders runs for Verdict.Safest, lowest first.
-func safetyKey(r SummaryRow) [5]float64 {
-	sr := math.Inf(1)
-	if r.StaleRatio != nil {
-		sr = *r.StaleRatio
-	}
-	return [5]float64{float64(r.GhostReads), float64(r.GhostUntilTTL), float64(r.StaleUntilTTL), sr, float64(r.MaxStaleWindowUs)}
-}
-
-func lessKey(a, b [5]float64) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return a[i] < b[i]
-		}
-	}
-	return false
-}
-
-// fullyAvailable reports whether every attempted write committed.
-func fullyAvailable(r SummaryRow) bool { return r.Availability == nil || *r.Availability >= 1 }
-
-// Rank returns the verdict for one scenario of m.
-func (m *Matrix) Rank(scenario string) Ranking {
-	v := Ranking{Scenario: scenario}
-	var ranked []*Cell
-	for _, c := range m.Row(scenario) {
-		if c.measured() && c.Run.LagBehind() {
-			v.Behind = append(v.Behind, c)
-		}
-		switch {
-		case c.Status != record.StatusOK || !c.measured():
-			v.NotRanked = append(v.NotRanked, c)
-		case c.Row.HitRatio == nil || *c.Row.HitRatio == 0:
-			v.Baselines = append(v.Baselines, c)
-		default:
-			ranked = append(ranked, c)
-		}
-	}
-	if len(ranked) == 0 {
-		return v
-	}
-	var eligible []*Cell
-	for _, c := range ranked {
-		if fullyAvailable(c.Row) {
-			eligible = append(eligible, c)
-		} else {
-			v.Unavailable = append(v.Unavailable, c)
-		}
-	}
-	if len(eligible) == 0 {
-		eligible, v.AllUnavailable = ranked, true
-	}
-	best := safetyKey(eligible[0].Row)
-	for _, c := range eligible[1:] {
-		if k := safetyKey(c.Row); lessKey(k, best) {
-			best = k
-		}
-	}
-	for _, c := range eligible {
-		if safetyKey(c.Row) == best {
-			v.Safest = append(v.Safest, c)
-		}
-	}
-	v.Fastest, v.MostOps = ranked[0], ranked[0]
-	for _, c := range ranked[1:] {
-		f := v.Fastest.Row
-		if c.Row.ReadP99 < f.ReadP99 || c.Row.ReadP99 == f.ReadP99 && c.Row.OpsPerSec > f.OpsPerSec {
-			v.Fastest = c
-		}
-		if c.Row.OpsPerSec > v.MostOps.Row.OpsPerSec {
-			v.MostOps = c
-		}
-	}
-	return v
-}
-
-// Sentence renders v as one paragraph of markdown that names the safest and
-// the fastest strategy with the numbers that made them so.
-func (v Ranking) Sentence() string {
-	var b strings.Builder
-	if len(v.Safest) == 0 {
-		b.WriteString("No caching strategy completed this scenario, so none is ranked.")
-	} else {
-		names := make([]string, len(v.Safest))
-		for i, c := range v.Safest {
-			names[i] = c.Strategy
-		}
-		r := v.Safest[0].Row
-		tie := ""
-		if len(names) > 1 {
-			tie = ", tied"
-		}
-		window := "no stale window"
-		if r.MaxStaleWindowUs > 0 {
-			window = "max stale window " + FormatMicros(r.MaxStaleWindowUs)
-		}
-		fmt.Fprintf(&b, "**Safest: %s** (%d ghost reads, %d ghost-until-TTL keys, %d stale-until-TTL keys, stale reads %s, %s%s)",
-			joinAnd(names), r.GhostReads, r.GhostUntilTTL, r.StaleUntilTTL, percent(r.StaleRatio), window, tie)
-		if v.AllUnavailable {
-			b.WriteString(", although every caching strategy failed some writes here (write availability ")
-			b.WriteString(ratio(v.Safest[0].Row.Availability))
-			b.WriteString(")")
-		}
-		b.WriteString(". ")
-		fmt.Fprintf(&b, "**Fastest by p99 read latency: %s** (%s", v.Fastest.Strategy, FormatMicros(v.Fastest.Row.ReadP99))
-		if v.MostOps == v.Fastest {
-			fmt.Fprintf(&b, ", also the most throughput: %s ops/s).", thousands(v.MostOps.Row.OpsPerSec))
-		} else {
-			fmt.Fprintf(&b, "); most throughput: %s (%s ops/s).", v.MostOps.Strategy, thousands(v.MostOps.Row.OpsPerSec))
-		}
-	}
-	if len(v.Unavailable) > 0 && !v.AllUnavailable {
-		parts := make([]string, len(v.Unavailable))
-		for i, c := range v.Unavailable {
-			parts[i] = fmt.Sprintf("%s (%s)", c.Strategy, ratio(c.Row.Availability))
-		}
-		fmt.Fprintf(&b, " Not eligible for safest, write availability below 1: %s.", strings.Join(parts, ", "))
-	}
-	if len(v.Baselines) > 0 {
-		parts := make([]string, len(v.Baselines))
-		for i, c := range v.Baselines {
-			parts[i] = fmt.Sprintf("%s (p99 read %s)", c.Strategy, FormatMicros(c.Row.ReadP99))
-		}
-		fmt.Fprintf(&b, " Baseline without cache hits, not ranked: %s.", strings.Join(parts, ", "))
-	}
-	if len(v.NotRanked) > 0 {
-		parts := make([]string, len(v.NotRanked))
-		for i, c := range v.NotRanked {
-			parts[i] = fmt.Sprintf("%s (%s)", c.Strategy, c.Status)
-		}
-		fmt.Fprintf(&b, " Did not complete, not ranked: %s.", strings.Join(parts, ", "))
-	}
-	for _, c := range v.Behind {
-		fmt.Fprintf(&b, " **Warning, %s: %s.**", c.Strategy, c.Run.LagWarning())
-	}
-	return b.String()
 }
 
 func joinAnd(s []string) string {
@@ -328,42 +187,33 @@ var tableColumns = []struct {
 	cell  func(c *Cell) string
 }{
 	{"strategy", "registered strategy name", func(c *Cell) string { return c.Strategy }},
-	{"status", "ok, interrupted, error or not-run", func(c *Cell) string { return string(c.Status) }},
-	{"ops/s", "measured operations (reads and writes) per second", func(c *Cell) string { return thousands(c.Row.OpsPerSec) }},
-	{"stale reads", "stale-read ratio: stale reads / successful reads", func(c *Cell) string { return percent(c.Row.StaleRatio) }},
-	{"p99 staleness", "99th percentile of staleness age over stale reads", func(c *Cell) string { return microsOrNone(c.Row.P99StalenessUs, c.Row.StaleReads) }},
-	{"max stale window", "longest time after a commit that reads still returned an older version (0: no read did)", func(c *Cell) string { return microsOrZero(c.Row.MaxStaleWindowUs) }},
-	{"inval lag p50 / p99", "achieved invalidation lag of a strategy with a pipeline (commit-ack to DEL returned), 50th / 99th percentile; - for strategies without one", func(c *Cell) string {
-		return lagText(c.Row.InvalidationLagP50Us, c.Row.InvalidationLagP99Us)
+	{"status", "ok, interrupted, error or not-run (of the representative repetition), with the completed repetitions", func(c *Cell) string {
+		if len(c.Reps) > 1 {
+			return fmt.Sprintf("%s %d/%d", c.Status, c.Completed(), len(c.Reps))
+		}
+		return string(c.Status)
 	}},
-	{"stale-until-TTL", "keys whose cache entry was older than the database at the end-of-run audit", func(c *Cell) string { return strconv.FormatInt(c.Row.StaleUntilTTL, 10) }},
-	{"ryw/1M reads", "read-your-writes violations per million reads: an instance read an older version than its own acknowledged write", func(c *Cell) string { return rywCell(c.Row) }},
-	{"ghost reads", "reads that returned a value whose write never committed", func(c *Cell) string { return strconv.FormatInt(c.Row.GhostReads, 10) }},
-	{"ghost-until-TTL", "keys whose cache entry held a never-committed value at the audit", func(c *Cell) string { return strconv.FormatInt(c.Row.GhostUntilTTL, 10) }},
-	{"write avail", "write availability: committed / attempted writes", func(c *Cell) string { return ratio(c.Row.Availability) }},
-	{"read p50", "read latency (hits and misses), 50th percentile", func(c *Cell) string { return FormatMicros(c.Row.ReadP50) }},
-	{"read p99", "read latency, 99th percentile", func(c *Cell) string { return FormatMicros(c.Row.ReadP99) }},
-	{"read p99.9", "read latency, 99.9th percentile", func(c *Cell) string { return FormatMicros(c.Row.ReadP999) }},
-	{"write p50", "write latency (failed writes included), 50th percentile", func(c *Cell) string { return FormatMicros(c.Row.WriteP50) }},
-	{"write p99", "write latency, 99th percentile", func(c *Cell) string { return FormatMicros(c.Row.WriteP99) }},
-	{"write p99.9", "write latency, 99.9th percentile", func(c *Cell) string { return FormatMicros(c.Row.WriteP999) }},
+	{"ops/s", "measured operations (reads and writes) per second: median [95% CI]", est(MetricOpsPerSec, opsText)},
+	{"stale reads", "stale-read ratio (stale / successful reads), pooled over repetitions [95% CI]", est(MetricStaleRatio, pctText)},
+	{"p99 staleness", "99th percentile of staleness age over stale reads: median over repetitions with stale reads [95% CI]", est(MetricP99Staleness, usText)},
+	{"max stale window", "longest time after a commit that reads still returned an older version (0: no read did): median [95% CI]", est(MetricMaxStaleWindow, usText)},
+	{"inval lag p50 / p99", "achieved invalidation lag of a strategy with a pipeline (commit-ack to DEL returned), 50th / 99th percentile: medians over repetitions, p99 with [95% CI]; - for strategies without one", lagCell},
+	{"stale-until-TTL", "keys whose cache entry was older than the database at the end-of-run audit: mean per repetition [95% CI]", est(MetricStaleUntilTTL, countText)},
+	{"ryw/1M reads", "read-your-writes violations per million reads (an instance read an older version than its own acknowledged write), pooled over repetitions [95% CI]; - without the measure", est(MetricRYWPerMillion, func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) })},
+	{"ghost reads", "reads that returned a value whose write never committed: mean per repetition [95% CI]", est(MetricGhostReads, countText)},
+	{"ghost-until-TTL", "keys whose cache entry held a never-committed value at the audit: mean per repetition [95% CI]", est(MetricGhostUntilTTL, countText)},
+	{"write avail", "write availability, committed / attempted writes: median [95% CI]", est(MetricAvailability, ratioText)},
+	{"read p50", "read latency (hits and misses), 50th percentile: median [95% CI]", est(MetricReadP50, usText)},
+	{"read p99", "read latency, 99th percentile: median [95% CI]", est(MetricReadP99, usText)},
+	{"read p99.9", "read latency, 99.9th percentile: median [95% CI]", est(MetricReadP999, usText)},
+	{"write p50", "write latency (failed writes included), 50th percentile: median [95% CI]", est(MetricWriteP50, usText)},
+	{"write p99", "write latency, 99th percentile: median [95% CI]", est(MetricWriteP99, usText)},
+	{"write p99.9", "write latency, 99.9th percentile: median [95% CI]", est(MetricWriteP999, usText)},
 }
 
-// microsOrNone renders v, or "-" when count says there is nothing to
-// measure (no stale read).
-func microsOrNone(v, count int64) string {
-	if count == 0 {
-		return "-"
-	}
-	return FormatMicros(v)
-}
-
-// microsOrZero renders v, "0" for zero.
-func microsOrZero(v int64) string {
-	if v == 0 {
-		return "0"
-	}
-	return FormatMicros(v)
+// est renders metric key of a cell with its interval.
+func est(key string, f func(float64) string) func(c *Cell) string {
+	return func(c *Cell) string { return estText(c.Estimate(key), f) }
 }
 
 // cellText returns the rendered columns of c; a cell without metrics shows
@@ -371,7 +221,7 @@ func microsOrZero(v int64) string {
 func cellText(c *Cell) []string {
 	out := make([]string, len(tableColumns))
 	for i, col := range tableColumns {
-		if i >= 2 && !c.measured() {
+		if i >= 2 && (!c.measured() || c.Completed() == 0) {
 			out[i] = "-"
 			continue
 		}
@@ -383,7 +233,9 @@ func cellText(c *Cell) []string {
 // Definitions is the text that explains the tables and verdicts.
 const Definitions = `Definitions (DESIGN.md section 4). A read is **stale** when a newer version had been committed (acknowledged) before the read began; **stale reads** is stale reads / successful reads, **p99 staleness** the 99th percentile of how long the value read had already been obsolete. The **stale window** of a committed write lasts from its commit until the last read that still returned an older version. **Stale-until-TTL** and **ghost-until-TTL** count keys that the end-of-run audit found stale, or holding a never-committed value, in the cache: they stay wrong until their TTL expires. A **ghost read** returned a value whose write never committed. **ryw/1M reads** counts read-your-writes violations per million reads (with the 99th percentile of their age): a read by an application instance that returned an older version than one its own write had already been acknowledged for, the age counted from that write's completion; every one is also a stale read. **Write avail** is committed / attempted writes. Latencies are HdrHistogram percentiles (3 significant digits); read latency merges cache hits and misses, write latency includes failed writes.
 
-**Safest** ranks the completed runs of caching strategies whose write availability is 1 by, in order: fewest ghost reads, fewest ghost-until-TTL keys, fewest stale-until-TTL keys, lowest stale-read ratio, shortest max stale window; runs equal on all five tie. A strategy with no cache hits (such as db-only) is a baseline and is not ranked. **Fastest** is the lowest p99 read latency among the same runs (write availability not required); the sentence also names the highest throughput.`
+**Repetitions and intervals.** Every cell is run several times, interleaved (the whole matrix once, then again), each repetition with its own seed, schema and key prefix; a table cell shows the estimate across the completed repetitions and its 95% interval in brackets ("n=1" where there are too few repetitions for one). Latencies, throughput, p99 staleness, max stale window and write availability: the median and the order-statistic confidence interval of the median (as benchstat prints it; it needs 6 repetitions at 95%). Ghost reads, stale- and ghost-until-TTL keys and the stale-read ratio are rare events that cluster (one bad write makes many stale reads), so the unit resampled is the repetition, not the read: the mean per repetition (the pooled ratio for stale reads) with the envelope of the exact Poisson interval, widened by the overdispersion between repetitions, and the Student t interval of the per-repetition values.
+
+**Safest** is a group. Among the caching strategies with completed repetitions whose median write availability is 1, the criteria are taken in priority order: ghost reads, ghost-until-TTL keys, stale-until-TTL keys, stale-read ratio, max stale window. On each, every strategy significantly worse than the best one still in (two-sided Mann-Whitney U test over the repetitions, alpha 0.05) is set aside; the strategies left after the last criterion form the group, and a strategy set aside on a higher-priority criterion never ranks above one that was not. A strategy with no cache hits (such as db-only) is a baseline and is not ranked. **Fastest** is the strategy with the lowest median p99 read latency and every strategy not significantly slower (write availability not required); the sentence also names the throughput group the same way.`
 
 // WriteSummaryMarkdown writes summary.md for m: a header saying what ran
 // and where, the definitions, then per scenario its description, fault
@@ -450,8 +302,8 @@ func scenarioLine(info BenchScenario) string {
 func benchHeadline(m *Matrix) string {
 	b := m.Bench
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%d strategies x %d scenarios, %d runs of %s each (warm-up and faults scaled to it), seed %d; started %s, took %.0f s, bench status %s. Runs: %s.",
-		len(m.Strategies), len(m.Scenarios), len(b.Runs), b.Duration, b.Seed,
+	fmt.Fprintf(&sb, "%d strategies x %d scenarios x %d repetitions, %d runs of %s each (warm-up and faults scaled to it), seed %d (repetition r: seed+r-1); started %s, took %.0f s, bench status %s. Runs: %s.",
+		len(m.Strategies), len(m.Scenarios), m.Count(), len(b.Runs), b.Duration, b.Seed,
 		b.Started.UTC().Format("2006-01-02 15:04:05 UTC"), b.ElapsedSeconds, b.Status, b.StatusCounts())
 	if e := b.Env; e != nil {
 		fmt.Fprintf(&sb, " Servers: PostgreSQL %s and Redis %s (provider %s", shortVersion(e.PostgresVersion), e.RedisVersion, e.Provider)

@@ -94,6 +94,7 @@ type SummaryRow struct {
 	StaleUntilTTL      int64
 	GhostUntilTTL      int64
 	StaleReads         int64
+	OKReads            int64
 	GhostReads         int64
 	EarlyReads         int64
 	UnknownReads       int64
@@ -144,6 +145,7 @@ func Summarize(r *record.Run) SummaryRow {
 	row.GhostUntilTTL = m.Audit.GhostUntilTTL
 	row.StaleReads, row.GhostReads, row.EarlyReads, row.UnknownReads = m.Reads.Stale, m.Reads.Ghost, m.Reads.Early, m.Reads.Unknown
 	row.Availability = m.Writes.Availability
+	row.OKReads = m.Reads.OK
 	row.Warnings = m.Warnings
 	row.RYWPerMillion, row.RYWViolations, row.RYWP99Us = rywRow(r.RYW)
 	if rd := mergedReads(m); rd != nil {

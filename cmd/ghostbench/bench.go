@@ -32,12 +32,14 @@ and writes one results folder, <out>/<timestamp>-<name>/ (or -dir):
                                 time series with faults, trade-off
   index.html                    all of the above on one self-contained page
 
-Every run of a scenario uses the same seed, on servers provisioned once for
-the whole bench (again only after a run that broke them); the runner
-recreates the schema and clears the key prefix before each run. Runs are
-short: each scenario's duration is replaced by -duration and its warm-up
+Every cell runs -count times, interleaved (the whole matrix once, then
+again), repetition r with seed+r-1 and its own schema and key prefix, on
+servers provisioned once for the whole bench (again only after a run that
+broke them). Tables show the estimate across repetitions with its 95%
+interval; safest and fastest are groups by the Mann-Whitney U test at
+alpha 0.05 (summary.md says how). Runs are short: each scenario's duration is replaced by -duration and its warm-up
 and fault schedule are scaled by the same factor (redis-outage, 3s down at
-3s of 10s, becomes 0.75s down at 0.75s of 2.5s).
+3s of 10s, becomes 0.225s down at 0.225s of 0.75s).
 
 Ctrl-C stops the current run; finished runs are kept, the rest marked
 not-run, and the summary, plots and index are still written.
@@ -47,6 +49,7 @@ examples:
   ghostbench bench
   ghostbench bench -duration 10s -strategies cache-aside,write-through -name ca-vs-wt
   ghostbench bench -scenarios redis-outage,lost-replies -seed 7
+  ghostbench bench -count 10 -duration 2s -strategies cache-aside,version-checked
   ghostbench bench -strategies write-through -exec '/usr/bin/python3 examples/python/write_through.py' -scenarios redis-outage
   ghostbench bench -topology redis-cluster -duration 2s
 
@@ -60,11 +63,16 @@ flags:
 // defaultBenchScenarios cover steady load and the main Redis faults.
 var defaultBenchScenarios = []string{"steady-read-heavy", "write-heavy-hot-key", "redis-outage", "redis-oom", "lost-replies"}
 
-// defaultBenchDuration keeps the default matrix (every strategy x five
-// scenarios) within five minutes on a two-core machine, build and report
-// included: 65 runs take about 3.2 s each (set-up, drain and audit around
-// the 2.5 s of load), measured on a busy machine.
-const defaultBenchDuration = 2500 * time.Millisecond
+// defaultBenchCount and defaultBenchDuration: 6 repetitions is the
+// smallest count for which the order-statistic 95% interval of the median
+// exists (1 - 2/2^6 = 0.969) and benchstat prints intervals, and with which
+// the exact Mann-Whitney U test can reach p = 0.002; 0.75 s runs keep the
+// default matrix (13 strategies x 5 scenarios x 6 = 390 runs) within ten
+// minutes on a two-core machine (README, "Benchmarks", has the numbers).
+const (
+	defaultBenchCount    = 6
+	defaultBenchDuration = 750 * time.Millisecond
+)
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
@@ -73,7 +81,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		duration = fs.Duration("duration", defaultBenchDuration, "each run's `duration`, warm-up included; warm-up and faults are scaled to it")
 		scList   = fs.String("scenarios", strings.Join(defaultBenchScenarios, ","), "comma-separated built-in scenario `names` or YAML files")
 		stList   = fs.String("strategies", "all", "comma-separated strategy `names`, or all")
-		seed     = fs.Int64("seed", 1, "random `seed` of every run")
+		seed     = fs.Int64("seed", 1, "random `seed` of the first repetition (repetition r uses seed+r-1)")
+		count    = fs.Int("count", defaultBenchCount, "run every cell `n` times, interleaved over the matrix (intervals need 6)")
 		outDir   = fs.String("out", "results", "`directory` the results folder is created in")
 		name     = fs.String("name", "bench", "`name` of the bench, the suffix of its folder")
 		dir      = fs.String("dir", "", "write into exactly this `directory` instead of <out>/<timestamp>-<name>, replacing the bench files already there")
@@ -95,6 +104,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *duration <= 0 || *duration > scenarios.MaxDuration {
 		return usagef("bench: -duration %v: want a positive duration such as 3s, at most %s", *duration, scenarios.MaxDuration)
+	}
+	if *count < 1 || *count > bench.MaxCount {
+		return usagef("bench: -count %d: want 1..%d repetitions", *count, bench.MaxCount)
 	}
 	if strings.TrimSpace(*name) == "" || strings.ContainsAny(*name, `/\`) {
 		return usagef("bench: -name %q: want a non-empty name without slashes", *name)
@@ -169,7 +181,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.VisitAll(func(f *flag.Flag) { flags[f.Name] = f.Value.String() })
 	plan, err := bench.NewPlan(bench.Config{
 		Name: *name, Dir: folder, Strategies: stNames, Registry: reg, Scenarios: scs,
-		Duration: *duration, Seed: *seed, Servers: pcfg, Faults: ff.options(), Flags: flags,
+		Duration: *duration, Seed: *seed, Count: *count, Servers: pcfg, Faults: ff.options(), Flags: flags,
 		Observer: benchLog(stderr, folder, started, !*quiet && isTerminal(stderr)),
 	})
 	if err != nil {

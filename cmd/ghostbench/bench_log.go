@@ -24,8 +24,8 @@ func benchLog(w io.Writer, folder string, started time.Time, live bool) bench.Ob
 	obs := bench.Observer{
 		Started: func(bb *report.Bench) {
 			b = bb
-			fmt.Fprintf(w, "ghostbench bench: %d strategies x %d scenarios = %d runs of %s, seed %d, into %s\n",
-				len(b.Strategies), len(b.Scenarios), len(b.Runs), b.Duration, b.Seed, folder)
+			fmt.Fprintf(w, "ghostbench bench: %d strategies x %d scenarios x %d repetitions = %d runs of %s, seed %d, into %s\n",
+				len(b.Strategies), len(b.Scenarios), max(b.Count, 1), len(b.Runs), b.Duration, b.Seed, folder)
 			fmt.Fprintf(w, "  strategies: %s\n  scenarios:  %s\n", strings.Join(b.Strategies, ", "), strings.Join(b.Scenarios, ", "))
 			for _, in := range b.ScenarioInfo {
 				if len(in.Faults) > 0 {

@@ -23,6 +23,7 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"bench", "-h"}, exitOK, "results folder"},
 		{[]string{"bench", "extra"}, exitUsage, `unexpected argument "extra"`},
 		{[]string{"bench", "-duration", "0s"}, exitUsage, "-duration 0s"},
+		{[]string{"bench", "-count", "0"}, exitUsage, "-count 0: want 1..1000 repetitions"},
 		{[]string{"bench", "-strategies", "cache-aside,nosuch"}, exitUsage, `"nosuch" is not a registered strategy`},
 		{[]string{"bench", "-scenarios", "nosuch"}, exitUsage, `scenario "nosuch"`},
 		{[]string{"bench", "-scenarios", "steady-read-heavy,steady-read-heavy"}, exitUsage, "given twice"},
@@ -83,7 +84,7 @@ func TestBenchInterrupted(t *testing.T) {
 	stderr := &cancelOn{match: "steady-read-heavy / cache-aside  ok", cancel: cancel}
 	var stdout bytes.Buffer
 	code := Run(ctx, []string{"bench", "-scenarios", "steady-read-heavy", "-strategies", "db-only,cache-aside,write-through",
-		"-duration", "1s", "-seed", "3", "-dir", dir, "-name", "interrupted"}, &stdout, stderr)
+		"-duration", "1s", "-count", "1", "-seed", "3", "-dir", dir, "-name", "interrupted"}, &stdout, stderr)
 	if code != exitError || !strings.Contains(stderr.buf.String(), "bench interrupted") {
 		t.Fatalf("exit code %d, stderr:\n%s\nwant %d and \"bench interrupted\"", code, stderr.buf.String(), exitError)
 	}

@@ -16,12 +16,18 @@ const compareUsage = `usage: ghostbench compare [-format text|json|csv] OLD NEW
 
 Shows how two benches differ, per scenario and strategy: stale-read ratio,
 ghost reads, stale-until-TTL keys, write availability, p99 read and write
-latency, as old -> new with the delta (latencies also relative). OLD and NEW
-are results folders written by "ghostbench bench". Cells only one bench has
-are shown with the other side missing.
+latency, invalidation lag and read-your-writes violations, as old -> new:
+each side the estimate across its repetitions (with its 95% interval in
+json and csv), then the delta and the two-sided Mann-Whitney U p-value of
+old's repetitions against new's, or "~" when p >= 0.05 (as benchstat
+prints it). OLD and NEW are results folders written by "ghostbench bench".
+Cells only one bench has are shown with the other side missing.
 
-Single runs are noisy: for the latencies and throughput, prefer benchstat
-over several benches (benchstat OLD/bench.txt NEW/bench.txt).
+Then, per scenario, whether the two benches give the same verdict: their
+safest and fastest groups, what the groups share, and every pair of
+strategies one bench orders significantly one way and the other the other
+way. Run the same bench twice and compare the two to see whether its
+verdicts survive a re-run.
 
 examples:
   ghostbench compare results/20260101-120000-bench results/20260102-120000-bench
