@@ -217,18 +217,3 @@ func rateString(est stats.Estimate, counts []int64, of string) string {
 	return fmt.Sprintf("%.3g%% [%.3g%%, %.3g%%] of %s (%d in %d repetitions, %s, 95%%)",
 		est.Value*100, est.Lo*100, est.Hi*100, of, total(counts), len(counts), est.Method)
 }
-
-// decideRateBelow: holds when the count rate's interval lies below bound,
-// refuted when it lies wholly above, not decided when it straddles.
-func decideRateBelow(est stats.Estimate, bound float64, what string) Decision {
-	switch {
-	case !est.HasCI:
-		return Decision{Verdict: NotDecided, Why: what + ": no repetition with exposure"}
-	case est.Hi < bound:
-		return Decision{Verdict: Holds, Why: fmt.Sprintf("%s: the interval lies below %.3g%%", what, bound*100)}
-	case est.Lo > bound:
-		return Decision{Verdict: Refuted, Why: fmt.Sprintf("%s: the interval lies above %.3g%%", what, bound*100)}
-	default:
-		return Decision{Verdict: NotDecided, Why: fmt.Sprintf("%s: the interval straddles %.3g%%", what, bound*100)}
-	}
-}
