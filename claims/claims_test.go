@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/ghostbench/ghostbench/check"
 	"github.com/ghostbench/ghostbench/record"
 )
@@ -69,29 +70,171 @@ func TestReproRule(t *testing.T) {
 	}
 }
 
+func staleRuns(stale ...int64) []*record.Run {
+	var out []*record.Run
+	for _, s := range stale {
+		r := run(record.StatusOK, 0)
+		r.Metrics.Reads.Stale, r.Metrics.Reads.OK = s, 10000
+		out = append(out, r)
+	}
+	return out
+}
+
 func TestCountRule(t *testing.T) {
 	cl, _ := Builtin().Lookup("write-through-no-stale-window")
-	mk := func(stale ...int64) []*record.Run {
+	control := staleRuns(30, 25, 40, 31, 28, 35)
+	for _, tc := range []struct {
+		name          string
+		runs, control []*record.Run
+		want          Verdict
+	}{
+		{"none, control sees the window", staleRuns(0, 0, 0, 0, 0, 0), control, Holds},
+		{"none, blind control", staleRuns(0, 0, 0, 0, 0, 0), staleRuns(0, 0, 0, 0, 0, 0), NotDecided},
+		{"every repetition", staleRuns(10, 12, 9, 11, 13, 10), control, Refuted},
+		{"clustered in two", staleRuns(0, 0, 0, 0, 40, 1), control, Refuted},
+		{"one", staleRuns(0, 0, 0, 0, 0, 1), control, Refuted},
+	} {
+		ev := &Evidence{Runs: map[string][]*record.Run{"write-through": tc.runs, "cache-aside": tc.control}}
+		if got := cl.Decide(ev); got.Verdict != tc.want {
+			t.Errorf("%s: got %s (%s), want %s", tc.name, got.Verdict, got.Why, tc.want)
+		}
+	}
+}
+
+// histOf is a histogram of values (microseconds) in the run.json form,
+// its HdrHistogram encoded as the checker does.
+func histOf(t *testing.T, values ...int64) *check.Histogram {
+	t.Helper()
+	d := hdr.New(1, 3_600_000_000, 3)
+	for _, v := range values {
+		if err := d.RecordValue(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enc, err := d.Encode(hdr.V2CompressedEncodingCookieBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &check.Histogram{Count: d.TotalCount(), Max: d.Max(), HDR: string(enc)}
+}
+
+func TestTTLRule(t *testing.T) {
+	cl, _ := Builtin().Lookup("ttl-bounds-inconsistency")
+	// windows per repetition, in ms
+	mk := func(long ...int) []*record.Run {
 		var out []*record.Run
-		for _, s := range stale {
+		for _, n := range long {
+			vals := []int64{0, 0, 200_000, 480_000, 590_000} // inside TTL + pause
+			for i := 0; i < n; i++ {
+				vals = append(vals, 1_500_000) // longer than the bound
+			}
 			r := run(record.StatusOK, 0)
-			r.Metrics.Reads.Stale, r.Metrics.Reads.OK = s, 10000
+			r.Metrics.StaleWindow.Histogram = histOf(t, vals...)
 			out = append(out, r)
 		}
 		return out
 	}
 	for _, tc := range []struct {
+		name         string
+		ttl, control []*record.Run
+		want         Verdict
+	}{
+		{"bounded", mk(0, 0, 0, 0, 0, 0, 0, 0), mk(4, 3, 6, 5, 2, 4, 5, 3), Holds},
+		{"control blind", mk(0, 0, 0, 0, 0, 0, 0, 0), mk(0, 0, 0, 1, 0, 0, 0, 0), NotDecided},
+		{"one late fill", mk(0, 0, 0, 1, 0, 0, 0, 0), mk(0, 1, 0, 0, 0, 1, 0, 0), NotDecided},
+		{"outlives in every repetition", mk(3, 2, 4, 3, 2, 3, 4, 3), mk(4, 3, 6, 5, 2, 4, 5, 3), Refuted},
+	} {
+		ev := &Evidence{Runs: map[string][]*record.Run{"ttl-500ms": tc.ttl, "no-ttl": tc.control}}
+		if got := cl.Decide(ev); got.Verdict != tc.want {
+			t.Errorf("%s: got %s (%s) %v, want %s", tc.name, got.Verdict, got.Why, got.Numbers, tc.want)
+		}
+	}
+}
+
+func TestWriteLatencyRatioRule(t *testing.T) {
+	cl, _ := Builtin().Lookup("write-through-under-2ms")
+	mk := func(p50ms ...float64) []*record.Run {
+		var out []*record.Run
+		for _, v := range p50ms {
+			r := run(record.StatusOK, 0)
+			r.Metrics.Latency = map[string]*check.Histogram{check.LatencyWrite: {Count: 100, P50: int64(v * 1000)}}
+			out = append(out, r)
+		}
+		return out
+	}
+	db := mk(2, 8, 3, 2.5, 20, 2.2, 2.4, 6, 2, 3, 14, 2.1)
+	for _, tc := range []struct {
 		name string
-		runs []*record.Run
+		wt   []*record.Run
 		want Verdict
 	}{
-		{"none", mk(0, 0, 0, 0, 0, 0), Holds},
-		{"every repetition", mk(10, 12, 9, 11, 13, 10), Refuted},
-		{"clustered in two", mk(0, 0, 0, 0, 40, 1), Refuted},
+		// the load moves both cells of a repetition together
+		{"cheap", mk(2.2, 8.5, 3.1, 2.9, 21, 2.3, 2.8, 6.5, 2.1, 3.3, 15, 2.4), Holds},
+		{"three times as slow", mk(6, 24, 9, 7.5, 60, 6.6, 7.2, 18, 6, 9, 42, 6.3), Refuted},
+		{"noise", mk(1, 30, 1.5, 6, 15, 5, 1, 20, 1.5, 9, 5, 8), NotDecided},
 	} {
-		if got := cl.Decide(&Evidence{Runs: map[string][]*record.Run{"write-through": tc.runs}}); got.Verdict != tc.want {
-			t.Errorf("%s: got %s (%s), want %s", tc.name, got.Verdict, got.Why, tc.want)
+		ev := &Evidence{Runs: map[string][]*record.Run{"write-through": tc.wt, "db-only": db}}
+		if got := cl.Decide(ev); got.Verdict != tc.want {
+			t.Errorf("%s: got %s (%s) %v, want %s", tc.name, got.Verdict, got.Why, got.Numbers, tc.want)
 		}
+	}
+}
+
+func TestCDCRule(t *testing.T) {
+	cl, _ := Builtin().Lookup("cdc-async-commit-lag-200ms")
+	mk := func(p90ms ...int64) []*record.Run {
+		var out []*record.Run
+		for _, v := range p90ms {
+			r := run(record.StatusOK, 0)
+			r.InvalidationLag = &check.Histogram{Count: 100, P90: v * 1000}
+			out = append(out, r)
+		}
+		return out
+	}
+	on := mk(5, 8, 30, 4, 6, 50, 7, 5, 9, 12, 6, 5)
+	for _, tc := range []struct {
+		name string
+		off  []*record.Run
+		want Verdict
+	}{
+		{"about 200 ms", mk(190, 210, 260, 180, 200, 300, 220, 195, 205, 230, 199, 188), Holds},
+		{"a second", mk(1100, 1200, 1300, 1000, 1050, 1400, 1150, 1120, 1090, 1230, 1010, 1110), Refuted},
+		{"no flush delay", mk(6, 7, 28, 5, 6, 48, 6, 6, 10, 11, 5, 6), NotDecided},
+	} {
+		ev := &Evidence{Runs: map[string][]*record.Run{"sync-off": tc.off, "sync-on": on}}
+		if got := cl.Decide(ev); got.Verdict != tc.want {
+			t.Errorf("%s: got %s (%s) %v, want %s", tc.name, got.Verdict, got.Why, got.Numbers, tc.want)
+		}
+	}
+}
+
+func TestCellOrderAlternates(t *testing.T) {
+	cells := []Cell{{Label: "a"}, {Label: "b"}}
+	if got := cellOrder(cells, 0); got[0].Label != "a" {
+		t.Errorf("repetition 1 starts with %s, want a", got[0].Label)
+	}
+	if got := cellOrder(cells, 1); got[0].Label != "b" || cells[0].Label != "a" {
+		t.Errorf("repetition 2 starts with %s (cells now %v), want b and the cells unchanged", got[0].Label, cells)
+	}
+}
+
+// TestFindingsLinksEvidence checks that docs/findings.md links each
+// claim's evidence relative to itself and refuses a folder it cannot link.
+func TestFindingsLinksEvidence(t *testing.T) {
+	cat := Builtin()
+	cl := cat.Claims()[0]
+	res := map[string]*Result{cl.Name: {Claim: cl.Name, Dir: "results/claims/" + cl.Name, Reps: 12, Decision: Decision{Verdict: Holds, Why: "x"}}}
+	var b strings.Builder
+	if err := WriteFindings(&b, cat, res, "", "docs"); err != nil {
+		t.Fatal(err)
+	}
+	want := "[results/claims/" + cl.Name + "](../results/claims/" + cl.Name + "/)"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("findings do not link %s", want)
+	}
+	res[cl.Name].Dir = "/tmp/claims/" + cl.Name
+	if err := WriteFindings(&b, cat, res, "", "docs"); err == nil {
+		t.Error("an evidence folder in /tmp was linked")
 	}
 }
 

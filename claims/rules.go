@@ -158,3 +158,62 @@ func decideRepros(cl Claim, ev *Evidence) Decision {
 }
 
 func notDecided(why string) Decision { return Decision{Verdict: NotDecided, Why: why} }
+
+// paired returns the metric of cells a and b over the same repetitions
+// (the cells run one after the other in each repetition, so a pair shares
+// the machine's load of the moment).
+func (ev *Evidence) paired(a, b string, m metric) (xa, xb []float64, why string) {
+	if xa, why = ev.values(a, m); why != "" {
+		return nil, nil, why
+	}
+	if xb, why = ev.values(b, m); why != "" {
+		return nil, nil, why
+	}
+	if len(xa) != len(xb) {
+		return nil, nil, fmt.Sprintf("%s has %d repetitions, %s %d", a, len(xa), b, len(xb))
+	}
+	return xa, xb, ""
+}
+
+// ratios is a[i]/b[i]; ok is false when some b[i] is not positive.
+func ratios(a, b []float64) ([]float64, bool) {
+	out := make([]float64, len(a))
+	for i := range a {
+		if b[i] <= 0 {
+			return nil, false
+		}
+		out[i] = a[i] / b[i]
+	}
+	return out, true
+}
+
+// diffs is a[i]-b[i].
+func diffs(a, b []float64) []float64 {
+	out := make([]float64, len(a))
+	for i := range a {
+		out[i] = a[i] - b[i]
+	}
+	return out
+}
+
+// mannWhitney is the comparison of a with b at stats.Alpha as a number
+// line: "Mann-Whitney p = 0.002 (a higher)".
+func mannWhitney(a, b []float64, nameA, nameB string) (order int, line string) {
+	order, p := stats.Compare(a, b)
+	what := "not significantly different"
+	switch order {
+	case 1:
+		what = nameA + " significantly higher"
+	case -1:
+		what = nameA + " significantly lower"
+	}
+	return order, fmt.Sprintf("Mann-Whitney U, %s (n=%d) against %s (n=%d): p = %.2g, %s at alpha %.2g",
+		nameA, len(a), nameB, len(b), p, what, stats.Alpha)
+}
+
+// rateString is a count rate's estimate with its interval, as a share
+// (scale 100, unit "%").
+func rateString(est stats.Estimate, counts []int64, of string) string {
+	return fmt.Sprintf("%.3g%% [%.3g%%, %.3g%%] of %s (%d in %d repetitions, %s, 95%%)",
+		est.Value*100, est.Lo*100, est.Hi*100, of, total(counts), len(counts), est.Method)
+}

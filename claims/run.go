@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/ghostbench/ghostbench/bench"
 	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/faults"
 	"github.com/ghostbench/ghostbench/record"
+	"github.com/ghostbench/ghostbench/report"
 	"github.com/ghostbench/ghostbench/reproduce"
 	"github.com/ghostbench/ghostbench/scenarios"
 )
@@ -95,7 +97,7 @@ func Run(ctx context.Context, cl Claim, o Options) (*Result, error) {
 
 func runCells(ctx context.Context, cl Claim, o Options, reps int, ev *Evidence, res *Result) error {
 	for rep := 0; rep < reps; rep++ {
-		for _, c := range cl.Cells {
+		for _, c := range cellOrder(cl.Cells, rep) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -126,7 +128,7 @@ func runCells(ctx context.Context, cl Claim, o Options, reps int, ev *Evidence, 
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				return err
 			}
-			if err := bench.WriteRun(path, r); err != nil {
+			if err := writeCompact(path, r); err != nil {
 				return err
 			}
 			o.Log("%s: %s rep %d: %s (%.1fs)", cl.Name, c.Label, rep+1, r.Status, r.ElapsedSeconds)
@@ -135,6 +137,28 @@ func runCells(ctx context.Context, cl Claim, o Options, reps int, ev *Evidence, 
 		}
 	}
 	return nil
+}
+
+// cellOrder is the order of the cells in repetition rep: as listed in even
+// repetitions, reversed in odd ones, so that no cell always runs first
+// (after the servers' idle time) or second (after another strategy's run).
+func cellOrder(cells []Cell, rep int) []Cell {
+	if rep%2 == 0 {
+		return cells
+	}
+	out := slices.Clone(cells)
+	slices.Reverse(out)
+	return out
+}
+
+// writeCompact writes a run.json without indentation: the evidence of
+// make reference is committed, and a claim has dozens of runs.
+func writeCompact(path string, r *record.Run) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return report.WriteFileAtomic(path, append(data, '\n'))
 }
 
 func runRepros(ctx context.Context, cl Claim, o Options, reps int, ev *Evidence) error {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -23,8 +24,11 @@ on real PostgreSQL and Redis (bench cells repeated with their own seeds,
 interleaved, or a reproduce case run N times), prints the verdict (holds,
 refuted, not decided) with the numbers and their 95% intervals and the
 command that reproduces the evidence, and writes the evidence to
--out/claims-<time>/<claim>/ (run.json per repetition or the case folders,
-and claim.json). -findings also writes the findings page (docs/findings.md).
+-out/claims-<time>/<claim>/, or -dir/<claim>/ (run.json per repetition or
+the case folders, and claim.json). -findings also writes the findings page
+(docs/findings.md), which links each claim's evidence folder relative to
+itself: the evidence must then be inside the current directory (make
+reference: -dir results/claims).
 
 exit codes: 0 every claim run holds, 1 error or a claim not decided,
 2 usage, 3 a claim was refuted (and none was left not decided).
@@ -32,7 +36,7 @@ exit codes: 0 every claim run holds, 1 error or a claim not decided,
 examples:
   ghostbench claims
   ghostbench claims write-through-no-stale-window
-  ghostbench claims -all -findings docs/findings.md
+  ghostbench claims -all -dir results/claims -findings docs/findings.md
 
 flags:
 `
@@ -42,7 +46,8 @@ func cmdClaims(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	var (
 		all      = fs.Bool("all", false, "run every claim")
-		outDir   = fs.String("out", "results", "`directory` the evidence folder is written in")
+		outDir   = fs.String("out", "results", "`directory` the evidence folder claims-<time>/ is written in")
+		exactDir = fs.String("dir", "", "write the evidence in this `directory` itself (each claim's folder replaced) instead of -out/claims-<time>/")
 		findings = fs.String("findings", "", "write the findings page to this `file` (needs -all)")
 		reps     = fs.Int("reps", 0, "repetitions (runs per case) instead of each claim's own `count`")
 		seed     = fs.Int64("seed", 1, "seed of the first repetition; repetition i uses seed+i")
@@ -87,17 +92,39 @@ func cmdClaims(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		list = append(list, cl)
 	}
 
+	start := time.Now()
+	root := filepath.Join(*outDir, "claims-"+start.UTC().Format("20060102-150405"))
+	if *exactDir != "" {
+		root = filepath.Clean(*exactDir)
+	}
+	if *findings != "" {
+		rel := root
+		if filepath.IsAbs(root) {
+			rel = ""
+			if wd, err := os.Getwd(); err == nil {
+				rel, _ = filepath.Rel(wd, root)
+			}
+		}
+		if rel == "" || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return usagef("claims: evidence folder %q is outside the current directory: -findings links it relative to the repository; use -dir results/claims", root)
+		}
+		root = rel
+	}
+
 	srv, err := docker.Provision(ctx, pcfg)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
 	fmt.Fprintf(stderr, "servers: %s (%s); PostgreSQL %s, Redis %s\n", srv.Provider, srv.Reason, srv.Postgres.Version, srv.Redis.Version)
-	start := time.Now()
-	root := filepath.Join(*outDir, "claims-"+start.UTC().Format("20060102-150405"))
+	start = time.Now()
+	loadStart := loadAverage()
 	results := map[string]*claims.Result{}
 	refuted, undecided := 0, 0
 	for _, cl := range list {
+		if err := os.RemoveAll(filepath.Join(root, cl.Name)); err != nil {
+			return err
+		}
 		res, err := claims.Run(ctx, cl, claims.Options{
 			Servers: srv, Config: pcfg, Dir: filepath.Join(root, cl.Name), Reps: *reps, Seed: *seed,
 			Log: func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) },
@@ -120,7 +147,7 @@ func cmdClaims(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "%d claims in %.0fs: %d refuted, %d not decided; evidence in %s\n",
 		len(list), time.Since(start).Seconds(), refuted, undecided, root)
 	if *findings != "" {
-		if err := writeFindings(*findings, cat, results, start); err != nil {
+		if err := writeFindings(*findings, cat, results, start, loadStart); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "wrote %s\n", *findings)
@@ -142,16 +169,26 @@ func printClaim(w io.Writer, cl claims.Claim, res *claims.Result) {
 	fmt.Fprintf(w, "  rule: %s\n  evidence: %s (%.0fs)\n  reproduce: %s\n\n", cl.Rule, res.Dir, res.Elapsed, res.Command)
 }
 
-func writeFindings(path string, cat *claims.Catalogue, results map[string]*claims.Result, start time.Time) error {
+// loadAverage is the 1, 5 and 15 minute load averages, "" where the
+// system does not say.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(data))
+	return strings.Join(f[:min(3, len(f))], " ")
+}
+
+func writeFindings(path string, cat *claims.Catalogue, results map[string]*claims.Result, start time.Time, loadStart string) error {
 	host, _ := os.Hostname()
-	load, _ := os.ReadFile("/proc/loadavg")
-	header := fmt.Sprintf("Run %s on %s (load average at the end: %s), %.0f s for all claims.",
-		start.UTC().Format("2006-01-02 15:04 UTC"), host, strings.Join(strings.Fields(string(load))[:min(3, len(strings.Fields(string(load))))], " "), time.Since(start).Seconds())
+	header := fmt.Sprintf("Run %s on %s with %d CPUs shared with other work (load average at the start: %s; at the end: %s), %.0f s for all claims.",
+		start.UTC().Format("2006-01-02 15:04 UTC"), host, runtime.NumCPU(), loadStart, loadAverage(), time.Since(start).Seconds())
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	if err := claims.WriteFindings(f, cat, results, header); err != nil {
+	if err := claims.WriteFindings(f, cat, results, header, filepath.Dir(path)); err != nil {
 		f.Close()
 		return err
 	}
