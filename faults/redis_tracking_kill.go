@@ -32,7 +32,7 @@ func redisTrackingKillKind() Kind {
 			enumParam("mode", "close", "close: the client sees its connection closed; "+
 				"half-open: the proxy keeps the client's end open and silent, so the client keeps its local cache until it notices", "close", "half-open"),
 			{Name: "connections", Default: "all", Allowed: "all or a positive integer",
-				Help:  "how many tracking connections to kill: all, or the N oldest (lowest client id) at the first kill, then only reconnections",
+				Help:  "how many tracking connections to kill: all, or the N newest (highest client id) at the first kill, then only reconnections",
 				Check: checkConnections},
 		},
 		Needs: func(p Params) Needs {
@@ -67,11 +67,12 @@ func redisTrackingKillKind() Kind {
 // after Dialer.KeepAlive without traffic). Heal removes the toxic, which
 // closes the held connections.
 //
-// connections=N kills only the N oldest tracking connections (the lowest
-// client ids; instance 0's is built first) and, through the window, only
-// connections that were not tracking at the first kill (their
-// reconnections): one application server losing its invalidations while
-// the others go on writing.
+// connections=N kills only the N newest tracking connections (the highest
+// client ids: the instances are built in order, so the last instance's
+// first, which with fewer writers than instances runs readers only) and,
+// through the window, only connections that were not tracking at the
+// first kill (their reconnections): one application server losing its
+// invalidations while the others go on writing.
 //
 // Inject returns once the first victims are gone from CLIENT LIST; with
 // every > 0 a loop kills the reconnected ones until Heal. Nothing to kill
@@ -155,8 +156,8 @@ func trackingIDs(ctx context.Context, admin redis.UniversalClient) ([]string, er
 }
 
 // kill kills the tracking connections and returns their ids. The first
-// call picks the victims (connections=N: the N lowest ids) and spares the
-// rest for the whole window.
+// call picks the victims (connections=N: the N highest ids) and spares
+// the rest for the whole window.
 func (f *redisTrackingKill) kill(ctx context.Context) ([]string, error) {
 	all, err := trackingIDs(ctx, f.admin)
 	if err != nil {
@@ -168,7 +169,7 @@ func (f *redisTrackingKill) kill(ctx context.Context) ([]string, error) {
 			slices.SortFunc(all, func(a, b string) int {
 				x, _ := strconv.ParseInt(a, 10, 64)
 				y, _ := strconv.ParseInt(b, 10, 64)
-				return cmp.Compare(x, y)
+				return cmp.Compare(y, x) // newest first
 			})
 			for _, id := range all[f.limit:] {
 				f.spared[id] = true

@@ -100,10 +100,10 @@ func TestRedisTrackingKill(t *testing.T) {
 }
 
 // TestRedisTrackingKillHalfOpen kills one instance's tracking connection
-// while the proxy hides the close from it (mode half-open, connections=1):
-// Redis forgets what that instance tracked, the other instance's write
-// and DEL go through, and no invalidation reaches the first one, which
-// serves its old local copy. How long is up to its settings: the local
+// (connections=1: the newest, instance 1's) while the proxy hides the
+// close from it (mode half-open): Redis forgets what that instance
+// tracked, instance 0's write and DEL go through, and no invalidation
+// reaches instance 1, which serves its old local copy. How long is up to its settings: the local
 // TTL when that is short; with a long one, the time rueidis takes to
 // notice the dead connection (its keepalive PING after Dialer.KeepAlive
 // without traffic, timed out after ConnWriteTimeout). Every bound is
@@ -132,23 +132,23 @@ func TestRedisTrackingKillHalfOpen(t *testing.T) {
 				sc.Timeouts.Redis = scenarios.Duration(timeout)
 			})
 		ctx := tctx(t)
-		reader := gb.Actor{Kind: "reader", ID: 0, Instance: 0}
-		writer := gb.Actor{Kind: "writer", ID: 1, Instance: 1}
+		reader := gb.Actor{Kind: "reader", ID: 0, Instance: 1}
+		writer := gb.Actor{Kind: "writer", ID: 1, Instance: 0}
 		r.sess.Read(ctx, reader, 1) // miss: fills Redis
 		if err := r.sess.Drain(ctx); err != nil {
 			t.Fatal(err)
 		}
-		r.sess.Read(ctx, reader, 1) // fills instance 0's local cache
-		old, _, ok := r.sess.PeekLocal(0, 1)
+		r.sess.Read(ctx, reader, 1) // fills instance 1's local cache
+		old, _, ok := r.sess.PeekLocal(1, 1)
 		if !ok {
-			t.Fatal("no local entry in instance 0 after two reads")
+			t.Fatal("no local entry in instance 1 after two reads")
 		}
 		if n := trackingConns(t, r); n != 2 {
 			t.Fatalf("%d tracking connections before the kill, want 2 (one per instance)", n)
 		}
 		r.inject()
 		if n := trackingConns(t, r); n != 1 {
-			t.Fatalf("%d tracking connections after killing one, want 1 (instance 1's)", n)
+			t.Fatalf("%d tracking connections after killing one, want 1 (instance 0's)", n)
 		}
 		w := r.sess.Write(ctx, writer, 1, 501, 3)
 		if w.Err != nil {
@@ -174,7 +174,7 @@ func TestRedisTrackingKillHalfOpen(t *testing.T) {
 			}
 		})
 		if err != nil {
-			t.Fatalf("instance 0 never read the write (stale reads %d, oldest at %v): %v", stale, maxAge, err)
+			t.Fatalf("instance 1 never read the write (stale reads %d, oldest at %v): %v", stale, maxAge, err)
 		}
 		r.heal()
 		// After the heal the held connection is closed: the instance
@@ -190,7 +190,7 @@ func TestRedisTrackingKillHalfOpen(t *testing.T) {
 			return nil
 		})
 		if err != nil {
-			t.Errorf("instance 0 did not track again after heal: %v", err)
+			t.Errorf("instance 1 did not track again after heal: %v", err)
 		}
 		return stale, maxAge
 	}
