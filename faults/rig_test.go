@@ -13,6 +13,7 @@ import (
 	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
+	"github.com/ghostbench/ghostbench/strategies"
 )
 
 // rig is one fault prepared against real servers, with a scripted runner
@@ -33,9 +34,19 @@ const redisTimeout = 500 * time.Millisecond
 // newRig prepares the single fault fs on srv with a session of strategy.
 func newRig(t *testing.T, srv *docker.Servers, strategy string, fs scenarios.FaultStep) *rig {
 	t.Helper()
+	return newRigWith(t, srv, strategy, nil, fs, nil)
+}
+
+// newRigWith is newRig with strategy parameters and a change to the
+// scenario (instances, timeouts) made before its defaults are applied.
+func newRigWith(t *testing.T, srv *docker.Servers, strategy string, params strategies.Params, fs scenarios.FaultStep, tweak func(*scenarios.Scenario)) *rig {
+	t.Helper()
 	sc := &scenarios.Scenario{Name: "faults-test", Keys: 4, Readers: 1, Duration: sec(60), TTL: sec(60), Seed: 7,
 		Faults: []scenarios.FaultStep{fs}}
 	sc.Timeouts.Redis = scenarios.Duration(redisTimeout)
+	if tweak != nil {
+		tweak(sc)
+	}
 	sc.Defaults()
 	ctx := tctx(t)
 	setup, err := faults.Prepare(ctx, sc, srv, faults.Options{})
@@ -47,7 +58,7 @@ func newRig(t *testing.T, srv *docker.Servers, strategy string, fs scenarios.Fau
 			t.Errorf("setup.Close: %v", err)
 		}
 	})
-	sess, err := runner.Open(ctx, runner.Config{Scenario: sc, Strategy: strategy, Servers: setup.Servers()})
+	sess, err := runner.Open(ctx, runner.Config{Scenario: sc, Strategy: strategy, Params: params, Servers: setup.Servers()})
 	if err != nil {
 		t.Fatalf("open session: %v", err)
 	}
