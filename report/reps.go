@@ -205,6 +205,12 @@ func estText(e stats.Estimate, f func(float64) string) string {
 		return "-"
 	}
 	if !e.HasCI {
+		// Too few repetitions for a 95% interval: the range of those there
+		// are, with the lower confidence it has (1 - 2^(1-n)); one value
+		// has none.
+		if e.N >= 2 && !math.IsNaN(e.Lo) && !math.IsNaN(e.Hi) && e.Coverage > 0 {
+			return f(e.Value) + " [" + f(e.Lo) + ", " + f(e.Hi) + "] (" + strconv.FormatFloat(e.Coverage*100, 'f', 0, 64) + "%, n=" + strconv.Itoa(e.N) + ")"
+		}
 		return f(e.Value) + " (n=" + strconv.Itoa(e.N) + ")"
 	}
 	return f(e.Value) + " [" + f(e.Lo) + ", " + f(e.Hi) + "]"

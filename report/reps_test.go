@@ -134,3 +134,45 @@ func ok(st string, mod func(r *SummaryRow)) cellSpec {
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 func newTestRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed+1)) }
+
+// Every measurement cell of the table shows an interval: the 95% one with
+// 6 repetitions, and the range with its own coverage where only some
+// repetitions have the metric (p99 staleness of 3 runs with stale reads).
+func TestEveryCellHasAnInterval(t *testing.T) {
+	m := matrixOf("sc", []cellSpec{
+		ok("a", func(r *SummaryRow) { r.StaleRatio = f64(0.01); r.P99StalenessUs = 5000; r.MaxStaleWindowUs = 9000 }),
+		ok("b", nil),
+	})
+	c := m.Cell("sc", "a")
+	jitter(c, func(i int, r *SummaryRow) {
+		r.ReadP99 += int64(i * 10)
+		if i%2 == 1 {
+			r.StaleReads, r.StaleRatio, r.P99StalenessUs = 0, f64(0), 0
+		}
+	})
+	for _, cell := range []*Cell{c, m.Cell("sc", "b")} {
+		for i, col := range tableColumns {
+			if col.head == "strategy" || col.head == "status" {
+				continue
+			}
+			got := cellText(cell)[i]
+			if got != "-" && !strings.Contains(got, "[") {
+				t.Errorf("%s %s: %q has no interval", cell.Strategy, col.head, got)
+			}
+		}
+	}
+	if got := cellText(c)[columnIndex(t, "p99 staleness")]; !strings.Contains(got, "(75%, n=3)") {
+		t.Errorf("p99 staleness of 3 repetitions: %q, want the range with its 75%% coverage", got)
+	}
+}
+
+func columnIndex(t *testing.T, name string) int {
+	t.Helper()
+	for i, col := range tableColumns {
+		if col.head == name {
+			return i
+		}
+	}
+	t.Fatalf("no column %q", name)
+	return -1
+}
