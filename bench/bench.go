@@ -65,6 +65,10 @@ type Config struct {
 	Servers docker.Config
 	// Faults are the options of the scenarios' fault schedules.
 	Faults faults.Options
+	// Schema, Prefix, Keep and IgnoreServerLock are every run's
+	// (runner.Config); empty Schema and Prefix take the runner's defaults.
+	Schema, Prefix         string
+	Keep, IgnoreServerLock bool
 	// Flags are recorded in bench.json as the effective settings (a
 	// command line's flags by name); may be nil.
 	Flags map[string]string

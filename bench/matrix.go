@@ -49,7 +49,8 @@ func (m *matrix) run(ctx context.Context, cells []cell) error {
 		}
 		res, err := ExecuteRun(ctx, RunSpec{
 			Scenario: c.sc, Strategy: c.strategy, Registry: m.cfg.Registry, Servers: m.srv, Faults: c.faults, Progress: progress,
-			ID: m.bench.Name + "-" + c.sc.Name + "-" + c.strategy,
+			ID:     m.bench.Name + "-" + c.sc.Name + "-" + c.strategy,
+			Schema: m.cfg.Schema, Prefix: m.cfg.Prefix, Keep: m.cfg.Keep, IgnoreServerLock: m.cfg.IgnoreServerLock,
 		})
 		rec.ElapsedSeconds = time.Since(t0).Seconds()
 		switch {
