@@ -21,6 +21,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -72,6 +73,12 @@ type Config struct {
 	Servers docker.Config
 	// Faults are the options of the scenarios' fault schedules.
 	Faults faults.Options
+	// Schema, Prefix, Keep and IgnoreServerLock are every run's
+	// (runner.Config); empty Schema and Prefix take the runner's defaults.
+	// With Count > 1 repetition r uses Schema+"_r<r>" and Prefix+"r<r>:"
+	// (defaults ghostbench and gb:).
+	Schema, Prefix         string
+	Keep, IgnoreServerLock bool
 	// Flags are recorded in bench.json as the effective settings (a
 	// command line's flags by name); may be nil.
 	Flags map[string]string
@@ -195,10 +202,10 @@ func NewPlan(cfg Config) (*Plan, error) {
 				}
 			}
 			for _, st := range cfg.Strategies {
-				c := cell{sc: sc, strategy: st, faults: fp, rep: rep}
+				c := cell{sc: sc, strategy: st, faults: fp, rep: rep, schema: cfg.Schema, prefix: cfg.Prefix}
 				if cfg.Count > 1 {
-					c.schema = fmt.Sprintf("%s_r%d", store.DefaultSchema, rep)
-					c.prefix = fmt.Sprintf("gb:r%d:", rep)
+					c.schema = fmt.Sprintf("%s_r%d", cmp.Or(cfg.Schema, store.DefaultSchema), rep)
+					c.prefix = fmt.Sprintf("%sr%d:", cmp.Or(cfg.Prefix, "gb:"), rep)
 				}
 				p.cells = append(p.cells, c)
 			}

@@ -83,9 +83,9 @@ type RunSpec struct {
 	Progress func(runner.Progress)
 	// ID is the run's ID; empty lets the runner choose one.
 	ID string
-	// Schema and Prefix isolate the run's data (runner.Config); empty
-	// means the runner's defaults.
-	Schema, Prefix string
+	// Schema, Prefix, Keep and IgnoreServerLock are runner.Config's.
+	Schema, Prefix         string
+	Keep, IgnoreServerLock bool
 }
 
 // ExecuteRun runs spec: the one path from provisioned servers to a
@@ -103,7 +103,7 @@ func ExecuteRun(ctx context.Context, spec RunSpec) (*record.Run, error) {
 	return runner.Run(ctx, runner.Config{
 		Scenario: spec.Scenario, Strategy: spec.Strategy, Params: spec.Params, Registry: spec.Registry,
 		Servers: srv, Faults: schedule, Progress: spec.Progress, ID: spec.ID,
-		Schema: spec.Schema, Prefix: spec.Prefix,
+		Schema: spec.Schema, Prefix: spec.Prefix, Keep: spec.Keep, IgnoreServerLock: spec.IgnoreServerLock,
 	})
 }
 

@@ -27,7 +27,6 @@ type matrix struct {
 // be provisioned or a file cannot be written.
 func (m *matrix) run(ctx context.Context, cells []cell) error {
 	defer func() { m.srv.Close() }()
-	defer m.dropSchemas(cells)
 	obs := m.cfg.Observer
 	for i, c := range cells {
 		if ctx.Err() != nil {
@@ -54,7 +53,7 @@ func (m *matrix) run(ctx context.Context, cells []cell) error {
 		}
 		res, err := ExecuteRun(ctx, RunSpec{
 			Scenario: c.sc, Strategy: c.strategy, Registry: m.cfg.Registry, Servers: m.srv, Faults: c.faults, Progress: progress,
-			ID: id, Schema: c.schema, Prefix: c.prefix,
+			ID: id, Schema: c.schema, Prefix: c.prefix, Keep: m.cfg.Keep, IgnoreServerLock: m.cfg.IgnoreServerLock,
 		})
 		rec.ElapsedSeconds = time.Since(t0).Seconds()
 		switch {
@@ -127,36 +126,4 @@ func (m *matrix) servers(ctx context.Context) error {
 		f(srv)
 	}
 	return nil
-}
-
-// dropSchemas removes the per-repetition schemas the runs created (the
-// runner recreates a schema's tables but leaves the schema in place), best
-// effort, so that a bench on servers given by URL leaves no schema per
-// repetition behind. The per-repetition key prefixes are left as a single
-// run leaves its prefix: their entries expire with their TTL.
-func (m *matrix) dropSchemas(cells []cell) {
-	if m.srv == nil {
-		return
-	}
-	seen := map[string]bool{}
-	var schemas []string
-	for _, c := range cells {
-		if c.schema != "" && !seen[c.schema] {
-			seen[c.schema] = true
-			schemas = append(schemas, c.schema)
-		}
-	}
-	if len(schemas) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	db, err := m.srv.PostgresPool(ctx, docker.DefaultClientConfig())
-	if err != nil {
-		return
-	}
-	defer db.Close()
-	for _, s := range schemas {
-		_, _ = db.Exec(ctx, "DROP SCHEMA IF EXISTS "+s+" CASCADE")
-	}
 }

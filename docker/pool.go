@@ -3,8 +3,10 @@ package docker
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -17,6 +19,52 @@ type poolOptions struct {
 	runtimeParams map[string]string
 	pingTimeout   time.Duration
 	server        *Server // nil: Servers.Postgres
+	backends      *Backends
+}
+
+// Backends is the set of PostgreSQL backend process ids of the
+// connections a pool opened and has not closed: what a fault that kills a
+// run's own sessions (pg-conn-kill) may kill, and nothing else. It is safe
+// for concurrent use.
+type Backends struct {
+	mu   sync.Mutex
+	pids map[uint32]struct{}
+}
+
+// NewBackends returns an empty set.
+func NewBackends() *Backends { return &Backends{pids: map[uint32]struct{}{}} }
+
+func (b *Backends) add(pid uint32) {
+	b.mu.Lock()
+	b.pids[pid] = struct{}{}
+	b.mu.Unlock()
+}
+
+func (b *Backends) remove(pid uint32) {
+	b.mu.Lock()
+	delete(b.pids, pid)
+	b.mu.Unlock()
+}
+
+// PIDs returns the backend pids recorded, in no particular order.
+func (b *Backends) PIDs() []uint32 {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]uint32, 0, len(b.pids))
+	for p := range b.pids {
+		out = append(out, p)
+	}
+	return out
+}
+
+// TrackBackends records in b the backend pid of every connection the pool
+// makes (pg_backend_pid(), as the server announced it at startup in
+// BackendKeyData), and forgets it when the pool closes the connection.
+func TrackBackends(b *Backends) PoolOption {
+	return func(o *poolOptions) { o.backends = b }
 }
 
 // OnServer opens the pool on srv, another PostgreSQL server of the
@@ -75,6 +123,13 @@ func (s *Servers) PostgresPool(ctx context.Context, cc ClientConfig, opts ...Poo
 	}
 	for k, v := range o.runtimeParams {
 		cfg.ConnConfig.RuntimeParams[k] = v
+	}
+	if b := o.backends; b != nil {
+		cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+			b.add(c.PgConn().PID())
+			return nil
+		}
+		cfg.BeforeClose = func(c *pgx.Conn) { b.remove(c.PgConn().PID()) }
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -19,9 +19,10 @@ import (
 	"github.com/ghostbench/ghostbench/store"
 )
 
-// HarnessAppName is the application_name of the runner's PostgreSQL
-// sessions. Faults that act on the harness's own sessions (pg-conn-kill)
-// find them by it, and a fault's own sessions must never carry it.
+// HarnessAppName starts the application_name of the runner's PostgreSQL
+// sessions (the run's owner id follows it), so that people reading
+// pg_stat_activity can tell them. No fault chooses sessions by it:
+// pg-conn-kill goes by the backend pids in Env.Backends.
 const HarnessAppName = "ghostbench"
 
 // Env is what fault injectors get to work with: the run's servers and
@@ -39,6 +40,10 @@ type Env struct {
 	// Strategy is the run's strategy, for faults that act on it (the
 	// application process of a foreign strategy).
 	Strategy gb.Strategy
+	// Backends are the backend pids of the run's PostgreSQL pool (DB),
+	// recorded as each connection is made: the sessions a fault that
+	// kills the run's sessions (pg-conn-kill) may kill, and no other.
+	Backends *docker.Backends
 }
 
 // Fault is one injectable fault. Inject returns once the fault is in effect;

@@ -48,8 +48,12 @@
 // others: faults that stop, crash or pause the process are refused, and
 // redis-oom (CONFIG SET maxmemory) is refused unless Options.
 // AllowServerChanges is set (the -allow-server-changes flag of ghostbench
-// run). pg-conn-kill terminates only the harness's own sessions
-// (application_name fault.HarnessAppName, "ghostbench", same user and database, never its own).
+// run). pg-conn-kill terminates only the run's own sessions: the backend
+// pids of the run's pool, recorded as each connection was made
+// (fault.Env.Backends), never sessions chosen by name. On external servers
+// the faults that act on a whole server (Kind.WholeServer: pg-conn-kill,
+// redis-oom, redis-pause) make the run take that server exclusively, so
+// they never start beside another ghostbench run (runner.WholeServer).
 // A harness killed with SIGKILL during redis-oom cannot restore maxmemory:
 // that is the risk the flag names.
 //

@@ -57,6 +57,11 @@ type Kind struct {
 	// Redis server, the store's commit-failure switch): two steps with the
 	// same Exclusive must not overlap in time.
 	Exclusive string
+	// WholeServer, when set ("postgres" or "redis"), says that the fault
+	// acts on that whole server, for every client of it, not only on this
+	// run: on external servers such a run takes the server exclusively and
+	// refuses to start beside another run (runner.WholeServer).
+	WholeServer string
 	// Topology, when set, is the topology the fault needs (a failover
 	// needs Sentinel): Check refuses the step on other servers.
 	Topology string

@@ -2,6 +2,7 @@ package faults
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -15,31 +16,33 @@ import (
 func pgConnKillKind() Kind {
 	return Kind{
 		Name:        "pg-conn-kill",
-		Description: "the harness's own PostgreSQL sessions terminated (pg_terminate_backend), once or repeatedly through the window",
+		Description: "the run's own PostgreSQL sessions (its pool's backend pids) terminated (pg_terminate_backend), once or repeatedly through the window",
 		Params: []Param{
 			durationParam("every", "0", "repeat the kill at this interval until heal; 0 kills once", true),
 		},
-		Needs: static(0),
-		New:   newPGConnKill,
+		Needs:       static(0),
+		WholeServer: "postgres",
+		New:         newPGConnKill,
 	}
 }
 
-// killQuery terminates the harness's own sessions and nothing else: the
-// runner's application_name, the same user and database, never the session
-// that asks. It returns the pids it signalled. The victims are chosen
-// first (a materialized CTE) so that the planner cannot call
-// pg_terminate_backend before the filter.
+// killQuery terminates the sessions among the pids $1 (the run's pool's
+// backends, recorded as each connection was made) that are still there,
+// never the session that asks, and returns the pids it signalled. No
+// session is chosen by name: another run's, or any client that calls
+// itself "ghostbench", is left alone. The victims are chosen first (a
+// materialized CTE) so that the planner cannot call pg_terminate_backend
+// before the filter.
 const killQuery = `WITH victims AS MATERIALIZED (
-  SELECT pid FROM pg_stat_activity
-  WHERE application_name = $1 AND pid <> pg_backend_pid()
-    AND datname = current_database() AND usename = current_user
+  SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int4[]) AND pid <> pg_backend_pid()
 )
 SELECT coalesce(array_agg(pid), '{}') FROM victims WHERE pg_terminate_backend(pid)`
 
 // goneQuery counts the sessions among $1 still there.
 const goneQuery = `SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)`
 
-// pgConnKill terminates the runner's PostgreSQL sessions with
+// pgConnKill terminates the run's own PostgreSQL sessions (the backend
+// pids of its pool, Env.Backends) with
 // pg_terminate_backend, from a session of its own (application_name
 // "ghostbench-faults", opened when the fault is built). Inject returns once
 // the first batch is gone from pg_stat_activity; with every > 0 it keeps
@@ -55,6 +58,7 @@ type pgConnKill struct {
 	sess  *pgSession
 	every time.Duration
 	pool  *pgxpool.Pool // the run's pool; may be nil
+	pids  func() []uint32
 	log   func(msg string, args ...any)
 
 	mu     sync.Mutex
@@ -68,7 +72,11 @@ func newPGConnKill(ctx context.Context, env Env, p Params) (fault.Fault, error) 
 	if err != nil {
 		return nil, err
 	}
-	f := &pgConnKill{sess: sess, every: p.Duration("every"), pool: env.DB, log: func(string, ...any) {}}
+	if env.Backends == nil {
+		sess.Close()
+		return nil, errors.New("the run records no backend pids of its pool (fault.Env.Backends): pg-conn-kill kills only those")
+	}
+	f := &pgConnKill{sess: sess, every: p.Duration("every"), pool: env.DB, pids: env.Backends.PIDs, log: func(string, ...any) {}}
 	if env.Log != nil {
 		f.log = env.Log.Debug
 	}
@@ -110,11 +118,16 @@ func (f *pgConnKill) Inject(ctx context.Context) error {
 	return nil
 }
 
-// kill terminates the harness's sessions and returns their pids.
+// kill terminates the run's sessions and returns their pids.
 func (f *pgConnKill) kill(ctx context.Context) ([]int32, error) {
+	own := f.pids()
+	victims := make([]int32, len(own))
+	for i, p := range own {
+		victims[i] = int32(p)
+	}
 	var pids []int32
 	err := f.sess.do(ctx, func(conn *pgx.Conn) error {
-		return conn.QueryRow(ctx, killQuery, fault.HarnessAppName).Scan(&pids)
+		return conn.QueryRow(ctx, killQuery, victims).Scan(&pids)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pg_terminate_backend: %w", err)

@@ -13,7 +13,7 @@ import (
 )
 
 // adminAppName is the application_name of the faults' own PostgreSQL
-// sessions: never fault.HarnessAppName, so pg-conn-kill spares them.
+// sessions (pg-conn-kill spares them: they are not in the run's pool).
 const adminAppName = fault.HarnessAppName + "-faults"
 
 // pgAttempt bounds one PostgreSQL confirmation attempt: a round trip on a

@@ -58,11 +58,21 @@ func TestPostgresFaults(t *testing.T) {
 
 	t.Run("pg-conn-kill", func(t *testing.T) {
 		r := newRig(t, srv, "cache-aside", step("pg-conn-kill", nil))
-		held := connectAs(t, srv.Postgres.URL, "ghostbench")
+		held, err := r.env.DB.Acquire(tctx(t)) // a session of the run's own pool
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer held.Release()
+		// Issue 16: a client that merely calls itself "ghostbench" (or
+		// another run's session) is not the run's, and must survive.
+		namesake := connectAs(t, srv.Postgres.URL, "ghostbench")
 		other := connectAs(t, srv.Postgres.URL, "someone-else")
 		r.inject()
-		if err := alive(held); err == nil {
-			t.Error("a held harness session survived pg-conn-kill")
+		if err := within(2*time.Second, held.Ping); err == nil {
+			t.Error("a held session of the run's pool survived pg-conn-kill")
+		}
+		if err := alive(namesake); err != nil {
+			t.Errorf("a session named ghostbench that is not the run's was killed: %v", err)
 		}
 		if err := alive(other); err != nil {
 			t.Errorf("a session that is not the harness's was touched: %v", err)
@@ -75,21 +85,35 @@ func TestPostgresFaults(t *testing.T) {
 
 	t.Run("pg-conn-kill every", func(t *testing.T) {
 		r := newRig(t, srv, "cache-aside", step("pg-conn-kill", map[string]string{"every": "50ms"}))
+		namesake := connectAs(t, srv.Postgres.URL, "ghostbench")
 		r.inject()
-		// A session opened after the first kill is killed by a later one.
-		late := connectAs(t, srv.Postgres.URL, "ghostbench")
+		// A connection the pool makes after the first kill is killed by a
+		// later one: its pid is recorded when it is made.
+		r.env.DB.Reset()
+		late, err := r.env.DB.Acquire(tctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
 		deadline := time.Now().Add(2 * time.Second)
-		for alive(late) == nil {
+		for within(time.Second, late.Ping) == nil {
 			if time.Now().After(deadline) {
-				t.Fatal("a session opened during pg-conn-kill every=50ms survived 2s")
+				t.Fatal("a pool connection opened during pg-conn-kill every=50ms survived 2s")
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+		late.Release()
+		if err := alive(namesake); err != nil {
+			t.Errorf("a session named ghostbench that is not the run's was killed: %v", err)
+		}
 		r.heal()
-		after := connectAs(t, srv.Postgres.URL, "ghostbench")
+		after, err := r.env.DB.Acquire(tctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer after.Release()
 		time.Sleep(150 * time.Millisecond) // three intervals: the loop is gone
-		if err := alive(after); err != nil {
-			t.Errorf("a session opened after heal was killed: %v", err)
+		if err := within(2*time.Second, after.Ping); err != nil {
+			t.Errorf("a pool connection used after heal was killed: %v", err)
 		}
 	})
 

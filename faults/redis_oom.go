@@ -19,6 +19,7 @@ func redisOOMKind() Kind {
 		Description: "Redis out of memory: maxmemory below used memory with noeviction; writes get the OOM error, reads and DELs work",
 		Needs:       static(NeedsAdminRedis | ChangesRedisServer),
 		Exclusive:   exclusiveRedis,
+		WholeServer: "redis",
 		New:         newRedisOOM,
 	}
 }

@@ -13,6 +13,7 @@ func redisPauseKind() Kind {
 		Description: "Redis frozen (SIGSTOP or container pause): connections stay open, commands hang until client timeouts",
 		Needs:       static(NeedsRedisControl),
 		Exclusive:   exclusiveRedis,
+		WholeServer: "redis",
 		New:         newRedisPause,
 	}
 }

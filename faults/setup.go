@@ -151,6 +151,20 @@ func (s *Setup) Servers() *docker.Servers { return s.servers }
 // Real returns the servers as provisioned.
 func (s *Setup) Real() *docker.Servers { return s.real }
 
+// WholeServer returns the names of the schedule's faults that act on the
+// whole PostgreSQL or Redis server (Kind.WholeServer): runner.WholeServer.
+func (s *Setup) WholeServer() (postgres, redis []string) {
+	for _, st := range s.steps {
+		switch st.kind.WholeServer {
+		case "postgres":
+			postgres = append(postgres, st.kind.Name)
+		case "redis":
+			redis = append(redis, st.kind.Name)
+		}
+	}
+	return postgres, redis
+}
+
 // BuildFaults builds the schedule's faults for one run (it implements
 // fault.Schedule, which the runner calls). It installs the application faults' hook on
 // env.Hooks when the schedule has any (replacing a hook set there), and

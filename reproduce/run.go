@@ -55,6 +55,10 @@ type Options struct {
 	// Schema and Prefix isolate the case's data; defaults DefaultSchema
 	// and DefaultPrefix.
 	Schema, Prefix string
+	// Keep and IgnoreServerLock are runner.Config's: leave the case's
+	// tables and keys on servers given by URL; inject whole-server faults
+	// beside another run.
+	Keep, IgnoreServerLock bool
 	// Log receives debug messages; default discards.
 	Log *slog.Logger
 }
@@ -137,7 +141,8 @@ func Run(ctx context.Context, c Case, o Options) (*Result, error) {
 	col := newCollector(o.Prefix)
 	sess, err := runner.Open(ctx, runner.Config{
 		Scenario: sc, Strategy: info.Name, Params: params, Registry: tappedRegistry(o.Registry, col),
-		Servers: servers, Schema: o.Schema, Prefix: o.Prefix, Tap: col, LazyPool: true, Log: o.Log,
+		Servers: servers, Schema: o.Schema, Prefix: o.Prefix, Keep: o.Keep, IgnoreServerLock: o.IgnoreServerLock,
+		Tap: col, LazyPool: true, Log: o.Log,
 		ID: runner.DefaultID(time.Now(), info.Name, sc.Name),
 	})
 	if err != nil {

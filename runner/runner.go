@@ -49,9 +49,19 @@ type Config struct {
 	// Servers are the PostgreSQL and Redis to run against.
 	Servers *docker.Servers
 	// Schema and Prefix isolate the run's data; defaults "ghostbench" and
-	// "gb:".
+	// "gb:". On external servers a schema or prefix that ghostbench did
+	// not make is refused (RefusedError), and one another run is using
+	// too (see claim.go).
 	Schema string
 	Prefix string
+	// Keep leaves the run's tables and keys on external servers after the
+	// run; by default they are removed. Servers the harness started are
+	// torn down anyway.
+	Keep bool
+	// IgnoreServerLock lets a run whose faults act on a whole server
+	// (WholeServer) start while another run uses the same external
+	// server, and a run start beside one that injects such faults.
+	IgnoreServerLock bool
 	// Hooks are handed to the strategy; a caller (a reproduce case) may
 	// install a hook on them. Default: a fresh, empty Hooks.
 	Hooks *gb.Hooks
@@ -89,6 +99,9 @@ type Progress struct {
 	Ghost     int64
 }
 
+// DefaultPrefix is the key prefix of a run that names none.
+const DefaultPrefix = "gb:"
+
 // drainBound bounds the end-of-run drain of background work.
 const drainBound = 30 * time.Second
 
@@ -122,10 +135,19 @@ type run struct {
 	replicaDB *pgxpool.Pool
 	store     *store.Store
 	checker   *check.Checker
-	strat     gb.Strategy // instance 0
-	fleet     *fleet      // every instance, strat included
-	ryw       *check.RYWChecker
-	prober    *prober
+	// owner is the run's id in its markers and application_name;
+	// backends the backend pids of its pool (what pg-conn-kill may kill);
+	// claim its locks on external servers; made is set once the schema
+	// and prefix are the run's own (what removeOwned may delete).
+	owner    string
+	external bool
+	backends *docker.Backends
+	claim    *claim
+	made     bool
+	strat    gb.Strategy // instance 0
+	fleet    *fleet      // every instance, strat included
+	ryw      *check.RYWChecker
+	prober   *prober
 
 	out *record.Run
 
@@ -161,7 +183,7 @@ func (cfg *Config) normalize() error {
 		cfg.Schema = store.DefaultSchema
 	}
 	if cfg.Prefix == "" {
-		cfg.Prefix = "gb:"
+		cfg.Prefix = DefaultPrefix
 	}
 	if cfg.Hooks == nil {
 		cfg.Hooks = &gb.Hooks{}
@@ -188,18 +210,40 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 	cc.WriteTimeout = sc.Timeouts.Redis.D()
 	cc.PoolSize = workers + 16
 	r.rdb = r.cfg.Servers.RedisClient(cc)
-	if r.db, err = r.openDB(ctx, workers+8); err != nil {
+	r.owner = newOwnerID()
+	r.external = r.cfg.Servers.Provider == docker.ProviderExternal
+	if r.external {
+		var wholePG, wholeRedis []string
+		if ws, ok := r.cfg.Faults.(WholeServer); ok {
+			wholePG, wholeRedis = ws.WholeServer()
+		}
+		if r.claim, err = acquireClaim(ctx, r.cfg.Servers, r.rdb, r.owner, r.cfg.Schema, r.cfg.Prefix, wholePG, wholeRedis, r.cfg.IgnoreServerLock); err != nil {
+			return err
+		}
+	}
+	r.backends = docker.NewBackends()
+	if r.db, err = r.openDB(ctx, workers+8, docker.TrackBackends(r.backends)); err != nil {
 		return err
 	}
-	setup, err := store.New(r.db, store.Options{Schema: r.cfg.Schema})
+	if err := checkConnections(ctx, r.db, r.cfg.Servers.Postgres.Addr, workers, int(r.db.Stat().TotalConns())); err != nil {
+		return err
+	}
+	setup, err := store.New(r.db, store.Options{Schema: r.cfg.Schema, Owner: r.owner})
 	if err != nil {
 		return err
 	}
 	if err := setup.Setup(ctx, sc.Keys); err != nil {
+		if no := (*store.NotOwnedError)(nil); errors.As(err, &no) {
+			return refusef("%v on PostgreSQL %s; choose another schema with -schema NAME", err, r.cfg.Servers.Postgres.Addr)
+		}
 		return err
 	}
-	if err := clearPrefix(ctx, r.rdb, r.cfg.Prefix); err != nil {
-		return fmt.Errorf("clear cache keys %s*: %w", r.cfg.Prefix, err)
+	// From here on close removes what the run made (on external servers,
+	// without Keep): the schema now, the prefix's keys once its marker is
+	// the run's.
+	r.made = true
+	if err := claimPrefix(ctx, r.rdb, r.cfg.Prefix, r.owner, r.cfg.Servers.Redis.Addr, r.external); err != nil {
+		return err
 	}
 	offsets := make([]time.Duration, len(sc.Probe.Offsets))
 	for i, o := range sc.Probe.Offsets {
@@ -270,6 +314,17 @@ func (r *run) close() error {
 		err = r.fleet.close()
 		r.fleet, r.strat = nil, nil
 	}
+	if r.made && r.external && !r.cfg.Keep && r.db != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), cleanupBound)
+		st, _ := store.New(r.db, store.Options{Schema: r.cfg.Schema})
+		if rerr := removeOwned(ctx, r.rdb, st, r.cfg.Prefix, r.owner); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("remove the run's data: %w", rerr))
+		}
+		cancel()
+		r.made = false
+	}
+	r.claim.release()
+	r.claim = nil
 	if r.db != nil {
 		r.db.Close()
 		r.db = nil
@@ -289,6 +344,7 @@ func (r *run) faultEnv() fault.Env {
 	return fault.Env{
 		Servers: r.cfg.Servers, Store: r.store, DB: r.db, Redis: r.rdb, Hooks: r.cfg.Hooks,
 		Clock: r.clock, Prefix: r.cfg.Prefix, Keys: r.sc.Keys, Log: r.cfg.Log, Strategy: r.strat,
+		Backends: r.backends,
 	}
 }
 
@@ -396,6 +452,9 @@ func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupte
 	if err != nil && out.Error == "" {
 		out.Status, out.Error = record.StatusError, "finish: "+err.Error()
 	}
+	if err := r.claim.lostErr(); err != nil && out.Error == "" {
+		out.Status, out.Error = record.StatusError, "lock: "+err.Error()
+	}
 	if err := r.close(); err != nil && out.Error == "" {
 		out.Status, out.Error = record.StatusError, "close strategy: "+err.Error()
 	}
@@ -412,8 +471,9 @@ func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupte
 
 // openDB opens the run's pool: conns connections at most (a warm minimum
 // unless LazyPool), the scenario's PostgreSQL timeout as connect and
-// statement timeout, its synchronous_commit, and fault.HarnessAppName as
-// application_name (pg-conn-kill finds the run's sessions by it).
+// statement timeout, its synchronous_commit, and fault.HarnessAppName with
+// the run's owner id as application_name (for people reading
+// pg_stat_activity; pg-conn-kill goes by the backend pids in r.backends).
 //
 // extra options go last (docker.OnServer opens it on the read replica).
 func (r *run) openDB(ctx context.Context, conns int, extra ...docker.PoolOption) (*pgxpool.Pool, error) {
@@ -423,7 +483,7 @@ func (r *run) openDB(ctx context.Context, conns int, extra ...docker.PoolOption)
 	opts := []docker.PoolOption{
 		docker.PingTimeout(5 * time.Second),
 		docker.RuntimeParam("synchronous_commit", r.sc.Postgres.SynchronousCommit),
-		docker.RuntimeParam("application_name", fault.HarnessAppName),
+		docker.RuntimeParam("application_name", appName(r.owner)),
 	}
 	if !r.cfg.LazyPool {
 		opts = append(opts, docker.WarmConns(min(conns, 8)))
@@ -434,16 +494,6 @@ func (r *run) openDB(ctx context.Context, conns int, extra ...docker.PoolOption)
 			docker.RuntimeParam("idle_in_transaction_session_timeout", fmt.Sprint((10*t).Milliseconds())))
 	}
 	return r.cfg.Servers.PostgresPool(ctx, cc, append(opts, extra...)...)
-}
-
-// clearPrefix deletes every key under prefix (and nothing else), on every
-// master of a cluster.
-func clearPrefix(ctx context.Context, rdb redis.UniversalClient, prefix string) error {
-	keys, err := docker.ScanKeys(ctx, rdb, prefix+"*")
-	if err != nil {
-		return err
-	}
-	return docker.DeleteKeys(ctx, rdb, keys)
 }
 
 // DefaultID returns a run id: time stamp, strategy and scenario.

@@ -53,7 +53,7 @@ func catalogue() []*Scenario {
 		fault("redis-latency", "100ms +-50ms added to every Redis reply from 3s to 6s", "redis-latency", map[string]string{"latency": "100ms", "jitter": "50ms"}),
 		fault("lost-replies", "from 3s to 6s Redis applies commands but its replies never arrive (client timeouts)", "redis-lost-replies", nil),
 		fault("partition", "from 3s to 6s nothing passes between the harness and Redis (no reset)", "redis-partition", nil),
-		fault("pg-connection-kill", "every 500ms from 3s to 6s the harness's PostgreSQL sessions are terminated", "pg-conn-kill", map[string]string{"every": "500ms"}),
+		fault("pg-connection-kill", "every 500ms from 3s to 6s the run's own PostgreSQL sessions (its pool's backends) are terminated", "pg-conn-kill", map[string]string{"every": "500ms"}),
 		fault("redis-pause", "Redis frozen (SIGSTOP) from 3s to 6s: connections stay open, commands hang until client timeouts", "redis-pause", nil),
 		fault("pg-latency", "50ms +-20ms added to every PostgreSQL reply from 3s to 6s: longer transactions, wider races", "pg-latency", map[string]string{"latency": "50ms", "jitter": "20ms"}),
 		fault("pg-commit-failure", "from 3s to 6s one COMMIT in five fails after everything before it (cache writes included) succeeded", "pg-commit-fail", map[string]string{"probability": "0.2"}),

@@ -358,7 +358,8 @@ func (d Duration) String() string {
 	return time.Duration(d).String()
 }
 
-// ParseDuration parses "none", "0" or a time.ParseDuration string.
+// ParseDuration parses "none", "0" or a time.ParseDuration string; a
+// negative duration is an error.
 func ParseDuration(s string) (Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "none" || s == "0" || s == "" {
@@ -367,6 +368,9 @@ func ParseDuration(s string) (Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil {
 		return 0, fmt.Errorf("duration %q: want a value such as 250ms, 10s or none", s)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("duration %q: negative; want 0 (none) or more, such as 250ms or 10s", s)
 	}
 	return Duration(d), nil
 }

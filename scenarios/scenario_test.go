@@ -171,3 +171,35 @@ func TestParseRejects(t *testing.T) {
 		t.Errorf("valid scenario: %v", err)
 	}
 }
+
+// FuzzParseDuration (issue 16): a duration ParseDuration accepts is never
+// negative and reads back as itself from its String form.
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"10s", "250ms", "none", "0", "", "-2s", "-0s", "1h2m3.5s", "100000h", "9223372036854775807ns", "1e3s", " 5s ", "NaN"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDuration(s)
+		if err != nil {
+			if d != 0 {
+				t.Fatalf("ParseDuration(%q) = %v with error %v; want 0", s, d, err)
+			}
+			return
+		}
+		if d < 0 {
+			t.Fatalf("ParseDuration(%q) = %v: negative accepted", s, d)
+		}
+		back, err := ParseDuration(d.String())
+		if err != nil || back != d {
+			t.Fatalf("ParseDuration(%q) = %v, whose String %q reads back as %v, %v", s, d, d.String(), back, err)
+		}
+	})
+}
+
+func TestParseDurationNegative(t *testing.T) {
+	for _, s := range []string{"-2s", "-1ns", "-1h"} {
+		if _, err := ParseDuration(s); err == nil || !strings.Contains(err.Error(), "negative") {
+			t.Errorf("ParseDuration(%q) = %v, want an error saying negative", s, err)
+		}
+	}
+}

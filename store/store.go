@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -49,12 +50,16 @@ type Options struct {
 	// that raises at COMMIT, so the failure comes from COMMIT itself after
 	// everything before it succeeded (DESIGN.md section 6).
 	FailCommit func(key gb.Key, token gb.Token) bool
+	// Owner is the run's id, written into the schema's marker by Setup
+	// (see OwnerMarker); may be empty.
+	Owner string
 }
 
 // Store runs the data model's statements on a pgx pool.
 type Store struct {
 	pool   *pgxpool.Pool
 	schema string
+	owner  string
 	rec    gb.Recorder
 	clock  *gb.Clock
 	hooks  *gb.Hooks
@@ -80,7 +85,7 @@ func New(pool *pgxpool.Pool, o Options) (*Store, error) {
 	if o.Clock == nil {
 		o.Clock = gb.NewClock()
 	}
-	s := &Store{pool: pool, schema: o.Schema, rec: o.Recorder, clock: o.Clock, hooks: o.Hooks}
+	s := &Store{pool: pool, schema: o.Schema, owner: o.Owner, rec: o.Recorder, clock: o.Clock, hooks: o.Hooks}
 	s.SetFailCommit(o.FailCommit)
 	s.qRead = fmt.Sprintf(`SELECT version, token, balance FROM %s.rows WHERE id = $1`, s.schema)
 	// The plain UPDATE foreign code runs too (docs/protocol.md): the
@@ -105,16 +110,135 @@ func (s *Store) SetFailCommit(f func(gb.Key, gb.Token) bool) {
 	s.fail.Store(&f)
 }
 
+// OwnerMarker starts the COMMENT ON SCHEMA that marks a schema as made by
+// ghostbench; the run's owner id follows it. Setup and Drop touch a schema
+// that exists only when its comment starts with it.
+const OwnerMarker = "ghostbench-owned schema; run "
+
+// NotOwnedError is Setup's or Drop's refusal of a schema that exists but
+// does not carry OwnerMarker: somebody else's, never dropped.
+type NotOwnedError struct {
+	Schema  string
+	Comment string // the schema's comment, "" when it has none
+}
+
+func (e *NotOwnedError) Error() string {
+	return fmt.Sprintf("schema %s already exists and was not created by ghostbench (its COMMENT does not start with %q): refusing to touch it", e.Schema, OwnerMarker)
+}
+
+// Owner returns the owner id in schema's marker: ok=false when the schema
+// does not exist; a *NotOwnedError when it exists without the marker.
+func (s *Store) Owner(ctx context.Context) (owner string, ok bool, err error) {
+	return schemaOwner(ctx, s.pool, s.schema)
+}
+
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func schemaOwner(ctx context.Context, q querier, schema string) (string, bool, error) {
+	var comment *string
+	err := q.QueryRow(ctx, `SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = $1`, schema).Scan(&comment)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("look up schema %s: %w", schema, err)
+	}
+	c := ""
+	if comment != nil {
+		c = *comment
+	}
+	owner, marked := strings.CutPrefix(c, OwnerMarker)
+	if !marked {
+		return "", true, &NotOwnedError{Schema: schema, Comment: c}
+	}
+	return owner, true, nil
+}
+
+// seedBatch is the number of rows one INSERT of Setup seeds: each
+// statement stays well inside a statement timeout of a second or two
+// however many keys there are.
+const seedBatch = 50_000
+
+// setupTimeout is Setup's statement timeout for keys rows: a base for the
+// DDL plus 20µs a row (seeding and ANALYZE run at about 2µs a row on a
+// small machine), so that -keys 1000000 gets 30s, not the run's
+// per-operation timeout.
+func setupTimeout(keys int) time.Duration {
+	return 10*time.Second + time.Duration(keys)*20*time.Microsecond
+}
+
 // Setup (re)creates the schema's tables and seeds keys rows at version 0,
 // token 0, balance 0, with the triggers that let a plain UPDATE of token and
-// balance be a complete write (docs/protocol.md). Anything in the schema's
-// two tables is dropped first, nothing outside the schema is touched.
+// balance be a complete write (docs/protocol.md).
+//
+// A schema that does not exist is created and marked as the store's own
+// (COMMENT ON SCHEMA: OwnerMarker and Options.Owner). A schema that exists
+// is used only when it carries that marker (a ghostbench run made it): its
+// two tables are dropped and made again. A schema without the marker is
+// never touched: Setup returns a *NotOwnedError. Nothing outside the
+// schema is touched.
+//
+// Setup runs in one transaction with a statement timeout scaled to keys
+// (setupTimeout) and seeds in batches; when it still times out the error
+// says what to change.
 func (s *Store) Setup(ctx context.Context, keys int) error {
 	if keys <= 0 {
 		return fmt.Errorf("store setup: keys = %d, want at least 1", keys)
 	}
-	ddl := fmt.Sprintf(`
-CREATE SCHEMA IF NOT EXISTS %[1]s;
+	timeout := setupTimeout(keys)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, fmt.Sprintf(`SET LOCAL statement_timeout = %d`, timeout.Milliseconds())); err != nil {
+			return err
+		}
+		// Serializes concurrent Setups of the same schema in one
+		// database, so that the check below and the CREATE agree.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('ghostbench setup ' || $1, 0))`, s.schema); err != nil {
+			return err
+		}
+		_, exists, err := schemaOwner(ctx, tx, s.schema)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			if _, err := tx.Exec(ctx, fmt.Sprintf(`CREATE SCHEMA %s`, s.schema)); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, fmt.Sprintf(`COMMENT ON SCHEMA %s IS %s`, s.schema, quoteLiteral(OwnerMarker+s.owner))); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, fmt.Sprintf(ddl, s.schema)); err != nil {
+			return err
+		}
+		for lo := 0; lo < keys; lo += seedBatch {
+			hi := min(keys, lo+seedBatch) - 1
+			if _, err := tx.Exec(ctx, fmt.Sprintf(`INSERT INTO %s.rows (id, version, token, balance) SELECT g, 0, 0, 0 FROM generate_series(%d, %d) g`, s.schema, lo, hi)); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(ctx, fmt.Sprintf(`ANALYZE %s.rows`, s.schema))
+		return err
+	})
+	var no *NotOwnedError
+	var pgErr *pgconn.PgError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &no):
+		return err
+	case errors.As(err, &pgErr) && pgErr.Code == "57014": // query_canceled: the statement timeout
+		return fmt.Errorf("store setup of %d keys in schema %s: cancelled after the statement timeout of %s (%w): the server is too slow or too busy to seed this many rows in time; lower -keys (one row a key), or run when the server is less busy", keys, s.schema, timeout, err)
+	default:
+		return fmt.Errorf("store setup in schema %s: %w", s.schema, err)
+	}
+}
+
+// quoteLiteral quotes s as an SQL string literal.
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+const ddl = `
 DROP TABLE IF EXISTS %[1]s.ledger;
 DROP TABLE IF EXISTS %[1]s.rows;
 CREATE TABLE %[1]s.rows (
@@ -155,21 +279,25 @@ BEGIN
   RETURN NULL;
 END $$;
 CREATE TRIGGER rows_ledger AFTER UPDATE ON %[1]s.rows FOR EACH ROW EXECUTE FUNCTION %[1]s.rows_ledger();
-INSERT INTO %[1]s.rows (id, version, token, balance) SELECT g, 0, 0, 0 FROM generate_series(0, %[2]d) g;
-ANALYZE %[1]s.rows;
-`, s.schema, keys-1)
-	if _, err := s.pool.Exec(ctx, ddl); err != nil {
-		return fmt.Errorf("store setup in schema %s: %w", s.schema, err)
-	}
-	return nil
-}
+`
 
-// Drop removes the store's schema and everything in it.
+// Drop removes the store's schema and everything in it, when the schema
+// carries the store's marker (Setup made it); a schema without it is left
+// alone with a *NotOwnedError. A schema that does not exist is no error.
 func (s *Store) Drop(ctx context.Context) error {
-	if _, err := s.pool.Exec(ctx, fmt.Sprintf(`DROP SCHEMA IF EXISTS %s CASCADE`, s.schema)); err != nil {
-		return fmt.Errorf("store drop schema %s: %w", s.schema, err)
-	}
-	return nil
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('ghostbench setup ' || $1, 0))`, s.schema); err != nil {
+			return fmt.Errorf("store drop schema %s: %w", s.schema, err)
+		}
+		_, exists, err := schemaOwner(ctx, tx, s.schema)
+		if err != nil || !exists {
+			return err
+		}
+		if _, err := tx.Exec(ctx, fmt.Sprintf(`DROP SCHEMA %s CASCADE`, s.schema)); err != nil {
+			return fmt.Errorf("store drop schema %s: %w", s.schema, err)
+		}
+		return nil
+	})
 }
 
 // Read returns the committed row of key. Errors are classed as postgres (or

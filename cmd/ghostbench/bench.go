@@ -15,7 +15,9 @@ import (
 	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/report"
+	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
+	"github.com/ghostbench/ghostbench/store"
 	"github.com/ghostbench/ghostbench/strategies"
 )
 
@@ -91,7 +93,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		pcfg     = docker.ConfigFromEnv()
 		ff       faultFlags
 		ef       execFlags
+		df       dataFlags
 	)
+	df.register(fs, store.DefaultSchema, runner.DefaultPrefix)
 	pcfg.RegisterFlags(fs)
 	ff.register(fs)
 	ef.register(fs)
@@ -107,6 +111,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *count < 1 || *count > bench.MaxCount {
 		return usagef("bench: -count %d: want 1..%d repetitions", *count, bench.MaxCount)
+	}
+	if err := df.check(); err != nil {
+		return err
 	}
 	if strings.TrimSpace(*name) == "" || strings.ContainsAny(*name, `/\`) {
 		return usagef("bench: -name %q: want a non-empty name without slashes", *name)
@@ -149,6 +156,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := topo.apply(&pcfg, sc); err != nil {
 			return err
 		}
+		if err := checkWorkers(pcfg, sc); err != nil {
+			return err
+		}
 		scs = append(scs, sc)
 	}
 	if len(scs) == 0 {
@@ -182,6 +192,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	plan, err := bench.NewPlan(bench.Config{
 		Name: *name, Dir: folder, Strategies: stNames, Registry: reg, Scenarios: scs,
 		Duration: *duration, Seed: *seed, Count: *count, Servers: pcfg, Faults: ff.options(), Flags: flags,
+		Schema: df.schema, Prefix: df.prefix, Keep: df.keep, IgnoreServerLock: df.ignoreLock,
 		Observer: benchLog(stderr, folder, started, !*quiet && isTerminal(stderr)),
 	})
 	if err != nil {

@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
 	"github.com/ghostbench/ghostbench/strategies"
 )
@@ -218,4 +222,62 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// dataFlags choose where a run keeps its data on the servers and what it
+// may do beside other runs: -schema, -prefix, -keep, -ignore-server-lock.
+type dataFlags struct {
+	schema     string
+	prefix     string
+	keep       bool
+	ignoreLock bool
+}
+
+// maxPrefix bounds -prefix: every cache key starts with it.
+const maxPrefix = 64
+
+func (f *dataFlags) register(fs *flag.FlagSet, defSchema, defPrefix string) {
+	fs.StringVar(&f.schema, "schema", defSchema, "PostgreSQL `schema` for the run's tables; on servers given by URL one that ghostbench did not create is refused, never dropped")
+	fs.StringVar(&f.prefix, "prefix", defPrefix, "Redis key `prefix` of the run's cache keys; on servers given by URL a prefix holding keys ghostbench did not write is refused, never cleared")
+	fs.BoolVar(&f.keep, "keep", false, "leave the run's tables and keys on servers given by URL after the run (they are removed by default)")
+	fs.BoolVar(&f.ignoreLock, "ignore-server-lock", false, "inject whole-server faults (pg-conn-kill, redis-oom, redis-pause) even while another ghostbench run uses the same server, and run beside a run that injects them")
+}
+
+var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// check refuses a schema that is not a plain identifier and a prefix that
+// is empty, too long or holds spaces, control or glob characters.
+func (f *dataFlags) check() error {
+	if !schemaRE.MatchString(f.schema) {
+		return usagef("-schema %q: want a lower-case identifier ([a-z_][a-z0-9_]*, at most 63 characters)", f.schema)
+	}
+	bad := func(r rune) bool { return r <= ' ' || r == 0x7f || strings.ContainsRune(`*?[]\{}`, r) }
+	if f.prefix == "" || len(f.prefix) > maxPrefix || strings.IndexFunc(f.prefix, bad) >= 0 || !utf8.ValidString(f.prefix) {
+		return usagef("-prefix %q: want 1 to %d printable characters without spaces or any of *?[]\\{}, such as gb:", f.prefix, maxPrefix)
+	}
+	return nil
+}
+
+// checkWorkers refuses, before any server starts, a scenario with more
+// workers than the PostgreSQL server the harness would start takes
+// connections (its max_connections, 3 of them reserved for superusers).
+// On servers given by URL the runner checks the server's own limit once
+// connected, before it changes anything.
+func checkWorkers(pcfg docker.Config, sc *scenarios.Scenario) error {
+	if pcfg.External() {
+		return nil
+	}
+	maxConns := pcfg.Postgres.MaxConnections
+	if maxConns == 0 {
+		maxConns = docker.DefaultPostgresSettings().MaxConnections
+	}
+	workers, what := sc.Readers+sc.Writers, fmt.Sprintf("-readers %d + -writers %d", sc.Readers, sc.Writers)
+	if sc.OpenLoop() {
+		workers, what = sc.Concurrency, fmt.Sprintf("-concurrency %d", sc.Concurrency)
+	}
+	const reserved = 3
+	if need := runner.PostgresConnections(workers); need > maxConns-reserved {
+		return usagef("scenario %s: %s = %d workers need up to %d PostgreSQL connections, but the server the harness starts allows max_connections %d (%d reserved): give at most %d workers", sc.Name, what, workers, need, maxConns, reserved, maxConns-reserved-(need-workers))
+	}
+	return nil
 }

@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ghostbench/ghostbench/runner"
 )
 
 // Exit codes, part of the public interface.
@@ -107,10 +109,11 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	var ue usageError
 	var be budgetError
+	var re *runner.RefusedError
 	switch {
 	case errors.Is(err, errHelp):
 		return exitOK
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &re):
 		fmt.Fprintln(stderr, "ghostbench:", err)
 		return exitUsage
 	case errors.As(err, &be):

@@ -60,7 +60,9 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			"let redis-oom run CONFIG SET maxmemory on a Redis the harness does not own (restored at heal)")
 		pcfg = docker.ConfigFromEnv()
 		ef   execFlags
+		df   dataFlags
 	)
+	df.register(fs, reproduce.DefaultSchema, reproduce.DefaultPrefix)
 	pcfg.RegisterFlags(fs)
 	ef.register(fs)
 	fs.Usage = func() { fmt.Fprint(stderr, reproduceUsage); fs.PrintDefaults() }
@@ -81,6 +83,9 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if *format != "text" && *format != "json" {
 		return usagef("reproduce: -format %q: want text or json", *format)
+	}
+	if err := df.check(); err != nil {
+		return err
 	}
 	if name == "" {
 		return listCases(stdout)
@@ -130,6 +135,7 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	res, err := reproduce.Run(ctx, c, reproduce.Options{
 		Servers: srv, Strategy: info.Name, Params: p, Registry: reg, TTL: *ttl, RedisTimeout: *redisTimeout,
 		Faults: faults.Options{AllowServerChanges: *allowChanges},
+		Schema: df.schema, Prefix: df.prefix, Keep: df.keep, IgnoreServerLock: df.ignoreLock,
 	})
 	var ue *reproduce.UsageError
 	if errors.As(err, &ue) {

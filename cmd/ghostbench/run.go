@@ -17,6 +17,7 @@ import (
 	"github.com/ghostbench/ghostbench/report"
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
+	"github.com/ghostbench/ghostbench/store"
 	"github.com/ghostbench/ghostbench/strategies"
 )
 
@@ -54,8 +55,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		pcfg     = docker.ConfigFromEnv()
 		ff       faultFlags
 		ef       execFlags
+		df       dataFlags
 	)
 	sf.register(fs, "steady-read-heavy")
+	df.register(fs, store.DefaultSchema, runner.DefaultPrefix)
 	ef.register(fs)
 	pcfg.RegisterFlags(fs)
 	ff.register(fs)
@@ -71,6 +74,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if *format != "text" && *format != "json" && *format != "csv" {
 		return usagef("run: -format %q: want text, json or csv", *format)
+	}
+	if err := df.check(); err != nil {
+		return err
 	}
 	reg := strategies.Default()
 	var runID string
@@ -115,6 +121,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := topo.apply(&pcfg, sc); err != nil {
 		return err
 	}
+	if err := checkWorkers(pcfg, sc); err != nil {
+		return err
+	}
 	if ef.set() {
 		// The process's stderr goes into the run's folder.
 		runID = runner.DefaultID(time.Now(), *strategy, sc.Name)
@@ -155,6 +164,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	res, err := bench.ExecuteRun(ctx, bench.RunSpec{
 		Scenario: sc, Strategy: *strategy, Params: p, Registry: reg, Servers: srv, Faults: plan, Progress: progress, ID: runID,
+		Schema: df.schema, Prefix: df.prefix, Keep: df.keep, IgnoreServerLock: df.ignoreLock,
 	})
 	if progress != nil {
 		fmt.Fprintln(stderr)
