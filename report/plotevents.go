@@ -44,6 +44,9 @@ var eventLabels = []struct{ has, label string }{
 func eventLabel(what string) string {
 	for _, l := range eventLabels {
 		if strings.Contains(what, l.has) {
+			if strings.Contains(what, "master") && !strings.Contains(what, "primary") {
+				return strings.ReplaceAll(l.label, "primary", "master") // a cluster's
+			}
 			return l.label
 		}
 	}

@@ -50,6 +50,9 @@ func TestFaultEventMarks(t *testing.T) {
 	if d := el.describe(); !strings.Contains(d, "new primary elected at 4.20 s (median of 3 runs, 4.10-4.30 s)") {
 		t.Errorf("describe = %q", d)
 	}
+	if l := eventLabel("master 127.0.0.1:7000 of slot 866 (key gb:row:0) killed"); l != "master killed" {
+		t.Errorf("cluster label %q, want master killed", l)
+	}
 	if l := eventLabel("slot 1234 (key gb:row:0) in a state 17 never seen"); l != "slot (key in a state" {
 		t.Errorf("fallback label %q", l)
 	}
