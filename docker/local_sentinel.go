@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // startRedisReplica starts the primary, its replica (linked through a
@@ -155,4 +156,38 @@ func sentinelReady(ctx context.Context, addr string, others int) error {
 		}
 	}
 	return nil
+}
+
+// RelinkRedisReplica routes the replication of the Redis replica at
+// replica, whose primary is now the server at primary, through the
+// topology's relay (RedisLink) again, and returns once the link is up
+// through it. After a Sentinel failover the demoted primary follows the
+// new one directly (Sentinel sends it REPLICAOF with the new primary's own
+// address), so without this only the first failover of a run could have
+// its link delayed or cut. The replica keeps its replication offset: the
+// primary is the same, so it resyncs partially.
+func (t Topology) RelinkRedisReplica(ctx context.Context, primary, replica string) error {
+	if t.RedisLink == nil {
+		return errors.New("the Redis replication link has no relay (only the local provider has one)")
+	}
+	t.RedisLink.SetUpstream(primary)
+	host, port, err := net.SplitHostPort(t.RedisLink.Addr())
+	if err != nil {
+		return err
+	}
+	c := adminRedis(replica)
+	defer c.Close()
+	if err := c.Do(ctx, "REPLICAOF", host, port).Err(); err != nil {
+		return fmt.Errorf("REPLICAOF %s on %s: %w", t.RedisLink.Addr(), replica, err)
+	}
+	return waitReady(ctx, 10*time.Second, func(ctx context.Context) error {
+		info, err := c.Info(ctx, "replication").Result()
+		if err != nil {
+			return err
+		}
+		if p, st := infoField(info, "master_port"), infoField(info, "master_link_status"); p != port || st != "up" {
+			return fmt.Errorf("%s replicates from port %s (link %s), want the relay's %s, up", replica, p, st, port)
+		}
+		return nil
+	}, nil)
 }

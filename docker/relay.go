@@ -18,15 +18,15 @@ import (
 //
 // Methods are safe for concurrent use.
 type Relay struct {
-	name     string
-	upstream string
-	ln       net.Listener
-	delay    atomic.Int64 // time.Duration
+	name  string
+	ln    net.Listener
+	delay atomic.Int64 // time.Duration
 
-	mu     sync.Mutex
-	conns  map[*relayConn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	mu       sync.Mutex
+	upstream string
+	conns    map[*relayConn]struct{}
+	closed   bool
+	wg       sync.WaitGroup
 }
 
 // relayChunk is one read from one side, stamped with when it was read.
@@ -70,7 +70,25 @@ func (r *Relay) Name() string { return r.name }
 func (r *Relay) Addr() string { return r.ln.Addr().String() }
 
 // Upstream is the address the relay forwards to.
-func (r *Relay) Upstream() string { return r.upstream }
+func (r *Relay) Upstream() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.upstream
+}
+
+// SetUpstream makes the relay forward to addr from now on and cuts the
+// connections to the old upstream (their bytes are lost, as in Cut): a
+// replication link that follows a failover to another primary. The delay
+// stays as it was.
+func (r *Relay) SetUpstream(addr string) {
+	r.mu.Lock()
+	same := r.upstream == addr
+	r.upstream = addr
+	r.mu.Unlock()
+	if !same {
+		r.Cut()
+	}
+}
 
 // SetDelay holds every chunk of bytes crossing the relay, in both
 // directions, for d after it was read before passing it on (0: none). It
@@ -121,7 +139,8 @@ func (r *Relay) accept() {
 		if err != nil {
 			return
 		}
-		up, err := net.DialTimeout("tcp", r.upstream, 2*time.Second)
+		addr := r.Upstream()
+		up, err := net.DialTimeout("tcp", addr, 2*time.Second)
 		if err != nil {
 			down.Close()
 			continue
@@ -132,6 +151,11 @@ func (r *Relay) accept() {
 			r.mu.Unlock()
 			c.close()
 			return
+		}
+		if r.upstream != addr { // SetUpstream while dialling: the old one
+			r.mu.Unlock()
+			c.close()
+			continue
 		}
 		r.conns[c] = struct{}{}
 		r.mu.Unlock()

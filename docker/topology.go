@@ -198,56 +198,69 @@ func (c *Config) TopologySet() bool {
 // are not plain clients of Servers.Redis: a failover client following the
 // Sentinels, or a cluster client. It returns nil for the others.
 func (s *Servers) topologyRedisClient(cc ClientConfig) redis.UniversalClient {
-	base := s.Redis.redisOpts
-	switch {
-	case len(s.Topology.Sentinels) > 0:
-		addrs := make([]string, len(s.Topology.Sentinels))
-		for i, x := range s.Topology.Sentinels {
-			addrs[i] = x.Addr
-		}
-		fo := &redis.FailoverOptions{
-			MasterName:    s.Topology.SentinelMaster,
-			SentinelAddrs: addrs,
-			Protocol:      redisProtocol,
-			DialTimeout:   cc.DialTimeout, ReadTimeout: cc.ReadTimeout, WriteTimeout: cc.WriteTimeout,
-			MaxRetries: cc.MaxRetries, PoolSize: cc.PoolSize, PoolTimeout: cc.PoolTimeout,
-			DialerRetries:         1,
-			ContextTimeoutEnabled: true, DisableIdentity: true,
-		}
-		if base != nil {
-			fo.Username, fo.Password, fo.DB = base.Username, base.Password, base.DB
-		}
-		if s.sentinelOpts != nil {
-			fo.SentinelUsername, fo.SentinelPassword = s.sentinelOpts.SentinelUsername, s.sentinelOpts.SentinelPassword
-		}
+	if fo := s.RedisFailoverOptions(cc); fo != nil {
 		return redis.NewFailoverClient(fo)
-	case len(s.Topology.RedisNodes) > 0:
-		addrs := make([]string, len(s.Topology.RedisNodes))
-		for i, x := range s.Topology.RedisNodes {
-			addrs[i] = x.Addr
-		}
-		co := &redis.ClusterOptions{
-			Addrs:       addrs,
-			Protocol:    redisProtocol,
-			DialTimeout: cc.DialTimeout, ReadTimeout: cc.ReadTimeout, WriteTimeout: cc.WriteTimeout,
-			MaxRetries: cc.MaxRetries, PoolSize: cc.PoolSize, PoolTimeout: cc.PoolTimeout,
-			// A slot migration answers ASK then perhaps TRYAGAIN, a
-			// failover MOVED: room for a few redirects per command.
-			MaxRedirects:  8,
-			DialerRetries: 1,
-			// go-redis follows a failover only when a node answers MOVED
-			// or the slot map is reloaded, by default once a minute: the
-			// clients of a dead master would keep dialling it for that
-			// long. ClusterReload is the harness's explicit choice.
-			ClusterStateReloadInterval: ClusterReload,
-			ContextTimeoutEnabled:      true, DisableIdentity: true,
-		}
-		if base != nil {
-			co.Username, co.Password = base.Username, base.Password
-		}
-		return redis.NewClusterClient(co)
 	}
-	return nil
+	if len(s.Topology.RedisNodes) == 0 {
+		return nil
+	}
+	base := s.Redis.redisOpts
+	addrs := make([]string, len(s.Topology.RedisNodes))
+	for i, x := range s.Topology.RedisNodes {
+		addrs[i] = x.Addr
+	}
+	co := &redis.ClusterOptions{
+		Addrs:       addrs,
+		Protocol:    redisProtocol,
+		DialTimeout: cc.DialTimeout, ReadTimeout: cc.ReadTimeout, WriteTimeout: cc.WriteTimeout,
+		MaxRetries: cc.MaxRetries, PoolSize: cc.PoolSize, PoolTimeout: cc.PoolTimeout,
+		// A slot migration answers ASK then perhaps TRYAGAIN, a
+		// failover MOVED: room for a few redirects per command.
+		MaxRedirects:  8,
+		DialerRetries: 1,
+		// go-redis follows a failover only when a node answers MOVED
+		// or the slot map is reloaded, by default once a minute: the
+		// clients of a dead master would keep dialling it for that
+		// long. ClusterReload is the harness's explicit choice.
+		ClusterStateReloadInterval: ClusterReload,
+		ContextTimeoutEnabled:      true, DisableIdentity: true,
+	}
+	if base != nil {
+		co.Username, co.Password = base.Username, base.Password
+	}
+	return redis.NewClusterClient(co)
+}
+
+// RedisFailoverOptions returns the options of the failover client
+// RedisClient builds for the topology redis-replica (the Sentinels, the
+// master's name, credentials and the timeouts of cc), for a strategy that
+// builds its own Sentinel-following client (rueidis); nil for the other
+// topologies.
+func (s *Servers) RedisFailoverOptions(cc ClientConfig) *redis.FailoverOptions {
+	if len(s.Topology.Sentinels) == 0 {
+		return nil
+	}
+	base := s.Redis.redisOpts
+	addrs := make([]string, len(s.Topology.Sentinels))
+	for i, x := range s.Topology.Sentinels {
+		addrs[i] = x.Addr
+	}
+	fo := &redis.FailoverOptions{
+		MasterName:    s.Topology.SentinelMaster,
+		SentinelAddrs: addrs,
+		Protocol:      redisProtocol,
+		DialTimeout:   cc.DialTimeout, ReadTimeout: cc.ReadTimeout, WriteTimeout: cc.WriteTimeout,
+		MaxRetries: cc.MaxRetries, PoolSize: cc.PoolSize, PoolTimeout: cc.PoolTimeout,
+		DialerRetries:         1,
+		ContextTimeoutEnabled: true, DisableIdentity: true,
+	}
+	if base != nil {
+		fo.Username, fo.Password, fo.DB = base.Username, base.Password, base.DB
+	}
+	if s.sentinelOpts != nil {
+		fo.SentinelUsername, fo.SentinelPassword = s.sentinelOpts.SentinelUsername, s.sentinelOpts.SentinelPassword
+	}
+	return fo
 }
 
 // ScanKeys returns every key matching pattern on rdb: on a cluster client,

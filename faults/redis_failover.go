@@ -194,10 +194,21 @@ func (f *redisFailover) Heal(ctx context.Context) error {
 	err := pollUntil(ctx, failoverBound, "the old primary replicates the new one", func(ctx context.Context) (bool, error) {
 		return replicating(ctx, victim.Addr)
 	})
-	if err == nil {
-		f.log.add("old primary %s back as a replica", victim.Addr)
+	if err != nil {
+		return err
 	}
-	return err
+	f.log.add("old primary %s back as a replica", victim.Addr)
+	// Sentinel pointed it straight at the new primary: through the relay
+	// again, so that the next failover's delay and cut bite.
+	primary, err := f.primary(ctx)
+	if err != nil {
+		return fmt.Errorf("ask Sentinel for the primary: %w", err)
+	}
+	if err := f.env.Real.Topology.RelinkRedisReplica(ctx, primary, victim.Addr); err != nil {
+		return fmt.Errorf("replication link through the relay again: %w", err)
+	}
+	f.log.add("replication link %s -> %s through the relay again", victim.Addr, primary)
+	return nil
 }
 
 // replicating reports whether the Redis server at addr is a replica whose

@@ -2,9 +2,13 @@ package faults_test
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/faults"
@@ -145,5 +149,113 @@ func TestClusterFaults(t *testing.T) {
 	}
 	if a := deref(m.Writes.Availability); a != 1 {
 		t.Errorf("slot-migration: write availability %v, want 1", a)
+	}
+}
+
+// TestRedisFailoverTwice: two redis-failover windows in one run. After
+// the first, Sentinel points the old primary straight at the new one;
+// the fault routes that link through the relay again, so the second
+// failover loses what the primary acknowledged during its link delay just
+// as the first does: a key SET on the primary after the delay began is
+// absent once the replica is promoted, each time.
+func TestRedisFailoverTwice(t *testing.T) {
+	srv := servertest.StartTopology(t, docker.TopologyRedisReplica)
+	link := srv.Topology.RedisLink
+	r := newRig(t, srv, "cache-aside", step("redis-failover", map[string]string{"link-delay": "500ms"}))
+	sentinel := redis.NewSentinelClient(&redis.Options{Addr: srv.Topology.Sentinels[0].Addr, Protocol: 2, MaxRetries: -1, DisableIdentity: true})
+	defer sentinel.Close()
+	primary := func() string {
+		a, err := sentinel.GetMasterAddrByName(tctx(t), srv.Topology.SentinelMaster).Result()
+		if err != nil || len(a) != 2 {
+			t.Fatalf("ask Sentinel for the primary: %v %v", a, err)
+		}
+		return net.JoinHostPort(a[0], a[1])
+	}
+	var primaries []string
+	for round := 1; round <= 2; round++ {
+		old := primary()
+		direct := redis.NewClient(&redis.Options{Addr: old, Protocol: 2, MaxRetries: -1, DisableIdentity: true})
+		// The replica is in sync (not in a full resync, which would hold
+		// back the key whatever the link does).
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			info, err := direct.Info(tctx(t), "replication").Result()
+			if err == nil && strings.Contains(info, "state=online") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the primary's replica is not online after 20s: %q %v", round, info, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		injected := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			injected <- r.fault.Inject(ctx)
+		}()
+		for link.Delay() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		// INCR on the primary every few ms from the start of the link
+		// delay until the primary is gone: each reply is an
+		// acknowledged write.
+		key := fmt.Sprintf("relay-test:round-%d", round)
+		var acked int64
+		for {
+			c, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			n, err := direct.Incr(c, key).Result()
+			cancel()
+			if err != nil {
+				break
+			}
+			acked = n
+			time.Sleep(2 * time.Millisecond)
+		}
+		if acked == 0 {
+			t.Fatalf("round %d: no write acknowledged by the primary %s during the link delay (unknown: the primary went first)", round, old)
+		}
+		direct.Close()
+		if err := <-injected; err != nil {
+			t.Fatalf("round %d: Inject: %v", round, err)
+		}
+		r.heal()
+		now := primary()
+		if now == old {
+			t.Fatalf("round %d: primary still %s after the failover", round, now)
+		}
+		primaries = append(primaries, now)
+		kept, err := r.direct.Get(tctx(t), key).Int64()
+		if err != nil && err != redis.Nil {
+			t.Fatalf("round %d: GET %s on the new primary: %v", round, key, err)
+		}
+		// What the primary acknowledged in the last link-delay (500ms,
+		// some 100 INCRs) never reached the replica; the first few after
+		// the delay began may, when the relay's timer beats the fault's
+		// cut.
+		t.Logf("round %d: %d INCRs acknowledged by %s, %d kept by the promoted %s", round, acked, old, kept, now)
+		if acked-kept < 10 {
+			t.Errorf("round %d: %d of %d acknowledged INCRs kept after the failover, want at least 10 lost (the link was delayed 500ms)", round, kept, acked)
+		}
+		if up := link.Upstream(); up != now {
+			t.Errorf("round %d: relay forwards to %s, want the new primary %s", round, up, now)
+		}
+		_, relayPort, _ := net.SplitHostPort(link.Addr())
+		rep := redis.NewClient(&redis.Options{Addr: old, Protocol: 2, MaxRetries: -1, DisableIdentity: true})
+		info, err := rep.Info(tctx(t), "replication").Result()
+		rep.Close()
+		if err != nil || !strings.Contains(info, "master_port:"+relayPort+"\r") {
+			t.Errorf("round %d: old primary %s replicates %q (%v), want through the relay's port %s", round, old, info, err, relayPort)
+		}
+	}
+	if primaries[0] == primaries[1] {
+		t.Errorf("both failovers elected %s, want the primary to move each time", primaries[0])
+	}
+	if ev, ok := r.fault.(interface{ Events() []record.FaultEvent }); ok {
+		var events []string
+		for _, e := range ev.Events() {
+			events = append(events, e.What)
+		}
+		t.Logf("events of the last window: %q", events)
 	}
 }

@@ -372,7 +372,7 @@ func (s shade) Plot(c draw.Canvas, p *plot.Plot) {
 // fault windows shaded.
 func (m *Matrix) timeSeriesFigure(sc string) *figure {
 	f := newFigure(fmt.Sprintf("%s: throughput, errors and stale reads over time", sc),
-		"Operations, failed operations and stale reads per second in each time bucket (drawn as steps, one per bucket) of the measured window (warm-up excluded), one line per strategy. Shaded: the fault windows as really injected and healed, light where the fault was in effect in some of the runs, dark where in all of them.")
+		"Operations, failed operations and stale reads per second in each time bucket (drawn as steps, one per bucket) of the measured window (warm-up excluded), one line per strategy. Shaded: the fault windows as really injected and healed, light where the fault was in effect in some of the runs, dark where in all of them. Dashed: what the faults recorded (begin, a primary killed, a new one elected or promoted, the clients following, heal), at the median time over the runs.")
 	f.height = TimeSeriesHeight
 	panels := []struct {
 		title, unit string
@@ -384,6 +384,11 @@ func (m *Matrix) timeSeriesFigure(sc string) *figure {
 	}
 	spans := m.faultSpans(sc)
 	cells := m.measuredCells(sc)
+	runs := make([]*record.Run, len(cells))
+	for i, c := range cells {
+		runs[i] = c.Run
+	}
+	marks := faultEventMarks(runs)
 	minX, maxX := math.Inf(1), math.Inf(-1)
 	for i, pn := range panels {
 		xl := ""
@@ -393,6 +398,9 @@ func (m *Matrix) timeSeriesFigure(sc string) *figure {
 		p := newPlot(pn.title, xl, pn.unit)
 		if len(spans) > 0 {
 			p.Add(shade{spans: spans, label: i == 0})
+		}
+		if len(marks) > 0 {
+			p.Add(eventLines{marks: marks, label: i == 0})
 		}
 		maxY := 0.0
 		for _, c := range cells {
@@ -427,6 +435,9 @@ func (m *Matrix) timeSeriesFigure(sc string) *figure {
 	}
 	for _, sp := range spans {
 		f.notes = append(f.notes, "Shaded: "+sp.describe()+".")
+	}
+	for _, e := range marks {
+		f.notes = append(f.notes, "Dashed: "+e.describe()+".")
 	}
 	return f
 }

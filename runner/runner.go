@@ -285,7 +285,7 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 		return err
 	}
 	err = r.buildFleet(strategies.Env{
-		DB: r.db, Redis: r.rdb, Store: r.store, Replica: replica, TTL: sc.TTL.D(), Prefix: r.cfg.Prefix,
+		DB: r.db, Redis: r.rdb, Sentinel: r.cfg.Servers.RedisFailoverOptions(cc), Store: r.store, Replica: replica, TTL: sc.TTL.D(), Prefix: r.cfg.Prefix,
 		Hooks: r.cfg.Hooks, Params: r.cfg.Params, Warn: r.checker.Warn, Log: r.cfg.Log,
 		PostgresURL: r.cfg.Servers.Postgres.URL, RedisURL: r.cfg.Servers.Redis.URL,
 		PostgresTimeout: sc.Timeouts.Postgres.D(), RedisTimeout: sc.Timeouts.Redis.D(),

@@ -33,6 +33,12 @@ type Env struct {
 	// Redis is the cache client. It is a UniversalClient so that a
 	// cluster works without changing strategies.
 	Redis redis.UniversalClient
+	// Sentinel is what the Redis client follows when it is a failover
+	// client (topology redis-replica: the Sentinels, the master's name,
+	// credentials, timeouts), for a strategy that builds its own client
+	// of the same servers (rueidis); nil otherwise. go-redis does not
+	// say it: its failover client's options name no server.
+	Sentinel *redis.FailoverOptions
 	// Store runs the write transaction and records it.
 	Store *store.Store
 	// Replica reads rows from the PostgreSQL read replica (topology

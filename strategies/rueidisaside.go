@@ -36,7 +36,7 @@ type rueidisAside struct {
 }
 
 func newRueidisAside(env Env) (gb.Strategy, error) {
-	opt, err := rueidisOptions(env.Redis)
+	opt, err := rueidisOptions(&env)
 	if err != nil {
 		return nil, err
 	}
@@ -138,13 +138,10 @@ func (s *rueidisAside) PeekLocal(key gb.Key) (gb.Value, time.Duration, bool) {
 	return s.local.peek(key)
 }
 
-// Drain makes a round trip on the library's connection (see rueidisCSC).
+// Drain makes a round trip on the library's connection to every server
+// (see rueidisCSC).
 func (s *rueidisAside) Drain(ctx context.Context) error {
-	c := s.lib.Client()
-	if err := c.Do(ctx, c.B().Ping().Build()).Error(); err != nil {
-		return gb.Redis(fmt.Errorf("rueidis PING: %w", err))
-	}
-	return nil
+	return pingAll(ctx, s.lib.Client())
 }
 
 func (s *rueidisAside) Close() error {

@@ -50,33 +50,73 @@ type rueidisCSC struct {
 	ryw      bool
 }
 
-// rueidisOptions derives a rueidis client's options from the go-redis
-// client the harness built (address, credentials, database, timeouts), so
-// that a rueidis instance talks to the same server (or proxy) as the rest.
-func rueidisOptions(rdb redis.UniversalClient) (rueidis.ClientOption, error) {
-	c, ok := rdb.(*redis.Client)
-	if !ok {
-		return rueidis.ClientOption{}, fmt.Errorf("needs a single-server Redis client, got %T", rdb)
-	}
-	o := c.Options()
+// rueidisOptions derives a rueidis client's options from the Redis client
+// the harness built (addresses, credentials, database, timeouts), so that
+// a rueidis instance talks to the same servers (or proxies) as the rest:
+// one server; a Redis Cluster (rueidis finds the slots from the nodes and
+// keeps one tracking connection per node: each node pushes the
+// invalidations of the keys of its slots); or the Sentinels of
+// env.Sentinel when the client follows them (rueidis asks them for the
+// master and follows +switch-master).
+func rueidisOptions(env *Env) (rueidis.ClientOption, error) {
 	opt := rueidis.ClientOption{
-		InitAddress: []string{o.Addr},
-		Username:    o.Username,
-		Password:    o.Password,
-		SelectDB:    o.DB,
-		// One connection: the invalidations of every cached key arrive on
-		// the connection that also carries our DELs and Drain's PING.
+		// One connection per server: the invalidations of every cached key
+		// arrive on the connection that also carries our DELs and Drain's
+		// PING to that server.
 		PipelineMultiplex: -1,
 		DisableRetry:      true,
 		// The name the redis-tracking-kill fault finds the connection by
 		// (faults.TrackingClientName).
 		ClientName: "ghostbench-csc",
 	}
-	opt.Dialer.Timeout = o.DialTimeout
-	if t := max(o.ReadTimeout, o.WriteTimeout); t > 0 {
-		opt.ConnWriteTimeout = 4 * t
+	var dial, rw time.Duration
+	switch c := env.Redis.(type) {
+	case *redis.ClusterClient:
+		o := c.Options()
+		opt.InitAddress = append([]string(nil), o.Addrs...)
+		opt.Username, opt.Password = o.Username, o.Password
+		// Follow a failover as soon as go-redis does (rueidis also
+		// refreshes the slots on MOVED and on a dead connection).
+		opt.ClusterOption.ShardsRefreshInterval = o.ClusterStateReloadInterval
+		dial, rw = o.DialTimeout, max(o.ReadTimeout, o.WriteTimeout)
+	case *redis.Client:
+		o := c.Options()
+		dial, rw = o.DialTimeout, max(o.ReadTimeout, o.WriteTimeout)
+		opt.Username, opt.Password, opt.SelectDB = o.Username, o.Password, o.DB
+		if fo := env.Sentinel; fo != nil {
+			opt.InitAddress = append([]string(nil), fo.SentinelAddrs...)
+			opt.Sentinel = rueidis.SentinelOption{MasterSet: fo.MasterName, Username: fo.SentinelUsername, Password: fo.SentinelPassword}
+			opt.Sentinel.Dialer.Timeout = dial
+			// +switch-master is a Pub/Sub event; a missed one would bind
+			// the client to the old master for good.
+			opt.Sentinel.TopologyRefreshInterval = time.Second
+			break
+		}
+		opt.InitAddress = []string{o.Addr}
+		// One server: no CLUSTER probe first.
+		opt.ForceSingleClient = true
+	default:
+		return rueidis.ClientOption{}, fmt.Errorf("needs a go-redis Client or ClusterClient, got %T", env.Redis)
+	}
+	opt.Dialer.Timeout = dial
+	if rw > 0 {
+		opt.ConnWriteTimeout = 4 * rw
 	}
 	return opt, nil
+}
+
+// pingAll makes one round trip on the connection to every server c talks
+// to (one for a single server or the Sentinels' master, each node of a
+// cluster): Redis wrote every invalidation caused before the PING ahead of
+// its reply, and rueidis applies them in order, so when it returns they
+// have all been applied.
+func pingAll(ctx context.Context, c rueidis.Client) error {
+	for addr, n := range c.Nodes() {
+		if err := n.Do(ctx, n.B().Ping().Build()).Error(); err != nil {
+			return gb.Redis(fmt.Errorf("rueidis PING %s: %w", addr, err))
+		}
+	}
+	return nil
 }
 
 func newRueidisCSC(env Env) (gb.Strategy, error) {
@@ -91,7 +131,7 @@ func newRueidisCSC(env Env) (gb.Strategy, error) {
 	if err != nil {
 		return nil, err
 	}
-	opt, err := rueidisOptions(env.Redis)
+	opt, err := rueidisOptions(&env)
 	if err != nil {
 		return nil, err
 	}
@@ -174,14 +214,10 @@ func (s *rueidisCSC) Write(ctx context.Context, req gb.WriteRequest) error {
 	return nil
 }
 
-// Drain makes one round trip on the tracking connection: Redis wrote every
-// invalidation caused before the PING ahead of its reply, and rueidis
-// applies them in order, so when it returns they have all been applied.
+// Drain makes one round trip on the tracking connection to every server
+// (pingAll).
 func (s *rueidisCSC) Drain(ctx context.Context) error {
-	if err := s.client.Do(ctx, s.client.B().Ping().Build()).Error(); err != nil {
-		return gb.Redis(fmt.Errorf("rueidis PING: %w", err))
-	}
-	return nil
+	return pingAll(ctx, s.client)
 }
 
 // PeekLocal implements ghostbench.LocalInspector.

@@ -138,7 +138,7 @@ func (h *harness) setup(t T, ttl time.Duration) *fixture {
 	w := &warnings{}
 	reg := &strategies.Registry{}
 	reg.Register(h.info)
-	s, err := reg.New(h.info.Name, strategies.Env{DB: db, Redis: rdb, Store: st, TTL: ttl, Prefix: prefix, Hooks: &gb.Hooks{}, Warn: w.add,
+	s, err := reg.New(h.info.Name, strategies.Env{DB: db, Redis: rdb, Sentinel: h.srv.RedisFailoverOptions(cc), Store: st, TTL: ttl, Prefix: prefix, Hooks: &gb.Hooks{}, Warn: w.add,
 		PostgresURL: h.srv.Postgres.URL, RedisURL: h.srv.Redis.URL, PostgresTimeout: 5 * time.Second, RedisTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatalf("build strategy %s: %v", h.info.Name, err)
