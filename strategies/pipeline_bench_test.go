@@ -158,10 +158,12 @@ func step(b *testing.B, t pipelineTarget, r int) (ok, producerBound bool) {
 // transactions of many pg_notify calls, so that PostgreSQL can offer more
 // than one transaction per change), side by side with a raw go-redis loop
 // that pipelines DELs (everything queued, up to delBatchMax, per
-// pipeline) on the same servers in the same run. It reports each rate
-// and its ratio to the raw loop; a consumer whose producer could not
-// offer the next rate reports producer-bound=1 (its rate is then a lower
-// bound).
+// pipeline) on the same servers in the same run. The targets take their
+// steps in turn at each rate (see sustainedAll), so that a loaded
+// machine's noise falls on all of them alike. It reports each rate and
+// its ratio to the raw loop; a target whose producer could not offer the
+// next rate reports producer-bound=1 (its rate is then a lower bound).
+// With -v every step is logged (rate offered and achieved, lags, p99).
 func BenchmarkInvalidationPipelines(b *testing.B) {
 	srv := servertest.Start(b)
 	ctx := context.Background()
