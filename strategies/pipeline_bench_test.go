@@ -35,7 +35,7 @@ const (
 	benchStep  = time.Second
 	benchTick  = 10 * time.Millisecond
 	benchSlack = 10 * time.Millisecond
-	benchMax   = 1 << 20 // invalidations/s: the ladder stops here
+	benchMax   = 1 << 23 // invalidations/s: the ladder stops here (past what a producer offers)
 )
 
 // benchTries is how many steps a rate gets to pass: on a shared machine
@@ -49,41 +49,59 @@ const benchBisect = 3
 
 // ladder is the search of one target's sustained rate.
 type ladder struct {
-	pass, fail    int  // highest rate passed, lowest failed (0: none yet)
+	pass, fail    int  // highest rate passed, lowest failed above it (0: none yet)
+	misses        int  // rates failed in a row
 	producerBound bool // the producer could not offer a rate
 }
 
+// benchMisses is how many rates in a row a target must fail before its
+// climb stops: one stall of a loaded machine fails a step at any rate, so
+// a failure below a rate the target then sustains is noise, not its limit.
+const benchMisses = 2
+
 // sustainedAll returns, for each target, the highest offered rate
-// (invalidations/s) at which it applies everything with an achieved lag
+// (invalidations/s) at which it applied everything with an achieved lag
 // p99 within its configured lag + 10 ms, and whether its search stopped
 // because the producer could not offer the next rate (then the pipeline
 // was never the limit and the rate is a lower bound). The targets take
 // their steps in turn at each rate, so that the noise of a shared machine
-// falls on all of them alike: rates double from 1000 until a target
-// fails one, then the bracket is bisected benchBisect times.
+// falls on all of them alike: rates double from 1000 until a target fails
+// benchMisses rates in a row, then the bracket between its highest pass
+// and the failure above it is bisected benchBisect times.
 func sustainedAll(b *testing.B, targets []pipelineTarget) []ladder {
 	ls := make([]ladder, len(targets))
-	try := func(j, r int) {
+	try := func(j, r int) bool {
 		for i := 0; i < benchTries; i++ {
 			ok, pb := step(b, targets[j], r)
 			if pb {
 				ls[j].producerBound = true
-				return
+				return false
 			}
 			if ok {
-				ls[j].pass = r
-				return
+				ls[j].pass = max(ls[j].pass, r)
+				if ls[j].fail <= r {
+					ls[j].fail = 0
+				}
+				return true
 			}
 		}
-		ls[j].fail = r
+		if ls[j].fail == 0 || r < ls[j].fail {
+			ls[j].fail = r
+		}
+		return false
 	}
-	open := func(j int) bool { return !ls[j].producerBound && ls[j].fail == 0 }
+	open := func(j int) bool { return !ls[j].producerBound && ls[j].misses < benchMisses }
 	for r := 1000; r <= benchMax; r *= 2 {
 		any := false
 		for j := range targets {
-			if open(j) {
-				any = true
-				try(j, r)
+			if !open(j) {
+				continue
+			}
+			any = true
+			if try(j, r) {
+				ls[j].misses = 0
+			} else {
+				ls[j].misses++
 			}
 		}
 		if !any {
@@ -93,7 +111,7 @@ func sustainedAll(b *testing.B, targets []pipelineTarget) []ladder {
 	for range benchBisect {
 		for j := range targets {
 			l := ls[j]
-			if l.producerBound || l.fail == 0 || l.fail-l.pass <= l.fail/16 {
+			if l.producerBound || l.fail == 0 || l.fail <= l.pass || l.fail-l.pass <= l.fail/16 {
 				continue
 			}
 			mid := (l.pass + l.fail) / 2
