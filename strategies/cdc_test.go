@@ -39,6 +39,31 @@ func TestCDCInvalidation(t *testing.T) {
 		closeSession(t, s)
 	})
 
+	// The publication carries only the columns the consumer reads, so the
+	// walsender formats two columns per changed row, not the whole row
+	// (PostgreSQL 15 and later; older servers publish the row).
+	t.Run("PublishesIDAndToken", func(t *testing.T) {
+		ctx := tctx(t)
+		var version int
+		if err := db.QueryRow(ctx, `SELECT current_setting('server_version_num')::int`).Scan(&version); err != nil {
+			t.Fatal(err)
+		}
+		if version < 150000 {
+			t.Skipf("server version %d has no publication column lists", version)
+		}
+		s := session(t, srv, "cdc-invalidation", nil, time.Minute)
+		defer closeSession(t, s)
+		slot, _ := walsender(t, db, 0)
+		var cols []string
+		if err := db.QueryRow(ctx, `SELECT attnames::text[] FROM pg_publication_tables WHERE pubname = $1`, slot).Scan(&cols); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(cols)
+		if !slices.Equal(cols, []string{"id", "token"}) {
+			t.Errorf("publication %s publishes columns %v, want [id token]", slot, cols)
+		}
+	})
+
 	// The consumer is held while it applies key 0's invalidation; its
 	// walsender is killed; key 1 is written while no stream runs. After
 	// the consumer reconnects and resumes from its slot, both keys are

@@ -106,6 +106,7 @@ type lagRecorder struct {
 	deleted map[gb.Token]time.Time
 	samples []time.Duration // ring of at most lagSamples
 	next    int
+	count   uint64 // lags ever recorded
 }
 
 // ack records that the write with token t saw COMMIT return at now.
@@ -124,11 +125,9 @@ func (l *lagRecorder) ack(t gb.Token, now time.Time) {
 	l.acked[t] = now
 }
 
-// applied records that the invalidation of the write with token t returned
-// at now.
-func (l *lagRecorder) applied(t gb.Token, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// appliedLocked records that the invalidation of the write with token t
+// returned at now; l.mu must be held (appliedAll takes it once per batch).
+func (l *lagRecorder) appliedLocked(t gb.Token, now time.Time) {
 	if a, ok := l.acked[t]; ok {
 		delete(l.acked, t)
 		l.add(now.Sub(a))
@@ -148,12 +147,21 @@ func trim(m map[gb.Token]time.Time) {
 }
 
 func (l *lagRecorder) add(d time.Duration) {
+	l.count++
 	if len(l.samples) < lagSamples {
 		l.samples = append(l.samples, d)
 		return
 	}
 	l.samples[l.next] = d
 	l.next = (l.next + 1) % lagSamples
+}
+
+// lagCount returns how many lags have been recorded so far (the ring keeps
+// only the newest lagSamples of them).
+func (l *lagRecorder) lagCount() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.count
 }
 
 // InvalidationLag implements LagReporter.

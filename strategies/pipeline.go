@@ -184,10 +184,12 @@ func (l *lagRecorder) recordSince(acks []time.Time, now time.Time) {
 }
 
 // appliedAll records that the invalidations of the writes with tokens
-// returned at now.
+// returned at now, under one lock.
 func (l *lagRecorder) appliedAll(tokens []gb.Token, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	for _, t := range tokens {
-		l.applied(t, now)
+		l.appliedLocked(t, now)
 	}
 }
 
