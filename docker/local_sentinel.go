@@ -76,7 +76,47 @@ func (p *localPair) startRedisReplica(ctx context.Context, cfg *Config, bins *lo
 		p.topo.Sentinels = append(p.topo.Sentinels, &Server{Name: s.name, Addr: fmt.Sprintf("127.0.0.1:%d", ports[i]),
 			URL: fmt.Sprintf("redis://127.0.0.1:%d", ports[i]), Control: s})
 	}
-	return joinErrors(errs...)
+	if err := joinErrors(errs...); err != nil {
+		return err
+	}
+	return replicaAcking(ctx, fmt.Sprintf("127.0.0.1:%d", primary.port))
+}
+
+// replicaAcking waits until the primary on addr counts its replica as
+// having acknowledged a write (WAIT 1 returns 1).
+// A replica whose link is up can take most of a second after its initial
+// sync to send its first acknowledgement; until then every WAIT a
+// strategy sends (wait=1) would time out, so the topology is not ready.
+func replicaAcking(ctx context.Context, addr string) error {
+	const readyKey = "ghostbench:topology-ready"
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c := adminRedis(addr)
+	defer c.Close()
+	var last error
+	// WAIT counts replicas whose acknowledged offset reached the
+	// primary's: with nothing written yet both are 0 and it returns at
+	// once, so write first (this is our own server, not a user's).
+	if err := c.Set(ctx, readyKey, "1", time.Minute).Err(); err != nil {
+		return fmt.Errorf("topology redis-replica: write the readiness key: %w", err)
+	}
+	defer c.Del(context.WithoutCancel(ctx), readyKey)
+	for {
+		n, err := c.Do(ctx, "WAIT", 1, 100).Int()
+		switch {
+		case err == nil && n >= 1:
+			return nil
+		case err != nil:
+			last = err
+		default:
+			last = fmt.Errorf("WAIT 1 returned %d replicas", n)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("topology redis-replica: the replica never acknowledged the primary's stream (%v): %w", last, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // startSentinel starts Sentinel number i on port, monitoring the primary
