@@ -15,11 +15,13 @@ type benchUnit struct {
 	value  func(r SummaryRow) (float64, bool)
 }
 
-func ns(us int64) float64 { return float64(us) * 1000 }
+func sec(us int64) float64 { return float64(us) / 1e6 }
 
 // benchUnits are the metrics of every result line after ns/op, in order.
-// Durations are in ns (unit suffix -ns), which benchstat tidies into
-// seconds and scales.
+// Durations are in seconds (unit suffix -sec). Not -ns: benchstat tidies
+// an -ns value into -sec only when it is not 0, so a metric that is 0 in
+// some repetitions (a max stale window) would be split into two metrics of
+// fewer samples each, too few for an interval.
 var benchUnits = []benchUnit{
 	{"ops/s", "higher", func(r SummaryRow) (float64, bool) { return r.OpsPerSec, true }},
 	{"stale-ratio", "lower", func(r SummaryRow) (float64, bool) { return optFloat(r.StaleRatio) }},
@@ -27,25 +29,25 @@ var benchUnits = []benchUnit{
 	{"ghost-reads", "lower", func(r SummaryRow) (float64, bool) { return float64(r.GhostReads), true }},
 	{"stale-until-ttl-keys", "lower", func(r SummaryRow) (float64, bool) { return float64(r.StaleUntilTTL), true }},
 	{"ghost-until-ttl-keys", "lower", func(r SummaryRow) (float64, bool) { return float64(r.GhostUntilTTL), true }},
-	{"p99-staleness-ns", "lower", func(r SummaryRow) (float64, bool) { return ns(r.P99StalenessUs), true }},
-	{"max-stale-window-ns", "lower", func(r SummaryRow) (float64, bool) { return ns(r.MaxStaleWindowUs), true }},
+	{"p99-staleness-sec", "lower", func(r SummaryRow) (float64, bool) { return sec(r.P99StalenessUs), true }},
+	{"max-stale-window-sec", "lower", func(r SummaryRow) (float64, bool) { return sec(r.MaxStaleWindowUs), true }},
 	{"write-availability", "higher", func(r SummaryRow) (float64, bool) { return optFloat(r.Availability) }},
-	{"read-p50-ns", "lower", func(r SummaryRow) (float64, bool) { return ns(r.ReadP50), true }},
-	{"read-p99-ns", "lower", func(r SummaryRow) (float64, bool) { return ns(r.ReadP99), true }},
-	{"read-p999-ns", "lower", func(r SummaryRow) (float64, bool) { return ns(r.ReadP999), true }},
-	{"write-p50-ns", "lower", func(r SummaryRow) (float64, bool) { return ns(r.WriteP50), true }},
-	{"write-p99-ns", "lower", func(r SummaryRow) (float64, bool) { return ns(r.WriteP99), true }},
-	{"write-p999-ns", "lower", func(r SummaryRow) (float64, bool) { return ns(r.WriteP999), true }},
-	{"invalidation-lag-p50-ns", "lower", func(r SummaryRow) (float64, bool) { return optNs(r.InvalidationLagP50Us) }},
-	{"invalidation-lag-p99-ns", "lower", func(r SummaryRow) (float64, bool) { return optNs(r.InvalidationLagP99Us) }},
+	{"read-p50-sec", "lower", func(r SummaryRow) (float64, bool) { return sec(r.ReadP50), true }},
+	{"read-p99-sec", "lower", func(r SummaryRow) (float64, bool) { return sec(r.ReadP99), true }},
+	{"read-p999-sec", "lower", func(r SummaryRow) (float64, bool) { return sec(r.ReadP999), true }},
+	{"write-p50-sec", "lower", func(r SummaryRow) (float64, bool) { return sec(r.WriteP50), true }},
+	{"write-p99-sec", "lower", func(r SummaryRow) (float64, bool) { return sec(r.WriteP99), true }},
+	{"write-p999-sec", "lower", func(r SummaryRow) (float64, bool) { return sec(r.WriteP999), true }},
+	{"invalidation-lag-p50-sec", "lower", func(r SummaryRow) (float64, bool) { return optSec(r.InvalidationLagP50Us) }},
+	{"invalidation-lag-p99-sec", "lower", func(r SummaryRow) (float64, bool) { return optSec(r.InvalidationLagP99Us) }},
 }
 
-// optNs returns microseconds v in ns, false when absent.
-func optNs(v *int64) (float64, bool) {
+// optSec returns microseconds v in seconds, false when absent.
+func optSec(v *int64) (float64, bool) {
 	if v == nil {
 		return 0, false
 	}
-	return ns(*v), true
+	return sec(*v), true
 }
 
 func optFloat(p *float64) (float64, bool) {
