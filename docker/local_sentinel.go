@@ -120,7 +120,8 @@ func replicaAcking(ctx context.Context, addr string) error {
 }
 
 // startSentinel starts Sentinel number i on port, monitoring the primary
-// on primaryPort with a quorum of two.
+// on primaryPort with a quorum of two. It holds failover-timeout
+// SentinelHoldTimeout until a fault lowers it (SetSentinelFailoverTimeout).
 func startSentinel(ctx context.Context, cfg *Config, bin, dir string, i, port int, ids []string, ports []int, primaryPort, replicaPort int) (*localServer, error) {
 	name := fmt.Sprintf("sentinel-%d", i)
 	sdir := filepath.Join(dir, name)
@@ -134,7 +135,7 @@ func startSentinel(ctx context.Context, cfg *Config, bin, dir string, i, port in
 		fmt.Sprintf("sentinel myid %s", ids[i]),
 		fmt.Sprintf("sentinel monitor %s 127.0.0.1 %d 2", m, primaryPort),
 		fmt.Sprintf("sentinel down-after-milliseconds %s %d", m, SentinelDownAfter),
-		fmt.Sprintf("sentinel failover-timeout %s 3000", m),
+		fmt.Sprintf("sentinel failover-timeout %s %d", m, SentinelHoldTimeout),
 		fmt.Sprintf("sentinel parallel-syncs %s 1", m),
 		fmt.Sprintf("sentinel known-replica %s 127.0.0.1 %d", m, replicaPort),
 	}
@@ -230,4 +231,26 @@ func (t Topology) RelinkRedisReplica(ctx context.Context, primary, replica strin
 		}
 		return nil
 	}, nil)
+}
+
+// SetSentinelFailoverTimeout sets failover-timeout (ms) of the master
+// Sentinel monitors on every Sentinel of the topology (SENTINEL SET is not
+// passed on between Sentinels). A fault about to make Sentinel fail over
+// sets SentinelFailoverTimeout once the primary is gone, and
+// SentinelHoldTimeout again before it relinks the replica through the
+// relay; see SentinelFailoverTimeout for why.
+func (t Topology) SetSentinelFailoverTimeout(ctx context.Context, ms int) error {
+	if len(t.Sentinels) == 0 {
+		return errors.New("the topology has no Sentinels")
+	}
+	var errs []error
+	for _, s := range t.Sentinels {
+		c := adminRedis(s.Addr)
+		err := c.Do(ctx, "SENTINEL", "SET", t.SentinelMaster, "failover-timeout", ms).Err()
+		c.Close()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("SENTINEL SET %s failover-timeout %d on %s: %w", t.SentinelMaster, ms, s.Name, err))
+		}
+	}
+	return joinErrors(errs...)
 }

@@ -74,6 +74,23 @@ const ClusterReload = time.Second
 // SentinelDownAfter is down-after-milliseconds of the local Sentinels.
 const SentinelDownAfter = 500
 
+// SentinelFailoverTimeout is failover-timeout of the local Sentinels, in
+// milliseconds, while a failover runs (a failed election is retried twice
+// this long later). Between failovers they hold SentinelHoldTimeout: a
+// Sentinel sends +fix-slave-config (REPLICAOF its primary's own address)
+// to a replica that replicates from any other address once it has seen
+// that address for failover-timeout, and the replica's link goes through a
+// relay (RedisLink) on purpose. With 3000 ms the replica followed the
+// primary directly some 9 s after the start and 3 s after every relink, so
+// a redis-failover fault later than that neither delayed nor cut its link.
+// SetSentinelFailoverTimeout switches between the two.
+const SentinelFailoverTimeout = 3000
+
+// SentinelHoldTimeout is failover-timeout of the local Sentinels between
+// failovers, in milliseconds (24 h): longer than any run, so Sentinel
+// leaves the replica's link through the relay alone.
+const SentinelHoldTimeout = 24 * 60 * 60 * 1000
+
 // Topology describes the servers of a topology beyond Servers.Postgres and
 // Servers.Redis. For redis-replica, Servers.Redis is the primary as
 // provisioned (after a failover it is not the primary any more: ask

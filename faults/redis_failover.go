@@ -42,10 +42,12 @@ func redisFailoverKind() Kind {
 // Inject delays the replication link at the relay for link-delay (writes
 // queue in it, acknowledged by the primary), then cuts the link (the
 // queued bytes are lost, as the output buffer of a dead primary is) and
-// kills or freezes the primary. A watcher records when Sentinel names the
-// new primary and when the run's client reaches it. Heal waits for both,
-// brings the old primary back (Sentinel makes it a replica of the new
-// one) and returns once it replicates.
+// kills or freezes the primary, and gives the Sentinels their short
+// failover-timeout for the failover. A watcher records when Sentinel names
+// the new primary and when the run's client reaches it. Heal waits for
+// both, gives the Sentinels their long failover-timeout again, points the
+// relay at the new primary, brings the old primary back as its replica
+// through the relay and returns once every Sentinel lists it as a replica.
 type redisFailover struct {
 	env      Env
 	kill     bool
@@ -132,6 +134,14 @@ func (f *redisFailover) Inject(ctx context.Context) error {
 	f.victim = victim
 	verb := map[bool]string{true: "killed", false: "frozen"}[f.kill]
 	f.log.add("link cut and primary %s %s", victim.Addr, verb)
+	// The Sentinels hold a failover-timeout of a day between failovers
+	// (see docker.SentinelFailoverTimeout); this failover gets the short
+	// one, so that a failed election is retried within seconds. The
+	// primary is gone already: a +fix-slave-config it lets through now
+	// points the replica at a dead primary, which changes nothing.
+	if err := f.env.Real.Topology.SetSentinelFailoverTimeout(ctx, docker.SentinelFailoverTimeout); err != nil {
+		return err
+	}
 	f.watched = make(chan error, 1)
 	wctx := context.WithoutCancel(ctx)
 	go func() { f.watched <- f.watch(wctx, victim.Addr) }()
@@ -184,31 +194,73 @@ func (f *redisFailover) Heal(ctx context.Context) error {
 	if f.kill {
 		start = victim.Control.Start
 	}
+	if werr != nil {
+		f.victim = nil
+		return errors.Join(werr, startServer(ctx, "Redis", start))
+	}
+	// Sentinel has switched to the new primary. Before the old one comes
+	// back, the Sentinels hold their long failover-timeout again (else
+	// each sends +fix-slave-config, REPLICAOF the new primary's own
+	// address, failover-timeout after it sees the old one replicate
+	// through the relay: two of them did, 3 s after the relink, and the
+	// second undid it), and the relay forwards to the new primary (the
+	// provisioned replica restarts with --replicaof the relay, which
+	// forwarded to that server itself).
+	t := f.env.Real.Topology
+	if err := t.SetSentinelFailoverTimeout(ctx, docker.SentinelHoldTimeout); err != nil {
+		return err
+	}
+	primary, err := f.primary(ctx)
+	if err != nil {
+		return fmt.Errorf("ask Sentinel for the primary: %w", err)
+	}
+	f.link.SetUpstream(primary)
 	if err := startServer(ctx, "Redis", start); err != nil {
 		return err
 	}
 	f.victim = nil
-	if werr != nil {
-		return werr
+	// Sentinel would make it a replica of the new primary only after it
+	// reported itself a primary for 8 s, and straight, not through the
+	// relay: do it now, through the relay, so that the next failover's
+	// delay and cut bite.
+	if err := t.RelinkRedisReplica(ctx, primary, victim.Addr); err != nil {
+		return fmt.Errorf("replication link through the relay again: %w", err)
 	}
-	err := pollUntil(ctx, failoverBound, "the old primary replicates the new one", func(ctx context.Context) (bool, error) {
-		return replicating(ctx, victim.Addr)
+	f.log.add("replication link %s -> %s through the relay again", victim.Addr, primary)
+	err = pollUntil(ctx, failoverBound, "every Sentinel lists the old primary as a replica", func(ctx context.Context) (bool, error) {
+		return f.listedAsReplica(ctx, victim.Addr)
 	})
 	if err != nil {
 		return err
 	}
 	f.log.add("old primary %s back as a replica", victim.Addr)
-	// Sentinel pointed it straight at the new primary: through the relay
-	// again, so that the next failover's delay and cut bite.
-	primary, err := f.primary(ctx)
-	if err != nil {
-		return fmt.Errorf("ask Sentinel for the primary: %w", err)
-	}
-	if err := f.env.Real.Topology.RelinkRedisReplica(ctx, primary, victim.Addr); err != nil {
-		return fmt.Errorf("replication link through the relay again: %w", err)
-	}
-	f.log.add("replication link %s -> %s through the relay again", victim.Addr, primary)
 	return nil
+}
+
+// listedAsReplica reports whether every Sentinel lists the server at addr
+// among the replicas of the primary, with flags just "slave" (reachable,
+// not subjectively down), so that it can elect it in the next failover.
+func (f *redisFailover) listedAsReplica(ctx context.Context, addr string) (bool, error) {
+	t := f.env.Real.Topology
+	for _, s := range t.Sentinels {
+		c := redis.NewSentinelClient(&redis.Options{Addr: s.Addr, Protocol: 2, DialTimeout: time.Second,
+			ReadTimeout: time.Second, MaxRetries: -1, DisableIdentity: true})
+		reps, err := c.Replicas(ctx, t.SentinelMaster).Result()
+		c.Close()
+		if err != nil {
+			return false, err
+		}
+		found := false
+		for _, r := range reps {
+			if net.JoinHostPort(r["ip"], r["port"]) == addr && r["flags"] == "slave" {
+				found = true
+			}
+		}
+		if !found {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // replicating reports whether the Redis server at addr is a replica whose

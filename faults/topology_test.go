@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -248,6 +249,24 @@ func TestRedisFailoverTwice(t *testing.T) {
 			t.Errorf("round %d: old primary %s replicates %q (%v), want through the relay's port %s", round, old, info, err, relayPort)
 		}
 	}
+	// The relink outlives Sentinel's reconfiguration window: each
+	// Sentinel sends +fix-slave-config (REPLICAOF the primary's own
+	// address) to a replica that it has seen replicating from elsewhere
+	// for failover-timeout, at its next INFO of it (every 10 s). With a
+	// failover-timeout of 3 s it did, and undid the relink.
+	old := primaries[0]
+	_, relayPort, _ := net.SplitHostPort(link.Addr())
+	var addrs []string
+	for _, s := range srv.Topology.Sentinels {
+		addrs = append(addrs, s.Addr)
+	}
+	sentinelsKeepRelay(t, addrs, srv.Topology.SentinelMaster, old, relayPort)
+	rep := redis.NewClient(&redis.Options{Addr: old, Protocol: 2, MaxRetries: -1, DisableIdentity: true})
+	info, err := rep.Info(tctx(t), "replication").Result()
+	rep.Close()
+	if err != nil || !strings.Contains(info, "master_port:"+relayPort+"\r") {
+		t.Errorf("after the Sentinels' reconfiguration window: %s replicates %q (%v), want through the relay's port %s", old, info, err, relayPort)
+	}
 	if primaries[0] == primaries[1] {
 		t.Errorf("both failovers elected %s, want the primary to move each time", primaries[0])
 	}
@@ -257,5 +276,59 @@ func TestRedisFailoverTwice(t *testing.T) {
 			events = append(events, e.What)
 		}
 		t.Logf("events of the last window: %q", events)
+	}
+}
+
+// sentinelsKeepRelay returns once every Sentinel at addrs has listed the
+// replica as replicating from relayPort and has since refreshed its INFO
+// more than docker.SentinelFailoverTimeout after that: with that
+// failover-timeout it would have sent +fix-slave-config then.
+func sentinelsKeepRelay(t *testing.T, addrs []string, master, replica, relayPort string) {
+	t.Helper()
+	seen := make([]time.Time, len(addrs))
+	last := make([]map[string]string, len(addrs))
+	done := make([]bool, len(addrs))
+	left := len(addrs)
+	deadline := time.Now().Add(40 * time.Second)
+	for left > 0 && time.Now().Before(deadline) {
+		for i, addr := range addrs {
+			if done[i] {
+				continue
+			}
+			c := redis.NewSentinelClient(&redis.Options{Addr: addr, Protocol: 2, MaxRetries: -1, DisableIdentity: true})
+			reps, err := c.Replicas(tctx(t), master).Result()
+			c.Close()
+			if err != nil {
+				t.Fatalf("SENTINEL REPLICAS on %s: %v", addr, err)
+			}
+			for _, r := range reps {
+				if net.JoinHostPort(r["ip"], r["port"]) != replica {
+					continue
+				}
+				last[i] = r
+				if r["master-port"] != relayPort {
+					if !seen[i].IsZero() {
+						t.Fatalf("Sentinel %s sees %s replicate from port %s again, want the relay's %s", addr, replica, r["master-port"], relayPort)
+					}
+					continue
+				}
+				now := time.Now()
+				if seen[i].IsZero() {
+					seen[i] = now
+				}
+				ago, _ := strconv.Atoi(r["info-refresh"])
+				refreshed := now.Add(-time.Duration(ago) * time.Millisecond)
+				if refreshed.After(seen[i].Add(docker.SentinelFailoverTimeout*time.Millisecond + 500*time.Millisecond)) {
+					t.Logf("Sentinel %s: INFO of %s through the relay %v after it first listed it so", addr, replica, refreshed.Sub(seen[i]).Round(time.Millisecond))
+					done[i] = true
+					left--
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if left > 0 {
+		t.Fatalf("within 40s, %d of %d Sentinels had no INFO of %s through the relay's port %s more than %d ms after they first listed it so (listed since: %v; last seen: %v)",
+			left, len(addrs), replica, relayPort, docker.SentinelFailoverTimeout+500, seen, last)
 	}
 }
