@@ -168,18 +168,19 @@ func builtin() []Claim {
 	}))
 
 	// 4
-	const maxRatio = 2.0
+	const maxAddedMs = 2.0
 	out = append(out, latency(Claim{
 		Name:      "write-through-under-2ms",
 		Statement: "Write-through costs one extra Redis round trip per write, typically under 2 ms: cheap next to the database write.",
 		Source:    "write-ups on Redis write-through quoting the write-path overhead",
 		Test: "steady-read-heavy without its readers (its 4 paced writers alone), write-through against db-only (the same write without a cache) in the same repetitions, their order alternating: " +
 			"with the readers, db-only's reads all go to PostgreSQL and slow its writes (a first run measured db-only's writes slower than write-through's), so the write path is measured alone. " +
-			"An absolute sub-millisecond bound on a shared 2-core machine measures the machine's load, not the strategy (one run's write p50 moves by 5x with it), " +
-			"so the test asks the relative question: the 2 ms stands for less than one more database write (a PostgreSQL transaction costs about 2 ms here when idle)",
-		Metric: "write-through's median write latency divided by db-only's in the same repetition",
-		Rule: "holds when the 95% order-statistic interval of the median ratio lies below 2 (the extra round trip costs less than the write it is added to); " +
-			"refuted when it lies above 2; Mann-Whitney U of the two cells' write p50s at alpha 0.05 is reported beside it",
+			"The cost is what write-through adds to db-only's write in the same repetition, so that the load of the moment, which moves both cells of a repetition together, cancels out: " +
+			"on this 2-core machine one run's write p50 moves by 5x with the load, while the added cost stayed within -0.13 to 1.41 ms in three runs at load averages from 6 to 26. " +
+			"An earlier rule on the ratio of the two p50s (below 2) moved with the load instead (1.18 at load 20, 1.75 and 1.3 at load 6: a quiet machine makes the database write faster, not the Redis round trip), and straddled its bound once",
+		Metric: "write-through's median write latency minus db-only's in the same repetition (ms)",
+		Rule: "holds when the 95% order-statistic interval of the median added latency lies below 2 ms; " +
+			"refuted when it lies above 2 ms; the ratio of the two and Mann-Whitney U of the two cells' write p50s at alpha 0.05 are reported beside it",
 		Cells: []Cell{
 			{Label: "write-through", Strategy: "write-through", Scenario: "steady-read-heavy", Adjust: writersOnly},
 			{Label: "db-only", Strategy: "db-only", Scenario: "steady-read-heavy", Adjust: writersOnly},
@@ -189,20 +190,18 @@ func builtin() []Claim {
 			if why != "" {
 				return notDecided(why)
 			}
-			rs, ok := ratios(wt, db)
-			if !ok {
-				return notDecided("a db-only repetition has no write latency")
-			}
-			iv := medianCI(rs)
-			d := decideBelow(iv, maxRatio, "write latency ratio")
+			added := medianCI(diffs(wt, db))
+			d := decideBelow(added, maxAddedMs*ms, "added write latency")
 			_, mw := mannWhitney(wt, db, "write-through", "db-only")
 			d.Numbers = []string{
 				"write p50, write-through: " + medianCI(wt).String("ms", ms),
 				"write p50, db-only: " + medianCI(db).String("ms", ms),
-				"ratio write-through / db-only: " + iv.String("", 1),
-				"added by write-through (information, not the rule): " + medianCI(diffs(wt, db)).String("ms", ms),
-				mw,
+				"added by write-through: " + added.String("ms", ms),
 			}
+			if rs, ok := ratios(wt, db); ok {
+				d.Numbers = append(d.Numbers, "ratio write-through / db-only (information, not the rule): "+medianCI(rs).String("", 1))
+			}
+			d.Numbers = append(d.Numbers, mw)
 			return d
 		},
 	}))
