@@ -222,12 +222,8 @@ func (s *Servers) topologyRedisClient(cc ClientConfig) redis.UniversalClient {
 		return nil
 	}
 	base := s.Redis.redisOpts
-	addrs := make([]string, len(s.Topology.RedisNodes))
-	for i, x := range s.Topology.RedisNodes {
-		addrs[i] = x.Addr
-	}
 	co := &redis.ClusterOptions{
-		Addrs:       addrs,
+		Addrs:       serverAddrs(s.Topology.RedisNodes),
 		Protocol:    redisProtocol,
 		DialTimeout: cc.DialTimeout, ReadTimeout: cc.ReadTimeout, WriteTimeout: cc.WriteTimeout,
 		MaxRetries: cc.MaxRetries, PoolSize: cc.PoolSize, PoolTimeout: cc.PoolTimeout,
@@ -258,13 +254,9 @@ func (s *Servers) RedisFailoverOptions(cc ClientConfig) *redis.FailoverOptions {
 		return nil
 	}
 	base := s.Redis.redisOpts
-	addrs := make([]string, len(s.Topology.Sentinels))
-	for i, x := range s.Topology.Sentinels {
-		addrs[i] = x.Addr
-	}
 	fo := &redis.FailoverOptions{
 		MasterName:    s.Topology.SentinelMaster,
-		SentinelAddrs: addrs,
+		SentinelAddrs: serverAddrs(s.Topology.Sentinels),
 		Protocol:      redisProtocol,
 		DialTimeout:   cc.DialTimeout, ReadTimeout: cc.ReadTimeout, WriteTimeout: cc.WriteTimeout,
 		MaxRetries: cc.MaxRetries, PoolSize: cc.PoolSize, PoolTimeout: cc.PoolTimeout,
@@ -331,4 +323,13 @@ func DeleteKeys(ctx context.Context, rdb redis.UniversalClient, keys []string) e
 		}
 	}
 	return nil
+}
+
+// serverAddrs returns the host:port of each server.
+func serverAddrs(servers []*Server) []string {
+	out := make([]string, len(servers))
+	for i, x := range servers {
+		out[i] = x.Addr
+	}
+	return out
 }
