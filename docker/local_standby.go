@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // startPostgresTopology starts what the topology adds to PostgreSQL once
@@ -93,18 +91,8 @@ func (p *localPair) startStandby(ctx context.Context, cfg *Config, bins *localBi
 // standbyStreaming returns nil once the standby at url answers and its WAL
 // receiver streams from the primary.
 func standbyStreaming(ctx context.Context, url string) error {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return err
-	}
-	cfg.ConnectTimeout = time.Second
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
 	var n int
-	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'").Scan(&n); err != nil {
+	if err := queryOnce(ctx, url, "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'", &n); err != nil {
 		return err
 	}
 	if n == 0 {

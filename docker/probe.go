@@ -48,6 +48,13 @@ func waitReady(ctx context.Context, timeout time.Duration, try func(context.Cont
 
 // pingPostgres opens one real connection to url and runs a query.
 func pingPostgres(ctx context.Context, url string) error {
+	var one int
+	return queryOnce(ctx, url, "SELECT 1", &one)
+}
+
+// queryOnce opens one fresh connection to url (1 s to connect), scans the
+// one row of query into dest and closes the connection.
+func queryOnce(ctx context.Context, url, query string, dest ...any) error {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return err
@@ -58,8 +65,7 @@ func pingPostgres(ctx context.Context, url string) error {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	var one int
-	return conn.QueryRow(ctx, "SELECT 1").Scan(&one)
+	return conn.QueryRow(ctx, query).Scan(dest...)
 }
 
 // PingRedis opens one fresh connection to addr and expects an answer to

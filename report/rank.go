@@ -291,8 +291,5 @@ func (c *Cell) behind() (*record.Run, int) {
 			n++
 		}
 	}
-	if n == 0 && c.measured() && c.Run.LagBehind() {
-		return c.Run, 1
-	}
 	return first, n
 }

@@ -55,12 +55,15 @@ type metricDef struct {
 	value func(r SummaryRow) (float64, bool)
 	// count, for a count metric: events and exposure (0: per repetition).
 	count func(r SummaryRow) (n int64, exposure float64)
+	// rate marks a count per unit of exposure (a ratio): a repetition
+	// without exposure has no sample of it.
+	rate bool
 }
 
 var metricDefs = []metricDef{
 	{key: MetricOpsPerSec, higher: true, value: func(r SummaryRow) (float64, bool) { return r.OpsPerSec, true }},
 	{key: MetricStaleRatio, value: func(r SummaryRow) (float64, bool) { return optFloat(r.StaleRatio) },
-		count: func(r SummaryRow) (int64, float64) { return r.StaleReads, float64(r.OKReads) }},
+		count: func(r SummaryRow) (int64, float64) { return r.StaleReads, float64(r.OKReads) }, rate: true},
 	{key: MetricP99Staleness, value: func(r SummaryRow) (float64, bool) { return float64(r.P99StalenessUs), r.StaleReads > 0 }},
 	{key: MetricMaxStaleWindow, value: func(r SummaryRow) (float64, bool) { return float64(r.MaxStaleWindowUs), true }},
 	{key: MetricStaleUntilTTL, value: func(r SummaryRow) (float64, bool) { return float64(r.StaleUntilTTL), true },
@@ -79,7 +82,7 @@ var metricDefs = []metricDef{
 	{key: MetricInvalLagP50, value: func(r SummaryRow) (float64, bool) { return optInt(r.InvalidationLagP50Us) }},
 	{key: MetricInvalLagP99, value: func(r SummaryRow) (float64, bool) { return optInt(r.InvalidationLagP99Us) }},
 	{key: MetricRYWPerMillion, value: func(r SummaryRow) (float64, bool) { return optFloat(r.RYWPerMillion) },
-		count: func(r SummaryRow) (int64, float64) { return r.RYWViolations, float64(r.OKReads) / 1e6 }},
+		count: func(r SummaryRow) (int64, float64) { return r.RYWViolations, float64(r.OKReads) / 1e6 }, rate: true},
 }
 
 // optInt returns *v as a float, ok false when absent.
@@ -146,7 +149,7 @@ func (c *Cell) Estimate(key string) stats.Estimate {
 				continue // the repetition does not have the measure
 			}
 			n, x := d.count(r.Row)
-			if (d.key == MetricStaleRatio || d.key == MetricRYWPerMillion) && x <= 0 {
+			if d.rate && x <= 0 {
 				continue
 			}
 			counts = append(counts, n)

@@ -137,18 +137,13 @@ func (s *goRedisCache) Write(ctx context.Context, req gb.WriteRequest) error {
 	if s.local != nil {
 		s.local.wrote(s.cache.Key(req.Key), v.Version)
 	}
-	if !s.afterCommit(ctx, req.Key) {
-		return nil
-	}
-	if err := s.env.Hooks.At(ctx, gb.PointBeforeCacheDel, req.Key); err != nil {
-		s.env.warn(req.Key, err)
-		return nil
-	}
-	if err := s.lib.Delete(ctx, s.cache.Key(req.Key)); err != nil {
-		s.env.warn(req.Key, gb.Redis(fmt.Errorf("go-redis-cache Delete key %d: %w", req.Key, err)))
-	}
-	if err := s.env.Hooks.At(ctx, gb.PointAfterCacheDel, req.Key); err != nil {
-		s.env.warn(req.Key, err)
+	if s.afterCommit(ctx, req.Key) {
+		s.delWith(ctx, req.Key, func(ctx context.Context) error {
+			if err := s.lib.Delete(ctx, s.cache.Key(req.Key)); err != nil {
+				return gb.Redis(fmt.Errorf("go-redis-cache Delete key %d: %w", req.Key, err))
+			}
+			return nil
+		})
 	}
 	return nil
 }

@@ -207,18 +207,13 @@ func (s *leases) Write(ctx context.Context, req gb.WriteRequest) error {
 	if _, err := s.env.Store.Write(ctx, req, nil); err != nil {
 		return err
 	}
-	if !s.afterCommit(ctx, req.Key) {
-		return nil
-	}
-	if err := s.env.Hooks.At(ctx, gb.PointBeforeCacheDel, req.Key); err != nil {
-		s.env.warn(req.Key, err)
-		return nil
-	}
-	if err := s.cache.Client().Del(ctx, s.cache.Key(req.Key), s.leaseKey(req.Key)).Err(); err != nil {
-		s.env.warn(req.Key, gb.Redis(fmt.Errorf("DEL key %d and its lease: %w", req.Key, err)))
-	}
-	if err := s.env.Hooks.At(ctx, gb.PointAfterCacheDel, req.Key); err != nil {
-		s.env.warn(req.Key, err)
+	if s.afterCommit(ctx, req.Key) {
+		s.delWith(ctx, req.Key, func(ctx context.Context) error {
+			if err := s.cache.Client().Del(ctx, s.cache.Key(req.Key), s.leaseKey(req.Key)).Err(); err != nil {
+				return gb.Redis(fmt.Errorf("DEL key %d and its lease: %w", req.Key, err))
+			}
+			return nil
+		})
 	}
 	return nil
 }

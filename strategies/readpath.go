@@ -65,11 +65,17 @@ func (f *fillRead) Peek(ctx context.Context, key gb.Key) (gb.Value, time.Duratio
 // write has committed, so nothing here fails it: a cache error, or a hook
 // that gave up because the run was cancelled, is a warning.
 func (f *fillRead) del(ctx context.Context, key gb.Key) {
+	f.delWith(ctx, key, func(ctx context.Context) error { return f.cache.Del(ctx, key) })
+}
+
+// delWith is del with the strategy's own invalidation (a library's
+// delete, a DEL of the key and its lease) in place of the plain DEL.
+func (f *fillRead) delWith(ctx context.Context, key gb.Key, del func(context.Context) error) {
 	if err := f.env.Hooks.At(ctx, gb.PointBeforeCacheDel, key); err != nil {
 		f.env.warn(key, err)
 		return
 	}
-	if err := f.cache.Del(ctx, key); err != nil {
+	if err := del(ctx); err != nil {
 		f.env.warn(key, err)
 	}
 	if err := f.env.Hooks.At(ctx, gb.PointAfterCacheDel, key); err != nil {

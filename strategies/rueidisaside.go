@@ -103,18 +103,13 @@ func (s *rueidisAside) Write(ctx context.Context, req gb.WriteRequest) error {
 	if _, err := s.env.Store.Write(ctx, req, nil); err != nil {
 		return err
 	}
-	if !s.afterCommit(ctx, req.Key) {
-		return nil
-	}
-	if err := s.env.Hooks.At(ctx, gb.PointBeforeCacheDel, req.Key); err != nil {
-		s.env.warn(req.Key, err)
-		return nil
-	}
-	if err := s.lib.Del(ctx, s.cache.Key(req.Key)); err != nil {
-		s.env.warn(req.Key, gb.Redis(fmt.Errorf("rueidisaside Del key %d: %w", req.Key, err)))
-	}
-	if err := s.env.Hooks.At(ctx, gb.PointAfterCacheDel, req.Key); err != nil {
-		s.env.warn(req.Key, err)
+	if s.afterCommit(ctx, req.Key) {
+		s.delWith(ctx, req.Key, func(ctx context.Context) error {
+			if err := s.lib.Del(ctx, s.cache.Key(req.Key)); err != nil {
+				return gb.Redis(fmt.Errorf("rueidisaside Del key %d: %w", req.Key, err))
+			}
+			return nil
+		})
 	}
 	return nil
 }

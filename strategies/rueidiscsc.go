@@ -195,21 +195,16 @@ func (s *rueidisCSC) Write(ctx context.Context, req gb.WriteRequest) error {
 	if _, err := s.env.Store.Write(ctx, req, nil); err != nil {
 		return err
 	}
-	if !s.afterCommit(ctx, req.Key) {
-		return nil
-	}
-	if err := s.env.Hooks.At(ctx, gb.PointBeforeCacheDel, req.Key); err != nil {
-		s.env.warn(req.Key, err)
-		return nil
-	}
-	if s.ryw {
-		s.local.markOwn(req.Key, s.localTTL)
-	}
-	if err := s.client.Do(ctx, s.client.B().Del().Key(s.cache.Key(req.Key)).Build()).Error(); err != nil {
-		s.env.warn(req.Key, gb.Redis(fmt.Errorf("rueidis DEL key %d: %w", req.Key, err)))
-	}
-	if err := s.env.Hooks.At(ctx, gb.PointAfterCacheDel, req.Key); err != nil {
-		s.env.warn(req.Key, err)
+	if s.afterCommit(ctx, req.Key) {
+		s.delWith(ctx, req.Key, func(ctx context.Context) error {
+			if s.ryw {
+				s.local.markOwn(req.Key, s.localTTL)
+			}
+			if err := s.client.Do(ctx, s.client.B().Del().Key(s.cache.Key(req.Key)).Build()).Error(); err != nil {
+				return gb.Redis(fmt.Errorf("rueidis DEL key %d: %w", req.Key, err))
+			}
+			return nil
+		})
 	}
 	return nil
 }
