@@ -20,6 +20,7 @@ type poolOptions struct {
 	pingTimeout   time.Duration
 	server        *Server // nil: Servers.Postgres
 	backends      *Backends
+	tracer        pgx.QueryTracer
 }
 
 // Backends is the set of PostgreSQL backend process ids of the
@@ -65,6 +66,13 @@ func (b *Backends) PIDs() []uint32 {
 // BackendKeyData), and forgets it when the pool closes the connection.
 func TrackBackends(b *Backends) PoolOption {
 	return func(o *poolOptions) { o.backends = b }
+}
+
+// WithTracer makes every connection of the pool report its queries to t
+// (pgx's QueryTracer): how a scheduler sees each statement before it is
+// sent.
+func WithTracer(t pgx.QueryTracer) PoolOption {
+	return func(o *poolOptions) { o.tracer = t }
 }
 
 // OnServer opens the pool on srv, another PostgreSQL server of the
@@ -123,6 +131,9 @@ func (s *Servers) PostgresPool(ctx context.Context, cc ClientConfig, opts ...Poo
 	}
 	for k, v := range o.runtimeParams {
 		cfg.ConnConfig.RuntimeParams[k] = v
+	}
+	if o.tracer != nil {
+		cfg.ConnConfig.Tracer = o.tracer
 	}
 	if b := o.backends; b != nil {
 		cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {

@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
@@ -71,6 +72,10 @@ type Config struct {
 	// after the checker does (a reproduce case builds its timeline from
 	// it). Like any Recorder it must be fast and safe for concurrent use.
 	Tap gb.Recorder
+	// Tracer, when set, sees every statement sent on the run's
+	// PostgreSQL pool (the one the store and the strategy use) before it
+	// is sent: explore parks an actor there.
+	Tracer pgx.QueryTracer
 	// LazyPool opens PostgreSQL connections on demand instead of keeping
 	// a warm minimum: for short scripted sessions (reproduce cases run
 	// many), where opening eight connections costs more than the script.
@@ -222,7 +227,11 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 		}
 	}
 	r.backends = docker.NewBackends()
-	if r.db, err = r.openDB(ctx, workers+8, docker.TrackBackends(r.backends)); err != nil {
+	dbOpts := []docker.PoolOption{docker.TrackBackends(r.backends)}
+	if r.cfg.Tracer != nil {
+		dbOpts = append(dbOpts, docker.WithTracer(r.cfg.Tracer))
+	}
+	if r.db, err = r.openDB(ctx, workers+8, dbOpts...); err != nil {
 		return err
 	}
 	if err := checkConnections(ctx, r.db, r.cfg.Servers.Postgres.Addr, workers, int(r.db.Stat().TotalConns())); err != nil {

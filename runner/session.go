@@ -109,3 +109,10 @@ func (s *Session) Drain(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Background reports whether the strategy has background work that Drain
+// waits for (it implements ghostbench.Drainer).
+func (s *Session) Background() bool { return len(s.r.fleet.drainers()) > 0 }
+
+// Keys returns the number of keys the session's schema holds.
+func (s *Session) Keys() int { return s.r.sc.Keys }
