@@ -374,9 +374,7 @@ func (x *exploration) openSession(ctx context.Context) error {
 		Schema: x.opts.Schema, Prefix: x.opts.Prefix, LazyPool: true, Log: x.opts.Log,
 		ID: runner.DefaultID(time.Now(), x.info.Name, "explore"),
 	}
-	if !x.opts.NoWire {
-		cfg.Tracer = pgTracer{x.e}
-	}
+	cfg.Tracer = x.tracer()
 	sess, err := runner.Open(ctx, cfg)
 	if err != nil {
 		return err
@@ -384,6 +382,15 @@ func (x *exploration) openSession(ctx context.Context) error {
 	x.attach(sess)
 	x.sess, x.slot = sess, 0
 	return nil
+}
+
+// tracer is the pgx tracer of the exploration's sessions (nil without
+// wire points).
+func (x *exploration) tracer() pgx.QueryTracer {
+	if x.opts.NoWire {
+		return nil
+	}
+	return pgTracer{x.e}
 }
 
 // attach routes a session's points and commit failures through the
@@ -427,7 +434,7 @@ func (x *exploration) closeSession(ctx context.Context) error {
 func (x *exploration) anomalous() int {
 	n := 0
 	for _, r := range x.results {
-		if len(r.classes) > 0 {
+		if anomalous(r.classes) {
 			n++
 		}
 	}
@@ -498,7 +505,7 @@ func (t *trial) conclude(ctx context.Context) {
 	for i := 0; i < t.ex.opts.Workload.Instances; i++ {
 		final.Instance = i
 		for _, k := range t.keys {
-			t.sess.Read(ctx, final, k)
+			t.read(ctx, final, k)
 		}
 	}
 }
@@ -520,20 +527,28 @@ func (t *trial) resultOf() *trialResult {
 	return &trialResult{sched: t.schedule(), end: t.end, endWhy: t.endWhy}
 }
 
-// Anomaly classes explore reports, in report order. The first five are
-// the checker's and the audit's (DESIGN.md section 4); write-failed is a
-// write a Redis fault made fail.
+// Classes explore reports, in report order: the checker's and the
+// audit's (DESIGN.md section 4), and write-failed, a write that a Redis
+// fault made fail. early-read is informational, as in a run: it makes no
+// anomaly alone, but it tells a dirty read from a late one.
 const (
 	ClassStaleRead     = "stale-read"
 	ClassGhostRead     = "ghost-read"
+	ClassEarlyRead     = "early-read"
 	ClassStaleUntilTTL = "stale-until-ttl"
 	ClassGhostUntilTTL = "ghost-until-ttl"
 	ClassWriteFailed   = "write-failed"
 )
 
-// Classes returns the anomaly classes in report order.
+// Classes returns the classes in report order.
 func Classes() []string {
-	return []string{ClassStaleRead, ClassGhostRead, ClassStaleUntilTTL, ClassGhostUntilTTL, ClassWriteFailed}
+	return []string{ClassStaleRead, ClassGhostRead, ClassEarlyRead, ClassStaleUntilTTL, ClassGhostUntilTTL, ClassWriteFailed}
+}
+
+// anomalous reports whether classes make an anomaly (early reads alone do
+// not).
+func anomalous(classes []string) bool {
+	return slices.ContainsFunc(classes, func(c string) bool { return c != ClassEarlyRead })
 }
 
 // judgeTrial classifies a trial's operations and audit from the
@@ -567,6 +582,10 @@ func judgeTrial(t *trial, run *record.Run) *trialResult {
 			if e.Ghost {
 				found[ClassGhostRead] = true
 				r.evidence = append(r.evidence, fmt.Sprintf("%s read %s, never committed (ghost)", who, e.Value))
+			}
+			if e.Early {
+				found[ClassEarlyRead] = true
+				r.evidence = append(r.evidence, fmt.Sprintf("%s read %s before its COMMIT was sent (early)", who, e.Value))
 			}
 		case gb.OpWrite.String():
 			if e.Outcome == check.OutcomeUnknown {

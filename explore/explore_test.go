@@ -2,23 +2,149 @@ package explore_test
 
 import (
 	"context"
+	"flag"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/explore"
 	"github.com/ghostbench/ghostbench/internal/servertest"
+	"github.com/ghostbench/ghostbench/strategies"
 )
 
-func TestQuickCacheAside(t *testing.T) {
+var replays = flag.Int("explore.replays", 20, "replays of every anomaly's smallest schedule")
+
+// A reproduce case's anomaly, to be found by explore without its script:
+// the strategy, the workload and the faults the scheduler may choose, and
+// the classes the case's anomaly has.
+type found struct {
+	caseName string
+	strategy string
+	params   strategies.Params
+	workload explore.Workload
+	faults   []string
+	want     []string
+}
+
+var cases = []found{
+	{caseName: "cache-aside-stale-set", strategy: "cache-aside", want: []string{explore.ClassStaleRead, explore.ClassStaleUntilTTL}},
+	{caseName: "delete-before-update", strategy: "delete-before-update", want: []string{explore.ClassStaleRead, explore.ClassStaleUntilTTL}},
+	{caseName: "update-after-commit-reorder", strategy: "update-after-commit",
+		workload: explore.Workload{Readers: 1, Writers: 2, Ops: 1, Keys: 1, Instances: 1}, want: []string{explore.ClassStaleRead, explore.ClassStaleUntilTTL}},
+	{caseName: "write-through-lost-reply", strategy: "write-through", faults: []string{explore.FaultLostReply},
+		want: []string{explore.ClassGhostRead, explore.ClassGhostUntilTTL}},
+	{caseName: "write-through-commit-fails", strategy: "write-through", faults: []string{explore.FaultCommitFail},
+		want: []string{explore.ClassGhostRead, explore.ClassGhostUntilTTL}},
+	{caseName: "write-through-dirty-read", strategy: "write-through", faults: []string{explore.FaultCommitFail},
+		want: []string{explore.ClassGhostRead, explore.ClassEarlyRead, explore.ClassGhostUntilTTL}},
+	{caseName: "soft-write-through-partition", strategy: "soft-write-through", faults: []string{explore.FaultUnreachable},
+		want: []string{explore.ClassStaleRead, explore.ClassStaleUntilTTL}},
+	{caseName: "async-invalidation-lag", strategy: "async-invalidation", want: []string{explore.ClassStaleRead}},
+	{caseName: "local-fill-vs-invalidation", strategy: "go-redis-cache", params: strategies.Params{"local": "true"},
+		want: []string{explore.ClassStaleRead, explore.ClassStaleUntilTTL}},
+}
+
+// TestFindsReproduceCases explores each strategy a reproduce case covers,
+// without its script, and checks that an anomaly with the case's classes
+// is among what explore found; then every anomaly's smallest schedule is
+// replayed *replays times and must show its classes every time.
+func TestFindsReproduceCases(t *testing.T) {
 	srv := servertest.Start(t)
+	for _, c := range cases {
+		t.Run(c.caseName, func(t *testing.T) {
+			res := run(t, srv, explore.Options{Strategy: c.strategy, Params: c.params, Workload: c.workload,
+				Faults: c.faults, MaxFaults: faultsOf(c.faults)})
+			if res.Outcome != explore.OutcomeAnomaly {
+				t.Fatalf("outcome %s (%s), want anomaly", res.Outcome, res.Summary)
+			}
+			var hit *explore.Anomaly
+			for i, a := range res.Anomalies {
+				if containsAll(a.Classes, c.want) && (hit == nil || smaller(a.Schedule, hit.Schedule)) {
+					hit = &res.Anomalies[i]
+				}
+			}
+			if hit == nil {
+				t.Fatalf("no anomaly with classes %v; found %v", c.want, shapes(res))
+			}
+			t.Logf("%s: %s; smallest with %v: %s (%d preemption(s), %d fault(s))", c.caseName, res.Summary, c.want,
+				hit.Schedule.Text(), hit.Schedule.Preemptions, hit.Schedule.Faults)
+			for _, a := range res.Anomalies {
+				replay(t, srv, a.Schedule, *replays)
+			}
+		})
+	}
+}
+
+func faultsOf(f []string) int {
+	if len(f) == 0 {
+		return explore.NoFaults
+	}
+	return 1
+}
+
+func run(t *testing.T, srv *docker.Servers, o explore.Options) *explore.Result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	res, err := explore.Run(ctx, explore.Options{Servers: srv, Strategy: "cache-aside", MaxFaults: explore.NoFaults, Bound: 1})
+	o.Servers = srv
+	res, err := explore.Run(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s: %d schedules in %.1fs (%.0f/s), ends %v, classes %v", res.Summary, res.Schedules, res.ElapsedSeconds, res.PerSecond, res.Ends, res.Classes)
-	for _, a := range res.Anomalies {
-		t.Logf("%s x%d: %s (%d pre) %v", a.Shape, a.Count, a.Schedule.Text(), a.Schedule.Preemptions, a.Evidence)
+	t.Logf("%d schedules in %.1fs (%.0f/s), ends %v", res.Schedules, res.ElapsedSeconds, res.PerSecond, res.Ends)
+	return res
+}
+
+func replay(t *testing.T, srv *docker.Servers, s explore.Schedule, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		rep, err := explore.ReplaySchedule(ctx, &s, explore.ReplayOptions{Servers: srv})
+		cancel()
+		if err != nil {
+			t.Fatalf("replay %d of %s: %v", i+1, s.Text(), err)
+		}
+		if !rep.Replayed {
+			t.Fatalf("replay %d of %d of %s (%s) did not show %s: %s", i+1, n, s.Text(), s.Start, s.Shape, rep.Why)
+		}
+	}
+}
+
+func containsAll(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func smaller(a, b explore.Schedule) bool {
+	if a.Preemptions != b.Preemptions {
+		return a.Preemptions < b.Preemptions
+	}
+	return len(a.Choices) < len(b.Choices)
+}
+
+func shapes(r *explore.Result) string {
+	var s []string
+	for _, a := range r.Anomalies {
+		s = append(s, a.Shape)
+	}
+	return strings.Join(s, ", ")
+}
+
+// TestDBOnlyClean: without a cache nothing can be stale: the whole space
+// within the default bound, with one fault, comes out clean.
+func TestDBOnlyClean(t *testing.T) {
+	srv := servertest.Start(t)
+	res := run(t, srv, explore.Options{Strategy: "db-only"})
+	if res.Outcome != explore.OutcomeClean || !res.Exhausted {
+		t.Fatalf("outcome %s exhausted=%v (%s), want clean and exhausted", res.Outcome, res.Exhausted, res.Summary)
+	}
+	if !strings.Contains(res.Summary, "clean within bound 2") {
+		t.Fatalf("summary %q: want it to say clean within bound 2", res.Summary)
 	}
 }

@@ -105,7 +105,7 @@ func (x *exploration) result(elapsed time.Duration, exhausted bool) *Result {
 		if t.unknown {
 			r.Unknown++
 		}
-		if len(t.classes) == 0 {
+		if !anomalous(t.classes) {
 			continue
 		}
 		r.Anomalous++

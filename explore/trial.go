@@ -164,8 +164,12 @@ type trial struct {
 	end        string
 	endWhy     string
 	redisFault bool // a Redis fault was injected (a failed write is then a finding)
-	tokens     map[gb.Token]string
 	opsWG      sync.WaitGroup
+
+	// read and write run an actor's operation (default: the session's
+	// Read and Write; a replay records them in its script).
+	read  func(ctx context.Context, a gb.Actor, k gb.Key)
+	write func(ctx context.Context, a gb.Actor, k gb.Key, tok gb.Token, delta int64)
 }
 
 // engine is the hook, the go-redis hook and the pgx tracer of one
@@ -298,9 +302,9 @@ func (t *trial) startActors(ctx context.Context) {
 				}
 				key := t.keyOf(a, op)
 				if a.act.Kind == "reader" {
-					t.sess.Read(actx, a.act, key)
+					t.read(actx, a.act, key)
 				} else {
-					t.sess.Write(actx, a.act, key, t.tokenOf(a, op), int64(a.act.ID+op))
+					t.write(actx, a.act, key, t.tokenOf(a, op), int64(a.act.ID+op))
 				}
 			}
 			select {
@@ -317,6 +321,12 @@ func (t *trial) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	t.events = make(chan event, 64)
+	if t.read == nil {
+		t.read = func(ctx context.Context, a gb.Actor, k gb.Key) { t.sess.Read(ctx, a, k) }
+		t.write = func(ctx context.Context, a gb.Actor, k gb.Key, tok gb.Token, d int64) {
+			t.sess.Write(ctx, a, k, tok, d)
+		}
+	}
 	t.newActors()
 	if t.sess.Background() {
 		t.drainer = t.sess

@@ -33,6 +33,9 @@ type Case struct {
 	// Instances is the number of application instances the session
 	// builds (0: one); an actor's Instance says which one it runs on.
 	Instances int
+	// Keys is the number of keys the session's schema holds (0: one,
+	// key 0, which the catalogue's scripts use).
+	Keys int
 	// WantClean is set for a case whose point is that the interleaving is
 	// handled: it must come out clean on Strategy.
 	WantClean bool
@@ -237,6 +240,14 @@ Illegal.`,
 			run: deleteBeforeUpdate,
 		},
 	}, clientSideCases()...)
+}
+
+// Scripted returns c with script as its interleaving: for interleavings
+// found by a tool rather than written by hand (explore's schedules), run,
+// judged and rendered exactly as the catalogue's cases are.
+func Scripted(c Case, script func(ctx context.Context, s *Script) error) Case {
+	c.run = script
+	return c
 }
 
 // Lookup returns the case named name.

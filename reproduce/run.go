@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	gb "github.com/ghostbench/ghostbench"
 	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/fault"
@@ -55,6 +57,9 @@ type Options struct {
 	// Schema and Prefix isolate the case's data; defaults DefaultSchema
 	// and DefaultPrefix.
 	Schema, Prefix string
+	// Tracer is runner.Config's: it sees every statement on the session's
+	// PostgreSQL pool (a replayed schedule parks actors there).
+	Tracer pgx.QueryTracer
 	// Keep and IgnoreServerLock are runner.Config's: leave the case's
 	// tables and keys on servers given by URL; inject whole-server faults
 	// beside another run.
@@ -110,7 +115,7 @@ func Run(ctx context.Context, c Case, o Options) (*Result, error) {
 	o.defaults()
 
 	sc := &scenarios.Scenario{
-		Name: "reproduce-" + c.Name, Description: c.Summary, Keys: 1, Readers: 1,
+		Name: "reproduce-" + c.Name, Description: c.Summary, Keys: max(1, c.Keys), Readers: 1,
 		Duration: scenarios.Duration(time.Hour), TTL: scenarios.Duration(o.TTL), Seed: 1,
 		Instances: c.Instances,
 	}
@@ -142,7 +147,7 @@ func Run(ctx context.Context, c Case, o Options) (*Result, error) {
 	sess, err := runner.Open(ctx, runner.Config{
 		Scenario: sc, Strategy: info.Name, Params: params, Registry: tappedRegistry(o.Registry, col),
 		Servers: servers, Schema: o.Schema, Prefix: o.Prefix, Keep: o.Keep, IgnoreServerLock: o.IgnoreServerLock,
-		Tap: col, LazyPool: true, Log: o.Log,
+		Tap: col, LazyPool: true, Log: o.Log, Tracer: o.Tracer,
 		ID: runner.DefaultID(time.Now(), info.Name, sc.Name),
 	})
 	if err != nil {

@@ -60,6 +60,27 @@ func (s *Script) Write(ctx context.Context, a gb.Actor, tok gb.Token, delta int6
 	return s.record(a, s.sess.Write(ctx, a, s.key, tok, delta))
 }
 
+// ReadKey reads key k as actor a: for scripts over more than the case's
+// key.
+func (s *Script) ReadKey(ctx context.Context, a gb.Actor, k gb.Key) gb.Op {
+	return s.record(a, s.sess.Read(ctx, a, k))
+}
+
+// WriteKey is Write on key k.
+func (s *Script) WriteKey(ctx context.Context, a gb.Actor, k gb.Key, tok gb.Token, delta int64) gb.Op {
+	s.col.own(tok, ActorName(a))
+	return s.record(a, s.sess.Write(ctx, a, k, tok, delta))
+}
+
+// Session returns the session the script drives, for a script that
+// installs its own hooks.
+func (s *Script) Session() *runner.Session { return s.sess }
+
+// Note adds a line to the timeline, by actor.
+func (s *Script) Note(actor, text string) {
+	s.col.add(Event{Kind: EventNote, Actor: actor, Effect: text})
+}
+
 // Held is an operation started with a gate armed for its actor at a point.
 type Held struct {
 	s     *Script
