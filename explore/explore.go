@@ -65,8 +65,8 @@ type Options struct {
 	Starts []string
 	// Mode is ModeExhaustive (default) or ModeRandom.
 	Mode string
-	// Bound is the preemption bound of the exhaustive mode; default
-	// DefaultBound. Bound < 0 means unbounded.
+	// Bound is the preemption bound of the exhaustive mode: default
+	// DefaultBound; NoPreemptions for none, Unbounded for no bound.
 	Bound int
 	// MaxFaults bounds the faults of one schedule (default
 	// DefaultMaxFaults; NoFaults for none); Faults are the kinds the
@@ -106,6 +106,12 @@ type Options struct {
 // NoFaults is the MaxFaults of an exploration without faults.
 const NoFaults = -1
 
+// Values of Options.Bound besides a positive bound.
+const (
+	NoPreemptions = -1
+	Unbounded     = -2
+)
+
 // Progress is a live view of an exploration.
 type Progress struct {
 	Schedules int
@@ -142,8 +148,15 @@ func (o *Options) defaults() error {
 	default:
 		return &UsageError{fmt.Errorf("mode %q: want %s or %s", o.Mode, ModeExhaustive, ModeRandom)}
 	}
-	if o.Bound == 0 && o.Mode == ModeExhaustive {
+	switch {
+	case o.Bound == 0:
 		o.Bound = DefaultBound
+	case o.Bound == NoPreemptions:
+		o.Bound = 0
+	case o.Bound == Unbounded:
+		o.Bound = math.MaxInt32
+	case o.Bound < 0:
+		return &UsageError{fmt.Errorf("bound %d: want 0 or more preemptions", o.Bound)}
 	}
 	switch {
 	case o.MaxFaults == 0:
@@ -707,7 +720,7 @@ func (x *exploration) alternatives(d decision) []Choice {
 				continue
 			}
 		}
-		if x.opts.Bound >= 0 && pre > x.opts.Bound {
+		if pre > x.opts.Bound {
 			continue
 		}
 		if name != d.chosen.Actor || d.chosen.Fault != "" {

@@ -75,8 +75,13 @@ type Anomaly struct {
 	Count    int      `json:"count"`
 	Schedule Schedule `json:"schedule"`
 	Evidence []string `json:"evidence"`
-	// File is the schedule file's name in the results folder.
-	File string `json:"file,omitempty"`
+	// File is the schedule file's name in the results folder; Replay the
+	// replayed timeline's page, Replayed whether that replay showed the
+	// anomaly again (ReplayNote says what differed).
+	File       string `json:"file,omitempty"`
+	Replay     string `json:"replay,omitempty"`
+	Replayed   bool   `json:"replayed,omitempty"`
+	ReplayNote string `json:"replay_note,omitempty"`
 }
 
 func (x *exploration) result(elapsed time.Duration, exhausted bool) *Result {

@@ -55,6 +55,7 @@ func commands() map[string]command {
 		"compare": {"show how two benches differ, per scenario and strategy", cmdCompare},
 		"conform": {"run the conformance checks on a strategy (-exec CMD: one in any language)", cmdConform},
 		"doctor":  {"show which servers would be used and why", cmdDoctor},
+		"explore": {"find the races a strategy can have: a scheduler over its interleaving points", cmdExplore},
 		"list":    {"list strategies, scenarios and faults", cmdList},
 		"report":  {"render a bench's summary, plots and index.html again from its JSON", cmdReport},
 		"run":     {"run one strategy through one scenario", cmdRun},

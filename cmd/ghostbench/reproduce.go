@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/explore"
 	"github.com/ghostbench/ghostbench/faults"
 	"github.com/ghostbench/ghostbench/reproduce"
 	"github.com/ghostbench/ghostbench/strategies"
@@ -19,7 +20,8 @@ import (
 
 const reproduceUsage = `usage: ghostbench reproduce [CASE [flags]]
 
-Without a case, lists the cases. With one, runs the case's scripted
+Without a case, lists the cases. With -schedule FILE, replays a schedule
+that "ghostbench explore" found, in the same way. With one, runs the case's scripted
 interleaving (barriers at the strategies' interleaving points, faults
 injected and healed at scripted moments) against real PostgreSQL and Redis,
 provisioned as "ghostbench doctor" shows; prints the timeline and the
@@ -42,6 +44,7 @@ examples:
   ghostbench reproduce cache-aside-stale-set -exec '/usr/bin/python3 examples/python/cache_aside.py'
   ghostbench reproduce async-invalidation-lag -param lag=100ms -format json
   ghostbench reproduce write-through-lost-reply -out /tmp/repros
+  ghostbench reproduce -schedule results/explore-cache-aside-.../schedules/01-stale-read.json
 
 flags:
 `
@@ -56,6 +59,7 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		format       = fs.String("format", "text", "output `format`: text or json")
 		ttl          = fs.Duration("ttl", reproduce.DefaultTTL, "cache entry TTL (the anomalies last until it expires)")
 		redisTimeout = fs.Duration("redis-timeout", reproduce.DefaultRedisTimeout, "Redis client timeout: how long a lost reply or a partition takes to surface")
+		schedule     = fs.String("schedule", "", "replay a schedule `file` written by ghostbench explore instead of a case")
 		allowChanges = fs.Bool(strings.TrimPrefix(faults.AllowServerChangesFlag, "-"), false,
 			"let redis-oom run CONFIG SET maxmemory on a Redis the harness does not own (restored at heal)")
 		pcfg = docker.ConfigFromEnv()
@@ -86,6 +90,12 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if err := df.check(); err != nil {
 		return err
+	}
+	if *schedule != "" {
+		if name != "" || *strategy != "" || *params != "" || ef.set() {
+			return usagef("reproduce: -schedule replays the file's own strategy, workload and choices: give no case, -strategy, -param or -exec with it")
+		}
+		return replaySchedule(ctx, *schedule, pcfg, df, *outDir, *format, stdout, stderr)
 	}
 	if name == "" {
 		return listCases(stdout)
@@ -202,4 +212,59 @@ func reproduceRows() [][2]string {
 // reproduceListing is the REPRODUCE section of "ghostbench list".
 func reproduceListing() listing {
 	return listing{title: "REPRODUCE (ghostbench reproduce CASE)", rows: reproduceRows()}
+}
+
+// replaySchedule runs a schedule file once as a reproduce case and writes
+// its folder; exit 3 when the replay shows the schedule's anomaly.
+func replaySchedule(ctx context.Context, file string, pcfg docker.Config, df dataFlags, outDir, format string, stdout, stderr io.Writer) error {
+	s, err := explore.ReadSchedule(file)
+	if err != nil {
+		return usagef("-schedule: %v", err)
+	}
+	if err := pcfg.Check(); err != nil {
+		return usageError{err}
+	}
+	if err := checkOutDir("-out", outDir); err != nil {
+		return err
+	}
+	srv, err := docker.Provision(ctx, pcfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	rep, err := explore.ReplaySchedule(ctx, s, explore.ReplayOptions{Servers: srv, Schema: df.schema, Prefix: df.prefix})
+	var ue *explore.UsageError
+	if errors.As(err, &ue) {
+		return usageError{err}
+	}
+	if err != nil {
+		return err
+	}
+	res := rep.Result
+	dir := filepath.Join(outDir, res.DirName())
+	if err := res.WriteDir(dir); err != nil {
+		return fmt.Errorf("write %s: %w", dir, err)
+	}
+	if format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			*reproduce.Result
+			Dir      string `json:"dir"`
+			Replayed bool   `json:"replayed"`
+			Why      string `json:"why,omitempty"`
+		}{res, dir, rep.Replayed, rep.Why}); err != nil {
+			return err
+		}
+	} else if err := res.WriteText(stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(dir, reproduce.IndexFile))
+	if !rep.Replayed {
+		return fmt.Errorf("reproduce -schedule %s: the schedule did not show %s again: %s", file, s.Shape, rep.Why)
+	}
+	if res.Verdict.Result == reproduce.ResultAnomaly {
+		return budgetError{fmt.Sprintf("reproduce -schedule %s: anomaly reproduced on %s (%s)", file, res.Strategy, res.Verdict.Normalized())}
+	}
+	return nil
 }
