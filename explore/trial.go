@@ -400,7 +400,7 @@ func (t *trial) finish() {
 func (t *trial) settle(ctx context.Context) error {
 	bound := time.NewTimer(t.ex.opts.StepBound)
 	defer bound.Stop()
-	poll := 200 * time.Microsecond
+	poll := time.Millisecond
 	tick := time.NewTimer(poll)
 	defer tick.Stop()
 	checkedBlocked := false
@@ -434,7 +434,7 @@ func (t *trial) settle(ctx context.Context) error {
 					return err
 				}
 			}
-			poll = min(2*poll, 5*time.Millisecond)
+			poll = min(2*poll, 10*time.Millisecond)
 			tick.Reset(poll)
 		case <-bound.C:
 			return fmt.Errorf("no point, lock wait or end within %v after %s", t.ex.opts.StepBound, t.lastStepText())

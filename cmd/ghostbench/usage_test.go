@@ -76,6 +76,18 @@ func TestUsageErrorsBeforeServers(t *testing.T) {
 		{"bench out is a file", []string{"bench", "-scenarios", "steady-read-heavy", "-out", file}, "", "bench: -out " + file},
 		{"bench pg setting", []string{"bench", "-pg-synchronous-commit", "maybe"}, "", "-pg-synchronous-commit"},
 		{"reproduce provider", []string{"reproduce", "cache-aside-stale-set", "-provider", "nope"}, "", `-provider "nope"`},
+		{"reproduce schedule missing", []string{"reproduce", "-schedule", file + ".none"}, "", "-schedule: open " + file + ".none"},
+		{"reproduce schedule not json", []string{"reproduce", "-schedule", file}, "", "-schedule: schedule " + file},
+		{"reproduce schedule with case", []string{"reproduce", "cache-aside-stale-set", "-schedule", file}, "", "give no case, -strategy, -param or -exec with it"},
+		{"explore no strategy", []string{"explore"}, "", "explore: -strategy: missing"},
+		{"explore unknown strategy", []string{"explore", "-strategy", "nope"}, "", `explore: -strategy "nope": unknown`},
+		{"explore fault", []string{"explore", "-strategy", "cache-aside", "-faults", "meteor"}, "", `-faults: fault "meteor": unknown; allowed: lost-reply`},
+		{"explore readers", []string{"explore", "-strategy", "cache-aside", "-readers", "9"}, "", "explore: readers 9, writers 1: want 1 to 6 actors"},
+		{"explore keys", []string{"explore", "-strategy", "cache-aside", "-keys", "3"}, "", "explore: keys 3: want 1 or 2"},
+		{"explore mode", []string{"explore", "-strategy", "cache-aside", "-mode", "smart"}, "", `explore: -mode "smart": want exhaustive or random`},
+		{"explore bound", []string{"explore", "-strategy", "cache-aside", "-bound", "-1"}, "", "-bound -1: want 0 or more"},
+		{"explore start", []string{"explore", "-strategy", "cache-aside", "-start", "warm"}, "", `explore: -start "warm": want empty or cached`},
+		{"explore param", []string{"explore", "-strategy", "async-invalidation", "-param", "lag=abc"}, "", `parameter lag = "abc"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
