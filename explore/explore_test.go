@@ -14,7 +14,10 @@ import (
 	"github.com/ghostbench/ghostbench/strategies"
 )
 
-var replays = flag.Int("explore.replays", 20, "replays of every anomaly's smallest schedule")
+var (
+	replays      = flag.Int("explore.replays", 20, "replays of the smallest schedule of each case's anomaly")
+	otherReplays = flag.Int("explore.other-replays", 2, "replays of the smallest schedule of every other anomaly found")
+)
 
 // A reproduce case's anomaly, to be found by explore without its script:
 // the strategy, the workload and the faults the scheduler may choose, and
@@ -44,18 +47,21 @@ var cases = []found{
 	{caseName: "async-invalidation-lag", strategy: "async-invalidation", want: []string{explore.ClassStaleRead}},
 	{caseName: "local-fill-vs-invalidation", strategy: "go-redis-cache", params: strategies.Params{"local": "true"},
 		want: []string{explore.ClassStaleRead, explore.ClassStaleUntilTTL}},
+	{caseName: "csc-invalidation-after-reply", strategy: "rueidis-csc", want: []string{explore.ClassStaleRead}},
 }
 
 // TestFindsReproduceCases explores each strategy a reproduce case covers,
-// without its script, and checks that an anomaly with the case's classes
-// is among what explore found; then every anomaly's smallest schedule is
-// replayed *replays times and must show its classes every time.
+// without its script, within one preemption (every catalogue race needs
+// at most one), and checks that an anomaly with the case's classes is
+// among what explore found. The smallest schedule of that anomaly is
+// replayed *replays times and must show its classes every time; every
+// other anomaly's, *otherReplays times.
 func TestFindsReproduceCases(t *testing.T) {
 	srv := servertest.Start(t)
 	for _, c := range cases {
 		t.Run(c.caseName, func(t *testing.T) {
 			res := run(t, srv, explore.Options{Strategy: c.strategy, Params: c.params, Workload: c.workload,
-				Faults: c.faults, MaxFaults: faultsOf(c.faults)})
+				Faults: c.faults, MaxFaults: faultsOf(c.faults), Bound: 1})
 			if res.Outcome != explore.OutcomeAnomaly {
 				t.Fatalf("outcome %s (%s), want anomaly", res.Outcome, res.Summary)
 			}
@@ -71,7 +77,11 @@ func TestFindsReproduceCases(t *testing.T) {
 			t.Logf("%s: %s; smallest with %v: %s (%d preemption(s), %d fault(s))", c.caseName, res.Summary, c.want,
 				hit.Schedule.Text(), hit.Schedule.Preemptions, hit.Schedule.Faults)
 			for _, a := range res.Anomalies {
-				replay(t, srv, a.Schedule, *replays)
+				n := *otherReplays
+				if a.Shape == hit.Shape {
+					n = *replays
+				}
+				replay(t, srv, a.Schedule, n)
 			}
 		})
 	}

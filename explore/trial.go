@@ -75,6 +75,7 @@ type actor struct {
 	op       int  // operation index (scheduled actors)
 	cut      bool // Redis unreachable until the end of this operation
 	ops      int
+	gid      atomic.Int64 // the goroutine that runs its operations
 }
 
 // resumeMsg lets a parked actor go on, with the fault chosen for its step.
@@ -194,6 +195,14 @@ func (e *engine) failCommit(tok gb.Token) {
 	e.fmu.Unlock()
 }
 
+// resetFail forgets the commit failures of the trials before: tokens
+// repeat from one session to the next.
+func (e *engine) resetFail() {
+	e.fmu.Lock()
+	e.fail = nil
+	e.fmu.Unlock()
+}
+
 // failing is the store's FailCommit decision.
 func (e *engine) failing(_ gb.Key, tok gb.Token) bool {
 	e.fmu.Lock()
@@ -283,6 +292,7 @@ func (t *trial) startActors(ctx context.Context) {
 		t.opsWG.Add(1)
 		go func(a *actor) {
 			defer t.opsWG.Done()
+			a.gid.Store(goid())
 			actx := gb.WithActor(ctx, a.act)
 			for op := 0; op < a.ops; op++ {
 				ch := make(chan resumeMsg, 1)
@@ -328,6 +338,7 @@ func (t *trial) run(ctx context.Context) error {
 		}
 	}
 	t.newActors()
+	t.e.resetFail()
 	if t.sess.Background() {
 		t.drainer = t.sess
 	}
@@ -578,29 +589,43 @@ func (t *trial) enabled() []*actor {
 	return out
 }
 
-// refreshBlocked asks PostgreSQL which of the actors' backends wait for a
-// lock: a running actor whose backend waits is blocked; a blocked actor
-// whose backend no longer waits runs again. The answer comes from the
-// server, never from how long a step took.
+// refreshBlocked finds which actors wait for what another actor holds:
+// PostgreSQL says which of the actors' backends wait for a lock
+// (pg_locks), and the Go runtime which of their goroutines wait for
+// another goroutine (a mutex or a singleflight in the strategy). A running
+// actor that waits is blocked; a blocked actor that no longer waits runs
+// again. The answer comes from the server and the runtime, never from how
+// long a step took.
 func (t *trial) refreshBlocked(ctx context.Context) error {
 	var pids []uint32
+	gids := map[int64]bool{}
 	for _, a := range t.actors {
-		if a.pid != 0 && (a.state == stateRunning || a.state == stateBlocked) {
-			pids = append(pids, a.pid)
+		if a.state == stateRunning || a.state == stateBlocked {
+			if a.pid != 0 {
+				pids = append(pids, a.pid)
+			}
+			if g := a.gid.Load(); g != 0 {
+				gids[g] = true
+			}
 		}
 	}
-	if len(pids) == 0 {
+	if len(pids) == 0 && len(gids) == 0 {
 		return nil
 	}
-	waiting, err := t.e.waiting(ctx, pids)
-	if err != nil {
-		return err
+	waiting := map[uint32]bool{}
+	if len(pids) > 0 {
+		var err error
+		if waiting, err = t.e.waiting(ctx, pids); err != nil {
+			return err
+		}
 	}
+	inProc := waitingGoroutines(gids)
 	for _, a := range t.actors {
+		w := (a.pid != 0 && waiting[a.pid]) || inProc[a.gid.Load()]
 		switch {
-		case a.state == stateRunning && a.pid != 0 && waiting[a.pid]:
+		case a.state == stateRunning && w:
 			a.state = stateBlocked
-		case a.state == stateBlocked && !waiting[a.pid]:
+		case a.state == stateBlocked && !w:
 			a.state = stateRunning
 		}
 	}
