@@ -21,6 +21,7 @@ import (
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
 	"github.com/ghostbench/ghostbench/strategies"
+	"github.com/ghostbench/ghostbench/strategies/process"
 )
 
 // Search modes.
@@ -56,9 +57,13 @@ type Options struct {
 	Strategy string
 	Params   strategies.Params
 	Registry *strategies.Registry
-	// Exec, when set, is the strategy process's command line (the
-	// process protocol); Strategy is then its display name.
-	Exec string
+	// Exec, when set, is the command line of a strategy process (the
+	// process protocol, docs/protocol.md), explored instead of a
+	// registered strategy; Strategy is then its name (default
+	// exec-<script>), and ExecLog the file its stderr is appended to
+	// (default: discarded).
+	Exec    string
+	ExecLog string
 	// Workload is what the actors do; default DefaultWorkload().
 	Workload Workload
 	// Starts are the initial cache states; default both (Starts()).
@@ -237,7 +242,6 @@ type exploration struct {
 	slot    int
 	pending []*trial
 	results []*trialResult
-	crash   func(a *actor)
 }
 
 // trialResult is what one schedule showed.
@@ -296,11 +300,23 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 }
 
 func newExploration(opts Options) (*exploration, error) {
-	x := &exploration{opts: opts, e: &engine{}, crash: func(*actor) {}}
+	x := &exploration{opts: opts, e: &engine{}}
+	reg := opts.Registry
 	if opts.Exec != "" {
-		return nil, &UsageError{errors.New("exec: exploring a strategy process is not available in this build; explore a registered strategy")}
+		argv, err := process.ParseCommand(opts.Exec)
+		if err != nil {
+			return nil, &UsageError{err}
+		}
+		if opts.Strategy == "" {
+			opts.Strategy = process.DefaultName(argv)
+			x.opts.Strategy = opts.Strategy
+		}
+		if _, ok := reg.Lookup(opts.Strategy); ok {
+			return nil, &UsageError{fmt.Errorf("exec name %q: a registered strategy has that name; choose another", opts.Strategy)}
+		}
+		reg = withStrategy(reg, process.Info(process.Config{Command: argv, Name: opts.Strategy, StderrPath: opts.ExecLog}))
 	}
-	info, ok := opts.Registry.Lookup(opts.Strategy)
+	info, ok := reg.Lookup(opts.Strategy)
 	if !ok {
 		return nil, &UsageError{fmt.Errorf("strategy %q: unknown; allowed: %s", opts.Strategy, strings.Join(opts.Registry.Names(), ", "))}
 	}
@@ -321,8 +337,8 @@ func newExploration(opts Options) (*exploration, error) {
 	}
 	x.info, x.params = info, params
 	x.sched = Schedule{Strategy: info.Name, Params: params, Exec: opts.Exec, Workload: opts.Workload, Wire: !opts.NoWire}
-	x.reduce = !opts.NoReduce && !opts.NoWire && !ownClients(info.Name)
-	x.reg = hookedRegistry(opts.Registry, x.e, !opts.NoWire)
+	x.reduce = !opts.NoReduce && !opts.NoWire && !ownClients(info.Name) && opts.Exec == ""
+	x.reg = hookedRegistry(reg, x.e, !opts.NoWire)
 	return x, nil
 }
 
@@ -330,6 +346,16 @@ func newExploration(opts Options) (*exploration, error) {
 // (rueidis), whose commands the go-redis hook does not see: their steps
 // are never taken for silent.
 func ownClients(name string) bool { return strings.HasPrefix(name, "rueidis-") }
+
+// withStrategy returns a registry of base's strategies and info.
+func withStrategy(base *strategies.Registry, info strategies.Info) *strategies.Registry {
+	r := &strategies.Registry{}
+	for _, i := range base.All() {
+		r.Register(i)
+	}
+	r.Register(info)
+	return r
+}
 
 // hookedRegistry wraps every factory of base so that the strategy's Redis
 // client passes its commands through the engine.

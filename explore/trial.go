@@ -761,7 +761,7 @@ func (t *trial) release(c Choice) {
 		t.redisFault = true
 	}
 	if c.Fault == FaultAppCrash {
-		t.ex.crash(a)
+		t.crash(a)
 	}
 	if t.note != nil {
 		t.note(a.name, stepText(st))
@@ -782,4 +782,25 @@ func stepText(s Step) string {
 		txt += ", fault " + s.Fault
 	}
 	return txt
+}
+
+// crasher is a strategy process that can be killed and started again
+// (package strategies/process).
+type crasher interface {
+	Crash(why string) error
+	Restart(ctx context.Context) error
+}
+
+// crash kills the application process a runs in at the point a is
+// parked at (app-crash), then starts it again for the steps that follow:
+// a's operation fails as a crashed request does.
+func (t *trial) crash(a *actor) {
+	c, ok := t.sess.Strategy(a.act.Instance).(crasher)
+	if !ok {
+		return
+	}
+	_ = c.Crash("app-crash at " + a.at + " (explore)")
+	ctx, cancel := context.WithTimeout(context.Background(), t.ex.opts.StepBound)
+	defer cancel()
+	_ = c.Restart(ctx)
 }

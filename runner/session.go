@@ -116,3 +116,8 @@ func (s *Session) Background() bool { return len(s.r.fleet.drainers()) > 0 }
 
 // Keys returns the number of keys the session's schema holds.
 func (s *Session) Keys() int { return s.r.sc.Keys }
+
+// Strategy returns the strategy of application instance i (0 for a
+// session of one instance), for a caller that acts on it (a fault that
+// crashes a strategy process).
+func (s *Session) Strategy(i int) gb.Strategy { return s.r.fleet.at(i) }

@@ -13,6 +13,7 @@ import (
 	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/explore"
 	"github.com/ghostbench/ghostbench/strategies"
+	"github.com/ghostbench/ghostbench/strategies/process"
 )
 
 const exploreUsage = `usage: ghostbench explore -strategy NAME [flags]
@@ -50,6 +51,7 @@ examples:
   ghostbench explore -strategy update-after-commit -writers 2 -readers 1
   ghostbench explore -strategy leases -bound 3 -faults all
   ghostbench explore -strategy async-invalidation -mode random -schedules 500 -seed 7
+  ghostbench explore -exec '/usr/bin/python3 examples/python/cache_aside.py' -max-faults 0
 
 flags:
 `
@@ -60,6 +62,8 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	w := explore.DefaultWorkload()
 	var (
 		strategy  = fs.String("strategy", "", "the registered strategy `name` to explore")
+		execCmd   = fs.String("exec", "", "explore a strategy in any language: the `command` of a process speaking docs/protocol.md (split on spaces, no shell); its Redis commands and PostgreSQL statements are points at the harness's proxies")
+		execName  = fs.String("exec-name", "", "`name` of the -exec strategy (default exec-<script name>)")
 		params    = fs.String("param", "", "strategy parameters as `name=value,...` (time parameters lag and delay default to 0s: the scheduler holds the worker instead)")
 		mode      = fs.String("mode", explore.ModeExhaustive, "search `mode`: exhaustive or random (PCT)")
 		bound     = fs.Int("bound", explore.DefaultBound, "exhaustive mode: at most `n` preemptions per schedule")
@@ -91,8 +95,16 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if fs.NArg() > 0 {
 		return usagef("explore: unexpected argument %q", fs.Arg(0))
 	}
-	if *strategy == "" {
-		return usagef("explore: -strategy: missing; give a registered strategy (ghostbench list)")
+	switch {
+	case *strategy == "" && *execCmd == "":
+		return usagef("explore: -strategy: missing; give a registered strategy (ghostbench list) or -exec CMD")
+	case *strategy != "" && *execCmd != "":
+		return usagef("explore: give -strategy or -exec, not both")
+	case *execName != "" && *execCmd == "":
+		return usagef("explore: -exec-name %q without -exec", *execName)
+	}
+	if *execCmd != "" {
+		*strategy = *execName
 	}
 	if *format != "text" && *format != "json" {
 		return usagef("explore: -format %q: want text or json", *format)
@@ -135,6 +147,7 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Strategy: *strategy, Params: p, Workload: w, Starts: starts, Mode: *mode, Bound: *bound,
 		MaxFaults: mf, Faults: kinds, NoWire: *noWire, NoReduce: *noReduce, Seed: *seed, Depth: *depth,
 		Schedules: *schedules, Time: *budget, Schema: df.schema, Prefix: df.prefix,
+		Exec: *execCmd, ExecLog: filepath.Join(*outDir, "explore-exec.stderr.log"),
 		Progress: func(pr explore.Progress) {
 			fmt.Fprintf(stderr, "\rexplore: %d schedules, %d with an anomaly", pr.Schedules, pr.Anomalous)
 		},
@@ -217,6 +230,12 @@ func checkExplore(o explore.Options) error {
 	}
 	if len(o.Starts) == 1 && o.Starts[0] != explore.StartEmpty && o.Starts[0] != explore.StartCached {
 		return usagef("explore: -start %q: want %s or %s", o.Starts[0], explore.StartEmpty, explore.StartCached)
+	}
+	if o.Exec != "" {
+		if _, err := process.ParseCommand(o.Exec); err != nil {
+			return usageError{err}
+		}
+		return nil
 	}
 	info, ok := strategies.Default().Lookup(o.Strategy)
 	if !ok {
