@@ -52,9 +52,12 @@ const (
 	finalID    = 98
 )
 
-// Points at which in-process state changes: a step from there is never
-// treated as silent.
-var effectPoints = []gb.Point{gb.PointBeforeLocalSet, gb.PointBeforeInvalidate, gb.PointBeforeApply}
+// Points after which something changes without a server command: the
+// process's own state (a local cache, a queue) or what the checker is
+// told (the store stamps commit-sent right after before-commit, and a
+// read that completes before that instant is early). A step from one of
+// them is never treated as silent.
+var effectPoints = []gb.Point{gb.PointBeforeLocalSet, gb.PointBeforeInvalidate, gb.PointBeforeApply, gb.PointBeforeCommit}
 
 // pointStart is the synthetic point where an actor waits before each of
 // its operations.
