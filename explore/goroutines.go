@@ -26,6 +26,9 @@ func goid() int64 {
 // client library waits for a server's reply on a channel.
 var inProcessWait = []string{"semacquire", "sync.Mutex.Lock", "sync.RWMutex.Lock", "sync.RWMutex.RLock", "sync.WaitGroup.Wait", "sync.Cond.Wait"}
 
+// rueidisWait is in the stack of a goroutine waiting for a rueidis reply.
+const rueidisWait = "github.com/redis/rueidis.(*pipe)"
+
 // waitingGoroutines returns which of ids are waiting for another goroutine
 // of the process (see inProcessWait), as the Go runtime reports their
 // state: what an actor blocked on a lock in the strategy (a singleflight
@@ -64,6 +67,12 @@ func waitingGoroutines(ids map[int64]bool) map[int64]bool {
 				out[id] = true
 				break
 			}
+		}
+		// rueidis multiplexes every command on one connection whose
+		// reader goroutine delivers the replies: while that goroutine is
+		// held at before-invalidate, a command waits for it on a channel.
+		if (strings.HasPrefix(state, "select") || strings.HasPrefix(state, "chan receive")) && strings.Contains(block, rueidisWait) {
+			out[id] = true
 		}
 	}
 	return out
