@@ -1,0 +1,266 @@
+package wire
+
+import (
+	"bufio"
+	"net"
+	"strconv"
+	"sync"
+)
+
+// oomReply is Redis's answer to a write refused under maxmemory.
+const oomReply = "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+
+// pending is a command sent (or refused) whose reply the client has not
+// yet been given.
+type pending struct {
+	act   Action // Forward, LoseReply or Refuse
+	synth []byte // the reply to give for Refuse
+	// want is the number of reply frames the command gets; for
+	// (un)subscribe commands it is resolved when the entry reaches the
+	// head of the queue, once the protocol version is certain.
+	want     int
+	resolved bool
+	open     bool   // UNSUBSCRIBE without channels: replies of kind until count 0
+	kind     string // (un)subscribe reply kind, "" for other commands
+	channels int    // channel arguments of a (un)subscribe command
+	hello    int    // protocol version asked by HELLO, 0 otherwise
+	reset    bool   // RESET
+}
+
+// redisConn relays one client connection. The request loop gates and
+// sends; the reply loop matches server frames to the pending queue.
+type redisConn struct {
+	l  *link
+	up net.Conn
+	cw *bufio.Writer // to the client; guarded by mu
+
+	mu         sync.Mutex
+	queue      []*pending
+	resp3      bool // the connection speaks RESP3 (HELLO 3 succeeded)
+	subscribed bool // RESP2 connection in subscribed mode
+	stalled    bool // a reply was lost: nothing more reaches the client
+	writeErr   error
+}
+
+func serveRedis(l *link) {
+	up, err := l.dial()
+	if err != nil {
+		return
+	}
+	c := &redisConn{l: l, up: up, cw: bufio.NewWriterSize(l.client, 32<<10)}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.replies()
+		l.closeBoth()
+	}()
+	c.requests()
+	l.closeBoth()
+	wg.Wait()
+}
+
+// requests reads client requests, gates each and sends or answers it.
+func (c *redisConn) requests() {
+	br := bufio.NewReaderSize(c.l.client, readerBuffer)
+	uw := bufio.NewWriterSize(c.up, 32<<10)
+	var buf []byte
+	cut := false // a reply was lost: read and discard until the client leaves
+	for {
+		req, err := readRequest(br, buf)
+		if err != nil {
+			return
+		}
+		buf = req.raw[:0]
+		if cut {
+			continue
+		}
+		cmd := describeRedis(req.args)
+		act := c.l.decide(cmd)
+		switch act {
+		case Unreachable:
+			return
+		case Refuse:
+			c.mu.Lock()
+			c.queue = append(c.queue, &pending{act: Refuse, synth: []byte(oomReply), resolved: true})
+			c.flushHead()
+			err := c.flushClient()
+			c.mu.Unlock()
+			if err != nil {
+				return
+			}
+			continue
+		}
+		p := &pending{act: act, want: 1, resolved: true}
+		switch kind := subscribeKind(cmd.Name); {
+		case kind != "":
+			p.kind, p.channels, p.resolved = kind, len(req.args)-1, false
+		case cmd.Name == "HELLO" && len(req.args) > 1:
+			if v, err := strconv.Atoi(string(req.args[1])); err == nil {
+				p.hello = v
+			}
+		case cmd.Name == "RESET":
+			p.reset = true
+		}
+		c.mu.Lock()
+		c.queue = append(c.queue, p)
+		if isSubscribing(p.kind) {
+			c.subscribed = true
+		}
+		c.flushHead()
+		ferr := c.flushClient()
+		c.mu.Unlock()
+		if ferr != nil {
+			return
+		}
+		if _, err := uw.Write(req.raw); err != nil {
+			return
+		}
+		// Requests the client pipelined are gated one by one: each is
+		// sent before the next gate call, so the server receives them in
+		// gate order.
+		if err := uw.Flush(); err != nil {
+			return
+		}
+		if act == LoseReply {
+			cut = true
+		}
+	}
+}
+
+// replies reads server frames and delivers, drops or matches them.
+func (c *redisConn) replies() {
+	br := bufio.NewReaderSize(c.up, readerBuffer)
+	var buf []byte
+	for {
+		r, err := readReply(br, buf)
+		if err != nil {
+			c.mu.Lock()
+			_ = c.flushClient()
+			c.mu.Unlock()
+			return
+		}
+		buf = r.raw[:0]
+		c.mu.Lock()
+		c.deliver(r)
+		if br.Buffered() == 0 {
+			if err := c.flushClient(); err != nil {
+				c.mu.Unlock()
+				return
+			}
+		}
+		c.mu.Unlock()
+	}
+}
+
+// deliver handles one server frame. c.mu is held.
+func (c *redisConn) deliver(r reply) {
+	if r.typ == '>' || (c.subscribed && !c.resp3 && r.typ == '*' && isMessage(r.head)) {
+		c.write(r.raw) // out of band: a push, or a RESP2 pub/sub message
+		return
+	}
+	c.flushHead()
+	if len(c.queue) == 0 {
+		c.write(r.raw) // no command waits for it (MONITOR, CLIENT REPLY OFF): pass it on
+		return
+	}
+	p := c.queue[0]
+	if p.open && (r.head != p.kind || r.typ != '*') {
+		// UNSUBSCRIBE with no channel got all its replies.
+		c.queue = c.queue[1:]
+		c.deliver(r)
+		return
+	}
+	switch p.act {
+	case Forward:
+		c.write(r.raw)
+	case LoseReply:
+		if !c.stalled {
+			c.stalled = true
+			c.l.stalled()
+		}
+	}
+	if !r.isError() {
+		switch {
+		case p.hello == 2 || p.hello == 3:
+			c.resp3 = p.hello == 3
+		case p.reset:
+			c.resp3, c.subscribed = false, false
+		case p.kind != "" && !isSubscribing(p.kind) && r.count == 0:
+			// No subscription left: the connection left subscribed mode.
+			c.subscribed = false
+		}
+	}
+	if p.open {
+		if r.count == 0 {
+			c.queue = c.queue[1:]
+		}
+	} else if p.want--; p.want <= 0 {
+		c.queue = c.queue[1:]
+	}
+	c.flushHead()
+}
+
+// flushHead answers the refused commands and the commands that get no
+// reply frame at the head of the queue. c.mu is held.
+func (c *redisConn) flushHead() {
+	for len(c.queue) > 0 {
+		p := c.queue[0]
+		if !p.resolved {
+			p.resolved = true
+			switch {
+			case c.resp3:
+				p.want = 0 // RESP3 confirms (un)subscriptions with push frames
+			case p.channels == 0 && !isSubscribing(p.kind):
+				p.open = true // one reply per subscription dropped, count unknown
+			default:
+				p.want = max(p.channels, 1)
+			}
+		}
+		switch {
+		case p.act == Refuse:
+			c.write(p.synth)
+		case !p.open && p.want <= 0:
+			if p.act == LoseReply && !c.stalled {
+				c.stalled = true
+				c.l.stalled()
+			}
+		default:
+			return
+		}
+		c.queue = c.queue[1:]
+	}
+}
+
+// write queues bytes for the client unless the connection stalled.
+// c.mu is held.
+func (c *redisConn) write(b []byte) {
+	if c.stalled || c.writeErr != nil {
+		return
+	}
+	if _, err := c.cw.Write(b); err != nil {
+		c.writeErr = err
+	}
+}
+
+// flushClient sends what is queued for the client. c.mu is held.
+func (c *redisConn) flushClient() error {
+	if c.writeErr != nil {
+		return c.writeErr
+	}
+	if c.cw.Buffered() == 0 {
+		return nil
+	}
+	if err := c.cw.Flush(); err != nil {
+		c.writeErr = err
+	}
+	return c.writeErr
+}
+
+func isMessage(head string) bool {
+	return head == "message" || head == "pmessage" || head == "smessage"
+}
+
+func isSubscribing(kind string) bool {
+	return kind == "subscribe" || kind == "psubscribe" || kind == "ssubscribe"
+}
