@@ -324,7 +324,7 @@ func readFrame(br *bufio.Reader) (string, error) {
 func redisOrder(t *testing.T, s *docker.Servers, direct *redis.Client) {
 	// Each of 4 clients INCRs its own key 10 times, the scheduler picks
 	// which goes next; Redis's MONITOR must see the INCRs in gate order.
-	g := &gateOrder{ch: make(chan wire.Command)}
+	g := &gateOrder{ch: make(chan wire.Command), name: "INCR", label: func(c wire.Command) string { return c.Keys[0] }}
 	p := listen(t, wire.Redis, s.Redis.Addr, g.gate)
 	ctx := ctxT(t)
 	monNC, monBR := rawRedis(t, s, s.Redis.Addr)
@@ -365,16 +365,18 @@ func redisOrder(t *testing.T, s *docker.Servers, direct *redis.Client) {
 	}
 }
 
-// gateOrder hands every INCR to a scheduler loop (run) and blocks until it
-// is let go; other commands pass.
+// gateOrder hands every command called name to a scheduler loop (run)
+// and blocks until it is let go; other commands pass.
 type gateOrder struct {
-	ch chan wire.Command
-	mu sync.Mutex
+	name    string
+	label   func(wire.Command) string // what run records of a command
+	ch      chan wire.Command
+	mu      sync.Mutex
 	release map[int]chan struct{}
 }
 
 func (g *gateOrder) gate(ctx context.Context, c wire.Command) wire.Action {
-	if c.Name != "INCR" {
+	if c.Name != g.name {
 		return wire.Forward
 	}
 	ch := make(chan struct{})
@@ -399,7 +401,7 @@ func (g *gateOrder) gate(ctx context.Context, c wire.Command) wire.Action {
 
 // run schedules: it waits until every live client is parked at the gate
 // (or done), picks one at random, lets it go and waits for it to come
-// back or finish. It returns the keys in the order it let them go.
+// back or finish. It returns the labels in the order it let them go.
 func (g *gateOrder) run(t *testing.T, clients int, done chan int, seed uint64) []string {
 	rnd := rand.New(rand.NewPCG(seed, seed))
 	parked := map[int]wire.Command{}
@@ -426,7 +428,7 @@ func (g *gateOrder) run(t *testing.T, clients int, done chan int, seed uint64) [
 		}
 		slices.Sort(conns)
 		id := conns[rnd.IntN(len(conns))]
-		order = append(order, parked[id].Keys[0])
+		order = append(order, g.label(parked[id]))
 		delete(parked, id)
 		g.mu.Lock()
 		close(g.release[id])
