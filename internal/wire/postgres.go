@@ -26,19 +26,18 @@ const refuseSQL = `SELECT 'ghostbench: statement refused'::int`
 // messages; the server loop forwards responses, swallowing those of the
 // proxy's own queries and those after a lost reply.
 type pgConn struct {
-	l  *link
-	up net.Conn
-	uw *bufio.Writer // to the server; client loop only
-	cw *bufio.Writer // to the client; guarded by mu
+	l   *link
+	up  net.Conn
+	uw  *bufio.Writer // to the server; client loop only
+	out *outbox       // to the client
 
 	open bool // extended-protocol messages sent since the last Sync; client loop only
 
-	mu       sync.Mutex
-	swallow  []bool // per ReadyForQuery still due, in order: the proxy's own query
-	zSent    int64  // ReadyForQuery-producing messages sent
-	zSeen    int64  // ReadyForQuery messages received for them
-	stallAt  int64  // responses after the stallAt-th ReadyForQuery are lost; -1 none
-	writeErr error
+	mu      sync.Mutex
+	swallow []bool // per ReadyForQuery still due, in order: the proxy's own query
+	zSent   int64  // ReadyForQuery-producing messages sent
+	zSeen   int64  // ReadyForQuery messages received for them
+	stallAt int64  // responses after the stallAt-th ReadyForQuery are lost; -1 none
 }
 
 func servePostgres(l *link) {
@@ -83,12 +82,14 @@ func servePostgres(l *link) {
 		return
 	}
 	c := &pgConn{l: l, up: up, uw: bufio.NewWriterSize(up, 32<<10),
-		cw: bufio.NewWriterSize(l.client, 32<<10), stallAt: -1}
+		out: newOutbox(l.client, l.closeBoth), stallAt: -1}
+	defer c.out.close()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		c.responses()
+		c.out.close() // what the server said before it closed reaches the client
 		l.closeBoth()
 	}()
 	c.requests(br)
@@ -261,9 +262,6 @@ func (c *pgConn) responses() {
 		var err error
 		buf, err = readPGMessage(br, buf[:0])
 		if err != nil {
-			c.mu.Lock()
-			_ = c.flushClient()
-			c.mu.Unlock()
 			return
 		}
 		typ := buf[0]
@@ -281,30 +279,9 @@ func (c *pgConn) responses() {
 			c.swallow = c.swallow[1:]
 			c.zSeen++
 		}
-		if !drop && c.writeErr == nil {
-			if _, err := c.cw.Write(buf); err != nil {
-				c.writeErr = err
-			}
-		}
-		if br.Buffered() == 0 {
-			if err := c.flushClient(); err != nil {
-				c.mu.Unlock()
-				return
-			}
-		}
 		c.mu.Unlock()
-	}
-}
-
-// flushClient sends what is queued for the client. c.mu is held.
-func (c *pgConn) flushClient() error {
-	if c.writeErr != nil {
-		return c.writeErr
-	}
-	if c.cw.Buffered() > 0 {
-		if err := c.cw.Flush(); err != nil {
-			c.writeErr = err
+		if !drop {
+			_ = c.out.write(buf)
 		}
 	}
-	return c.writeErr
 }

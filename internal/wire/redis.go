@@ -30,16 +30,15 @@ type pending struct {
 // redisConn relays one client connection. The request loop gates and
 // sends; the reply loop matches server frames to the pending queue.
 type redisConn struct {
-	l  *link
-	up net.Conn
-	cw *bufio.Writer // to the client; guarded by mu
+	l   *link
+	up  net.Conn
+	out *outbox // to the client
 
 	mu         sync.Mutex
 	queue      []*pending
 	resp3      bool // the connection speaks RESP3 (HELLO 3 succeeded)
 	subscribed bool // RESP2 connection in subscribed mode
 	stalled    bool // a reply was lost: nothing more reaches the client
-	writeErr   error
 }
 
 func serveRedis(l *link) {
@@ -47,12 +46,14 @@ func serveRedis(l *link) {
 	if err != nil {
 		return
 	}
-	c := &redisConn{l: l, up: up, cw: bufio.NewWriterSize(l.client, 32<<10)}
+	c := &redisConn{l: l, up: up, out: newOutbox(l.client, l.closeBoth)}
+	defer c.out.close()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		c.replies()
+		c.out.close() // what the server said before it closed reaches the client
 		l.closeBoth()
 	}()
 	c.requests()
@@ -84,11 +85,7 @@ func (c *redisConn) requests() {
 			c.mu.Lock()
 			c.queue = append(c.queue, &pending{act: Refuse, synth: []byte(oomReply), resolved: true})
 			c.flushHead()
-			err := c.flushClient()
 			c.mu.Unlock()
-			if err != nil {
-				return
-			}
 			continue
 		}
 		p := &pending{act: act, want: 1, resolved: true}
@@ -108,11 +105,7 @@ func (c *redisConn) requests() {
 			c.subscribed = true
 		}
 		c.flushHead()
-		ferr := c.flushClient()
 		c.mu.Unlock()
-		if ferr != nil {
-			return
-		}
 		if _, err := uw.Write(req.raw); err != nil {
 			return
 		}
@@ -135,20 +128,11 @@ func (c *redisConn) replies() {
 	for {
 		r, err := readReply(br, buf)
 		if err != nil {
-			c.mu.Lock()
-			_ = c.flushClient()
-			c.mu.Unlock()
 			return
 		}
 		buf = r.raw[:0]
 		c.mu.Lock()
 		c.deliver(r)
-		if br.Buffered() == 0 {
-			if err := c.flushClient(); err != nil {
-				c.mu.Unlock()
-				return
-			}
-		}
 		c.mu.Unlock()
 	}
 }
@@ -235,26 +219,9 @@ func (c *redisConn) flushHead() {
 // write queues bytes for the client unless the connection stalled.
 // c.mu is held.
 func (c *redisConn) write(b []byte) {
-	if c.stalled || c.writeErr != nil {
-		return
+	if !c.stalled {
+		_ = c.out.write(b)
 	}
-	if _, err := c.cw.Write(b); err != nil {
-		c.writeErr = err
-	}
-}
-
-// flushClient sends what is queued for the client. c.mu is held.
-func (c *redisConn) flushClient() error {
-	if c.writeErr != nil {
-		return c.writeErr
-	}
-	if c.cw.Buffered() == 0 {
-		return nil
-	}
-	if err := c.cw.Flush(); err != nil {
-		c.writeErr = err
-	}
-	return c.writeErr
 }
 
 func isMessage(head string) bool {

@@ -40,6 +40,7 @@ func TestRedis(t *testing.T) {
 		{"refuse", redisRefuse},
 		{"unreachable", redisUnreachable},
 		{"inline and raw", redisInline},
+		{"long pipeline read only after written", redisLongPipeline},
 		{"resp3 push", redisPush},
 		{"gate order is server order", redisOrder},
 		{"close unblocks gate", redisClose},
@@ -464,5 +465,42 @@ func redisClose(t *testing.T, s *docker.Servers, direct *redis.Client) {
 	}
 	if _, err := net.DialTimeout("tcp", p.Addr(), time.Second); err == nil {
 		t.Error("the proxy still accepts connections after Close")
+	}
+}
+
+func redisLongPipeline(t *testing.T, s *docker.Servers, direct *redis.Client) {
+	// 300 GETSETs of 64 KiB: 19 MiB each way, far beyond the socket
+	// buffers. The client writes them all before it reads a reply; the
+	// proxy must go on reading requests while replies wait for the client,
+	// as Redis does.
+	rec := &recorder{}
+	p := listen(t, wire.Redis, s.Redis.Addr, rec.gate)
+	nc, br := rawRedis(t, s, p.Addr())
+	const n, size = 300, 64 << 10
+	val := strings.Repeat("x", size)
+	req := fmt.Sprintf("*3\r\n$6\r\nGETSET\r\n$9\r\nwire:long\r\n$%d\r\n%s\r\n", size, val)
+	if err := direct.Set(ctxT(t), "wire:long", val, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	written := make(chan error, 1)
+	go func() {
+		w := bufio.NewWriter(nc)
+		for range n {
+			if _, err := w.WriteString(req); err != nil {
+				written <- err
+				return
+			}
+		}
+		written <- w.Flush()
+	}()
+	if err := <-written; err != nil {
+		t.Fatalf("writing the pipeline: %v", err)
+	}
+	reply := fmt.Sprintf("$%d\r\n%s\r\n", size, val)
+	for i := range n {
+		got := make([]byte, len(reply))
+		if _, err := io.ReadFull(br, got); err != nil || string(got) != reply {
+			t.Fatalf("reply %d: %v (%d bytes)", i, err, len(got))
+		}
 	}
 }

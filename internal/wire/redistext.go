@@ -70,6 +70,14 @@ func describeRedis(args [][]byte) Command {
 		c.Keys = append(c.Keys, string(args[i]))
 	}
 	vs, hasValues := valueArgs[name]
+	secret := map[int]bool{}
+	if name == "HELLO" {
+		for i := 2; i+2 < len(args)+1; i++ {
+			if strings.EqualFold(string(args[i]), "AUTH") {
+				secret[i+1], secret[i+2] = true, true
+			}
+		}
+	}
 	var b strings.Builder
 	b.WriteString(name)
 	for i := 1; i < len(args); i++ {
@@ -82,7 +90,7 @@ func describeRedis(args [][]byte) Command {
 		switch {
 		case keyIdx[i]:
 			b.WriteString(shortArg(a, 64))
-		case hasValues && inSpec(vs, i, len(args)):
+		case secret[i] || hasValues && inSpec(vs, i, len(args)):
 			b.WriteString("<" + strconv.Itoa(len(a)) + " bytes>")
 		case (name == "EVALSHA" || name == "EVALSHA_RO") && i == 1 && len(a) > 8:
 			b.WriteString(string(a[:8]) + "…")
