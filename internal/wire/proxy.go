@@ -211,11 +211,14 @@ func (p *Proxy) accept() {
 			if errors.Is(err, net.ErrClosed) || p.ctx.Err() != nil {
 				return
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			// Out of file descriptors and the like: try again shortly,
+			// as net/http does.
+			select {
+			case <-time.After(10 * time.Millisecond):
+			case <-p.ctx.Done():
+				return
 			}
-			return
+			continue
 		}
 		p.mu.Lock()
 		if p.closed {

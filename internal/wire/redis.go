@@ -10,6 +10,14 @@ import (
 // oomReply is Redis's answer to a write refused under maxmemory.
 const oomReply = "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
 
+// A transaction with a refused command fails at EXEC, as Redis fails one
+// whose command it refused while queueing: the proxy sends DISCARD in its
+// place and answers EXECABORT.
+const (
+	discardRequest = "*1\r\n$7\r\nDISCARD\r\n"
+	execAbortReply = "-EXECABORT Transaction discarded because of previous errors.\r\n"
+)
+
 // pending is a command sent (or refused) whose reply the client has not
 // yet been given.
 type pending struct {
@@ -25,6 +33,7 @@ type pending struct {
 	channels int    // channel arguments of a (un)subscribe command
 	hello    int    // protocol version asked by HELLO, 0 otherwise
 	reset    bool   // RESET
+	replace  []byte // the reply to deliver instead of the server's
 }
 
 // redisConn relays one client connection. The request loop gates and
@@ -67,6 +76,8 @@ func (c *redisConn) requests() {
 	uw := bufio.NewWriterSize(c.up, 32<<10)
 	var buf []byte
 	cut := false // a reply was lost: read and discard until the client leaves
+	// multi: inside MULTI; aborted: a command of it was refused.
+	multi, aborted := false, false
 	for {
 		req, err := readRequest(br, buf)
 		if err != nil {
@@ -82,6 +93,7 @@ func (c *redisConn) requests() {
 		case Unreachable:
 			return
 		case Refuse:
+			aborted = aborted || multi
 			c.mu.Lock()
 			c.queue = append(c.queue, &pending{act: Refuse, synth: []byte(oomReply), resolved: true})
 			c.flushHead()
@@ -98,6 +110,14 @@ func (c *redisConn) requests() {
 			}
 		case cmd.Name == "RESET":
 			p.reset = true
+			multi, aborted = false, false
+		case cmd.Name == "MULTI":
+			multi = true
+		case cmd.Name == "EXEC" && aborted:
+			req.raw, p.replace = []byte(discardRequest), []byte(execAbortReply)
+			fallthrough
+		case cmd.Name == "EXEC" || cmd.Name == "DISCARD":
+			multi, aborted = false, false
 		}
 		c.mu.Lock()
 		c.queue = append(c.queue, p)
@@ -155,10 +175,12 @@ func (c *redisConn) deliver(r reply) {
 		c.deliver(r)
 		return
 	}
-	switch p.act {
-	case Forward:
+	switch {
+	case p.act == Forward && p.replace != nil:
+		c.write(p.replace)
+	case p.act == Forward:
 		c.write(r.raw)
-	case LoseReply:
+	case p.act == LoseReply:
 		if !c.stalled {
 			c.stalled = true
 			c.l.stalled()

@@ -38,6 +38,7 @@ func TestRedis(t *testing.T) {
 		{"lose reply", redisLoseReply},
 		{"stall limit", redisStallLimit},
 		{"refuse", redisRefuse},
+		{"refuse inside MULTI", redisRefuseMulti},
 		{"unreachable", redisUnreachable},
 		{"inline and raw", redisInline},
 		{"long pipeline read only after written", redisLongPipeline},
@@ -502,5 +503,31 @@ func redisLongPipeline(t *testing.T, s *docker.Servers, direct *redis.Client) {
 		if _, err := io.ReadFull(br, got); err != nil || string(got) != reply {
 			t.Fatalf("reply %d: %v (%d bytes)", i, err, len(got))
 		}
+	}
+}
+
+func redisRefuseMulti(t *testing.T, s *docker.Servers, direct *redis.Client) {
+	rec := &recorder{decide: on("SET", "wire:multi:refused", wire.Refuse)}
+	p := listen(t, wire.Redis, s.Redis.Addr, rec.gate)
+	c := redisVia(t, s, p.Addr())
+	ctx := ctxT(t)
+	_, err := c.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		pipe.Set(ctx, "wire:multi:applied", "1", 0)
+		pipe.Set(ctx, "wire:multi:refused", "1", 0)
+		return nil
+	})
+	if err == nil || !strings.HasPrefix(err.Error(), "EXECABORT") {
+		t.Fatalf("MULTI with a refused SET = %v; want EXECABORT, as Redis answers", err)
+	}
+	if n, err := direct.Exists(ctx, "wire:multi:applied", "wire:multi:refused").Result(); err != nil || n != 0 {
+		t.Fatalf("EXISTS = %d, %v after an aborted transaction; want 0", n, err)
+	}
+	// The connection is out of the transaction: a plain SET works.
+	rec.set(nil)
+	if err := c.Set(ctx, "wire:multi:after", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(rec.take()), []string{"MULTI", "SET", "SET", "EXEC", "SET"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("gated %v; want %v", got, want)
 	}
 }
