@@ -69,6 +69,7 @@ func TestPostgres(t *testing.T) {
 		{"refuse commit extended", pgRefuseCommitExtended},
 		{"refuse statement", pgRefuseStatement},
 		{"lose reply", pgLoseReply},
+		{"stall limit", pgStallLimit},
 		{"unreachable", pgUnreachable},
 		{"gate order is server order", pgOrder},
 	}
@@ -352,5 +353,20 @@ func pgOrder(t *testing.T, e *pgEnv) {
 	}
 	if len(gated) != clients*each || !reflect.DeepEqual(seen, gated) {
 		t.Fatalf("PostgreSQL ran the INSERTs in order\n%v\nthe gate let them go in order\n%v", seen, gated)
+	}
+}
+
+func pgStallLimit(t *testing.T, e *pgEnv) {
+	// A client with no timeout of its own (no deadline here) learns of the
+	// lost reply when the proxy closes the connection.
+	rec := &recorder{decide: on("UPDATE", "", wire.LoseReply)}
+	p := listen(t, wire.Postgres, e.s.Postgres.Addr, rec.gate, wire.StallLimit(20*time.Millisecond))
+	c := pgVia(t, e.s, p.Addr())
+	e.reset(t, 9, 0)
+	if _, err := c.Exec(context.Background(), "UPDATE "+e.table+" SET v = 14 WHERE id = $1", 9); err == nil {
+		t.Fatal("UPDATE with its reply lost succeeded")
+	}
+	if got := e.value(t, 9); got != 14 {
+		t.Fatalf("row 9 = %d after an UPDATE whose reply was lost; want 14", got)
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -173,6 +176,32 @@ func Listen(ctx context.Context, server, upstreamAddr string, gate Gate, opts ..
 
 // Addr returns the proxy's listening address, 127.0.0.1:port.
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+
+// URL returns serverURL (redis://... or postgres://..., as
+// docker.Server.URL gives them) with its host and port replaced by the
+// proxy's address, for a client process to connect through the proxy.
+// It returns an error for a URL it cannot parse, one of another scheme
+// than the proxy's server, and a PostgreSQL URL that requires TLS, which
+// the proxy does not speak.
+func (p *Proxy) URL(serverURL string) (string, error) {
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return "", fmt.Errorf("wire: %s proxy: server URL: %w", p.server, err)
+	}
+	schemes := map[string][]string{Redis: {"redis"}, Postgres: {"postgres", "postgresql"}}[p.server]
+	if !slices.Contains(schemes, u.Scheme) {
+		return "", fmt.Errorf("wire: %s proxy: server URL scheme %q: want %s", p.server, u.Scheme, strings.Join(schemes, " or "))
+	}
+	if p.server == Postgres {
+		switch m := u.Query().Get("sslmode"); m {
+		case "", "disable", "allow", "prefer":
+		default:
+			return "", fmt.Errorf("wire: postgres proxy: sslmode %q requires TLS, which the proxy does not speak: want disable, allow or prefer", m)
+		}
+	}
+	u.Host = p.Addr()
+	return u.String(), nil
+}
 
 // Close stops the proxy: it closes the listener and every connection,
 // cancels the context of pending Gate calls and waits for the proxy's

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/ghostbench/ghostbench/internal/servertest"
 	"github.com/ghostbench/ghostbench/internal/wire"
 )
@@ -62,13 +60,14 @@ func TestPython(t *testing.T) {
 	rp := listen(t, wire.Redis, s.Redis.Addr, rrec.gate)
 	pp := listen(t, wire.Postgres, s.Postgres.Addr, prec.gate)
 
-	ropts, err := redis.ParseURL(s.Redis.URL)
+	redisURL, err := rp.URL(s.Redis.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	redisURL := strings.Replace(s.Redis.URL, ropts.Addr, rp.Addr(), 1)
-	pgURL := strings.Replace(s.Postgres.URL, s.Postgres.Addr, pp.Addr(), 1)
-	pgURL = strings.Replace(pgURL, "sslmode=disable", "sslmode=prefer", 1) // the SSLRequest is answered 'N'
+	pgURL, err := pp.URL(strings.Replace(s.Postgres.URL, "sslmode=disable", "sslmode=prefer", 1)) // the SSLRequest is answered 'N'
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()

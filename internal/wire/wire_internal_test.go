@@ -3,6 +3,7 @@ package wire
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"reflect"
@@ -230,4 +231,61 @@ func FuzzPGMessages(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestProxyURL(t *testing.T) {
+	gate := func(context.Context, Command) Action { return Forward }
+	rp, err := Listen(context.Background(), Redis, "127.0.0.1:1", gate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rp.Close()
+	pp, err := Listen(context.Background(), Postgres, "127.0.0.1:1", gate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pp.Close()
+	tests := []struct {
+		p       *Proxy
+		in, out string
+		err     bool
+	}{
+		{rp, "redis://:pw@127.0.0.1:6379/0", "redis://:pw@" + rp.Addr() + "/0", false},
+		{pp, "postgres://u:p@127.0.0.1:5432/db?sslmode=disable", "postgres://u:p@" + pp.Addr() + "/db?sslmode=disable", false},
+		{pp, "postgres://u@h/db?sslmode=require", "", true},
+		{rp, "postgres://u@h/db", "", true},
+		{rp, "rediss://h:1", "", true},
+		{pp, "%%", "", true},
+	}
+	for _, tt := range tests {
+		got, err := tt.p.URL(tt.in)
+		if tt.err != (err != nil) || got != tt.out {
+			t.Errorf("URL(%q) = %q, %v; want %q (error %v)", tt.in, got, err, tt.out, tt.err)
+		}
+	}
+}
+
+func TestListenErrors(t *testing.T) {
+	gate := func(context.Context, Command) Action { return Forward }
+	for _, tt := range []struct {
+		server, addr string
+		gate         Gate
+		opts         []Option
+		want         string
+	}{
+		{"mysql", "127.0.0.1:1", gate, nil, `server "mysql" unknown`},
+		{Redis, "127.0.0.1:1", nil, nil, "gate is nil"},
+		{Redis, "", gate, nil, "upstream address is empty"},
+		{Redis, "127.0.0.1:1", gate, []Option{StallLimit(-1)}, "stall limit -1ns is negative"},
+	} {
+		p, err := Listen(context.Background(), tt.server, tt.addr, tt.gate, tt.opts...)
+		if err == nil {
+			p.Close()
+			t.Errorf("Listen(%q, %q) succeeded; want an error", tt.server, tt.addr)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Listen(%q, %q) = %v; want it to say %q", tt.server, tt.addr, err, tt.want)
+		}
+	}
 }
