@@ -58,6 +58,10 @@
 // batch of several Executes before one Sync is several Commands, each
 // held until its gate call returns. Messages that run no statement
 // (Parse, Describe and Sync of a prepare; Flush; COPY data) pass ungated.
+// Command.Backend is the server process of the session, from the
+// BackendKeyData of its startup: a statement let go that does not come
+// back can be looked up in pg_stat_activity (waiting for a lock, or
+// running) instead of being guessed blocked by a timer.
 //
 // A refused COMMIT is refused by the server itself: the proxy first sends
 // a query of its own (its responses are never delivered) that opens a

@@ -2,9 +2,11 @@ package wire
 
 import (
 	"bufio"
+	"encoding/binary"
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 // refuseCommitSQL makes the client's COMMIT fail the way a deferred
@@ -32,6 +34,8 @@ type pgConn struct {
 	out *outbox       // to the client
 
 	open bool // extended-protocol messages sent since the last Sync; client loop only
+
+	backend atomic.Int32 // the server's process id, from BackendKeyData
 
 	mu      sync.Mutex
 	swallow []bool // per ReadyForQuery still due, in order: the proxy's own query
@@ -195,6 +199,7 @@ func (c *pgConn) requests(br *bufio.Reader) {
 // lost and the connection must stall.
 func (c *pgConn) run(u []byte, sql string, query bool) (done, lost bool) {
 	cmd := describePostgres(sql)
+	cmd.Backend = int(c.backend.Load())
 	act := c.l.decide(cmd)
 	switch act {
 	case Forward:
@@ -265,6 +270,9 @@ func (c *pgConn) responses() {
 			return
 		}
 		typ := buf[0]
+		if typ == 'K' && len(buf) >= 9 {
+			c.backend.Store(int32(binary.BigEndian.Uint32(buf[5:9])))
+		}
 		c.mu.Lock()
 		drop := false
 		switch {

@@ -72,6 +72,7 @@ func TestPostgres(t *testing.T) {
 		{"stall limit", pgStallLimit},
 		{"unreachable", pgUnreachable},
 		{"gate order is server order", pgOrder},
+		{"blocked statement found by its backend", pgBlocked},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, e) })
@@ -97,6 +98,9 @@ func pgForward(t *testing.T, e *pgEnv) {
 	upd := cmds[1]
 	if want := "UPDATE " + e.table + " ..."; upd.Text != want || upd.Server != wire.Postgres || upd.Conn != 1 {
 		t.Errorf("UPDATE gated as %+v; want text %q on connection 1", upd, want)
+	}
+	if pid := int(c.PgConn().PID()); upd.Backend != pid || pid == 0 {
+		t.Errorf("UPDATE gated with backend %d; the connection's backend is %d", upd.Backend, pid)
 	}
 	if got := e.value(t, 1); got != 1 {
 		t.Errorf("row 1 = %d after one increment; want 1", got)
@@ -368,5 +372,69 @@ func pgStallLimit(t *testing.T, e *pgEnv) {
 	}
 	if got := e.value(t, 9); got != 14 {
 		t.Fatalf("row 9 = %d after an UPDATE whose reply was lost; want 14", got)
+	}
+}
+
+func pgBlocked(t *testing.T, e *pgEnv) {
+	// A holds row 10's lock; B's UPDATE of row 10, let go by the gate,
+	// waits for it. The Backend of B's command finds B's session in
+	// pg_stat_activity, waiting for a lock: what a scheduler needs to
+	// tell a blocked actor from a slow one without a timer.
+	var mu sync.Mutex
+	var blocked wire.Command
+	rec := &recorder{decide: func(c wire.Command) wire.Action {
+		if c.Name == "UPDATE" && c.Conn == 2 {
+			mu.Lock()
+			blocked = c
+			mu.Unlock()
+		}
+		return wire.Forward
+	}}
+	p := listen(t, wire.Postgres, e.s.Postgres.Addr, rec.gate)
+	a, b := pgVia(t, e.s, p.Addr()), pgVia(t, e.s, p.Addr())
+	ctx := ctxT(t)
+	tx, err := a.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "UPDATE "+e.table+" SET v = 15 WHERE id = 10"); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := b.Exec(ctx, "UPDATE "+e.table+" SET v = 16 WHERE id = 10")
+		errc <- err
+	}()
+	for {
+		mu.Lock()
+		pid := blocked.Backend
+		mu.Unlock()
+		var wait string
+		if pid != 0 {
+			err := e.direct.QueryRow(ctx, "SELECT coalesce(wait_event_type, '') FROM pg_stat_activity WHERE pid = $1", pid).Scan(&wait)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if wait == "Lock" {
+			break
+		}
+		select {
+		case err := <-errc:
+			t.Fatalf("B's UPDATE ended (%v) while A held the row", err)
+		case <-ctx.Done():
+			t.Fatal("B's session never showed as waiting for a lock")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("B's UPDATE after A committed: %v", err)
+	}
+	if got := e.value(t, 10); got != 16 {
+		t.Fatalf("row 10 = %d; want 16", got)
 	}
 }

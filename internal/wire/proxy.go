@@ -34,6 +34,10 @@ type Command struct {
 	// Keys are the Redis keys the command names, when the proxy knows the
 	// command's key positions; nil for PostgreSQL.
 	Keys []string
+	// Backend is the process id of the PostgreSQL backend serving the
+	// connection (from its BackendKeyData), to look the session up in
+	// pg_stat_activity (a statement waiting for a lock); 0 for Redis.
+	Backend int
 }
 
 // Action is what a Gate decides for a Command.
