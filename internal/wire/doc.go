@@ -38,10 +38,12 @@
 // too, under its own names, so a gate can let it pass. Replies are framed
 // (RESP2 and RESP3) only to know which command each answers: RESP3 push
 // frames, such as client-tracking invalidations, and RESP2 pub/sub
-// messages are forwarded as they come and answer no command. In RESP3 the
-// confirmations of SUBSCRIBE and the like are pushes too. A frame that
-// answers no pending command (after MONITOR or CLIENT REPLY OFF) is
-// forwarded as is.
+// messages are forwarded as they come and answer no command; the
+// confirmations of SUBSCRIBE and the like (arrays in RESP2, pushes in
+// RESP3) answer theirs, one per channel. A frame that answers no pending
+// command (after MONITOR or CLIENT REPLY OFF) is forwarded as is. A
+// command refused inside MULTI makes its EXEC fail with EXECABORT, as
+// Redis does.
 //
 // # PostgreSQL
 //

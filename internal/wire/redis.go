@@ -21,19 +21,14 @@ const (
 // pending is a command sent (or refused) whose reply the client has not
 // yet been given.
 type pending struct {
-	act   Action // Forward, LoseReply or Refuse
-	synth []byte // the reply to give for Refuse
-	// want is the number of reply frames the command gets; for
-	// (un)subscribe commands it is resolved when the entry reaches the
-	// head of the queue, once the protocol version is certain.
-	want     int
-	resolved bool
-	open     bool   // UNSUBSCRIBE without channels: replies of kind until count 0
-	kind     string // (un)subscribe reply kind, "" for other commands
-	channels int    // channel arguments of a (un)subscribe command
-	hello    int    // protocol version asked by HELLO, 0 otherwise
-	reset    bool   // RESET
-	replace  []byte // the reply to deliver instead of the server's
+	act     Action // Forward, LoseReply or Refuse
+	synth   []byte // the reply to give for Refuse
+	want    int    // reply frames still due
+	open    bool   // UNSUBSCRIBE without channels: confirmations until count 0
+	kind    string // (un)subscribe confirmation kind, "" for other commands
+	hello   int    // protocol version asked by HELLO, 0 otherwise
+	reset   bool   // RESET
+	replace []byte // the reply to deliver instead of the server's
 }
 
 // redisConn relays one client connection. The request loop gates and
@@ -95,15 +90,16 @@ func (c *redisConn) requests() {
 		case Refuse:
 			aborted = aborted || multi
 			c.mu.Lock()
-			c.queue = append(c.queue, &pending{act: Refuse, synth: []byte(oomReply), resolved: true})
+			c.queue = append(c.queue, &pending{act: Refuse, synth: []byte(oomReply)})
 			c.flushHead()
 			c.mu.Unlock()
 			continue
 		}
-		p := &pending{act: act, want: 1, resolved: true}
+		p := &pending{act: act, want: 1}
 		switch kind := subscribeKind(cmd.Name); {
 		case kind != "":
-			p.kind, p.channels, p.resolved = kind, len(req.args)-1, false
+			p.kind, p.want = kind, max(len(req.args)-1, 1)
+			p.open = len(req.args) == 1 && !isSubscribing(kind)
 		case cmd.Name == "HELLO" && len(req.args) > 1:
 			if v, err := strconv.Atoi(string(req.args[1])); err == nil {
 				p.hello = v
@@ -159,81 +155,71 @@ func (c *redisConn) replies() {
 
 // deliver handles one server frame. c.mu is held.
 func (c *redisConn) deliver(r reply) {
-	if r.typ == '>' || (c.subscribed && !c.resp3 && r.typ == '*' && isMessage(r.head)) {
-		c.write(r.raw) // out of band: a push, or a RESP2 pub/sub message
-		return
-	}
 	c.flushHead()
-	if len(c.queue) == 0 {
-		c.write(r.raw) // no command waits for it (MONITOR, CLIENT REPLY OFF): pass it on
+	push := r.typ == '>' || c.subscribed && !c.resp3 && r.typ == '*' && isMessage(r.head)
+	if len(c.queue) > 0 && c.queue[0].kind != "" {
+		// An (un)subscribe command: its confirmations, one per channel,
+		// are arrays in RESP2 and pushes in RESP3, of its own kind.
+		p := c.queue[0]
+		switch {
+		case r.isError(), (r.typ == '*' || r.typ == '>') && r.head == p.kind:
+			c.answer(p, r)
+			if r.count == 0 && !isSubscribing(p.kind) {
+				c.subscribed = false // no subscription left
+			}
+			p.want--
+			if r.isError() || p.open && r.count == 0 || !p.open && p.want <= 0 {
+				c.queue = c.queue[1:]
+				c.flushHead()
+			}
+			return
+		case p.open && !push:
+			// UNSUBSCRIBE with no channel got all its confirmations.
+			c.queue = c.queue[1:]
+			c.deliver(r)
+			return
+		}
+	}
+	if push || len(c.queue) == 0 {
+		// Out of band (a push, a RESP2 pub/sub message), or answering no
+		// command (MONITOR, CLIENT REPLY OFF): pass it on.
+		c.write(r.raw)
 		return
 	}
 	p := c.queue[0]
-	if p.open && (r.head != p.kind || r.typ != '*') {
-		// UNSUBSCRIBE with no channel got all its replies.
-		c.queue = c.queue[1:]
-		c.deliver(r)
-		return
-	}
-	switch {
-	case p.act == Forward && p.replace != nil:
-		c.write(p.replace)
-	case p.act == Forward:
-		c.write(r.raw)
-	case p.act == LoseReply:
-		if !c.stalled {
-			c.stalled = true
-			c.l.stalled()
-		}
-	}
+	c.answer(p, r)
 	if !r.isError() {
 		switch {
 		case p.hello == 2 || p.hello == 3:
 			c.resp3 = p.hello == 3
 		case p.reset:
 			c.resp3, c.subscribed = false, false
-		case p.kind != "" && !isSubscribing(p.kind) && r.count == 0:
-			// No subscription left: the connection left subscribed mode.
-			c.subscribed = false
 		}
 	}
-	if p.open {
-		if r.count == 0 {
-			c.queue = c.queue[1:]
-		}
-	} else if p.want--; p.want <= 0 {
+	if p.want--; p.want <= 0 {
 		c.queue = c.queue[1:]
 	}
 	c.flushHead()
 }
 
-// flushHead answers the refused commands and the commands that get no
-// reply frame at the head of the queue. c.mu is held.
+// answer delivers or loses a reply to p. c.mu is held.
+func (c *redisConn) answer(p *pending, r reply) {
+	switch {
+	case p.act == Forward && p.replace != nil:
+		c.write(p.replace)
+	case p.act == Forward:
+		c.write(r.raw)
+	case p.act == LoseReply && !c.stalled:
+		c.stalled = true
+		c.l.stalled()
+	}
+}
+
+// flushHead answers the refused commands at the head of the queue.
+// c.mu is held.
 func (c *redisConn) flushHead() {
-	for len(c.queue) > 0 {
-		p := c.queue[0]
-		if !p.resolved {
-			p.resolved = true
-			switch {
-			case c.resp3:
-				p.want = 0 // RESP3 confirms (un)subscriptions with push frames
-			case p.channels == 0 && !isSubscribing(p.kind):
-				p.open = true // one reply per subscription dropped, count unknown
-			default:
-				p.want = max(p.channels, 1)
-			}
-		}
-		switch {
-		case p.act == Refuse:
-			c.write(p.synth)
-		case !p.open && p.want <= 0:
-			if p.act == LoseReply && !c.stalled {
-				c.stalled = true
-				c.l.stalled()
-			}
-		default:
-			return
-		}
+	for len(c.queue) > 0 && c.queue[0].act == Refuse {
+		c.write(c.queue[0].synth)
 		c.queue = c.queue[1:]
 	}
 }

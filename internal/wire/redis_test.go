@@ -43,6 +43,8 @@ func TestRedis(t *testing.T) {
 		{"inline and raw", redisInline},
 		{"long pipeline read only after written", redisLongPipeline},
 		{"resp3 push", redisPush},
+		{"pub/sub resp2", func(t *testing.T, s *docker.Servers, d *redis.Client) { redisPubSub(t, s, d, 2) }},
+		{"pub/sub resp3", func(t *testing.T, s *docker.Servers, d *redis.Client) { redisPubSub(t, s, d, 3) }},
 		{"gate order is server order", redisOrder},
 		{"close unblocks gate", redisClose},
 	}
@@ -530,4 +532,50 @@ func redisRefuseMulti(t *testing.T, s *docker.Servers, direct *redis.Client) {
 	if got, want := names(rec.take()), []string{"MULTI", "SET", "SET", "EXEC", "SET"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("gated %v; want %v", got, want)
 	}
+}
+
+// redisPubSub subscribes to two channels, receives a message, leaves
+// both with a bare UNSUBSCRIBE and checks that a refusal that follows
+// comes after every confirmation: the confirmations were matched to their
+// commands, the message was not.
+func redisPubSub(t *testing.T, s *docker.Servers, direct *redis.Client, proto int) {
+	rec := &recorder{}
+	p := listen(t, wire.Redis, s.Redis.Addr, rec.gate)
+	nc, br := rawRedis(t, s, p.Addr())
+	ctx := ctxT(t)
+	agg := "*"
+	if proto == 3 {
+		agg = ">"
+		fmt.Fprint(nc, "HELLO 3\r\n")
+		if _, err := readFrame(br); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ch1, ch2 := fmt.Sprintf("wire:ch:%d:a", proto), fmt.Sprintf("wire:ch:%d:b", proto)
+	fmt.Fprintf(nc, "SUBSCRIBE %s %s\r\n", ch1, ch2)
+	confirm := func(kind, ch string, n int) string {
+		return fmt.Sprintf("%s3\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n:%d\r\n", agg, len(kind), kind, len(ch), ch, n)
+	}
+	expect(t, br, confirm("subscribe", ch1, 1)+confirm("subscribe", ch2, 2))
+	if err := direct.Publish(ctx, ch2, "hi").Err(); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, br, fmt.Sprintf("%s3\r\n$7\r\nmessage\r\n$%d\r\n%s\r\n$2\r\nhi\r\n", agg, len(ch2), ch2))
+	rec.set(on("PING", "", wire.Refuse))
+	fmt.Fprint(nc, "UNSUBSCRIBE\r\nPING\r\n")
+	var got []string
+	for range 3 {
+		f, err := readFrame(br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, f)
+	}
+	oom := "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+	if got[2] != oom || !strings.HasSuffix(got[0], ":1\r\n") && !strings.HasSuffix(got[0], ":0\r\n") || !strings.HasSuffix(got[1], ":0\r\n") {
+		t.Fatalf("after UNSUBSCRIBE and a refused PING, read %q; want two confirmations, then the refusal", got)
+	}
+	rec.set(nil)
+	fmt.Fprint(nc, "PING\r\n")
+	expect(t, br, "+PONG\r\n")
 }
