@@ -1,0 +1,581 @@
+package wire_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/internal/servertest"
+	"github.com/ghostbench/ghostbench/internal/wire"
+)
+
+// TestRedis runs go-redis and raw clients through a Redis proxy in front
+// of a real Redis, for every action.
+func TestRedis(t *testing.T) {
+	s := servertest.Start(t)
+	direct := redisVia(t, s, s.Redis.Addr)
+	direct.Options().ReadTimeout = 5 * time.Second
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s *docker.Servers, direct *redis.Client)
+	}{
+		{"forward", redisForward},
+		{"setup commands", redisSetup},
+		{"pipeline", redisPipeline},
+		{"lose reply", redisLoseReply},
+		{"stall limit", redisStallLimit},
+		{"refuse", redisRefuse},
+		{"refuse inside MULTI", redisRefuseMulti},
+		{"unreachable", redisUnreachable},
+		{"inline and raw", redisInline},
+		{"long pipeline read only after written", redisLongPipeline},
+		{"resp3 push", redisPush},
+		{"pub/sub resp2", func(t *testing.T, s *docker.Servers, d *redis.Client) { redisPubSub(t, s, d, 2) }},
+		{"pub/sub resp3", func(t *testing.T, s *docker.Servers, d *redis.Client) { redisPubSub(t, s, d, 3) }},
+		{"gate order is server order", redisOrder},
+		{"close unblocks gate", redisClose},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, s, direct) })
+	}
+}
+
+func redisForward(t *testing.T, s *docker.Servers, direct *redis.Client) {
+	rec := &recorder{}
+	p := listen(t, wire.Redis, s.Redis.Addr, rec.gate)
+	c := redisVia(t, s, p.Addr())
+	ctx := ctxT(t)
+	val := strings.Repeat("v", 52)
+	if err := c.Set(ctx, "wire:fwd", val, time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Get(ctx, "wire:fwd").Result()
+	if err != nil || got != val {
+		t.Fatalf("GET = %q, %v; want %q", got, err, val)
+	}
+	cmds := rec.take()
+	if got, want := names(cmds), []string{"SET", "GET"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("gated %v; want %v", got, want)
+	}
+	set := cmds[len(cmds)-2]
+	if set.Server != wire.Redis || set.Conn != 1 || !reflect.DeepEqual(set.Keys, []string{"wire:fwd"}) {
+		t.Errorf("SET gated as %+v", set)
+	}
+	if want := "SET wire:fwd <52 bytes> ex 60"; set.Text != want {
+		t.Errorf("SET text %q; want %q", set.Text, want)
+	}
+}
+
+func redisSetup(t *testing.T, s *docker.Servers, direct *redis.Client) {
+	rec := &recorder{}
+	p := listen(t, wire.Redis, s.Redis.Addr, rec.gate)
+	o, err := redis.ParseURL(s.Redis.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Addr, o.Protocol, o.ClientName = p.Addr(), 3, "wire-test"
+	c := redis.NewClient(o)
+	defer c.Close()
+	if err := c.Ping(ctxT(t)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range rec.take() {
+		got = append(got, c.Name)
+	}
+	for _, want := range []string{"HELLO", "CLIENT", "PING"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("gated %v; want %s among them", got, want)
+		}
+	}
+}
+
+func redisPipeline(t *testing.T, s *docker.Servers, direct *redis.Client) {
+	rec := &recorder{}
+	p := listen(t, wire.Redis, s.Redis.Addr, rec.gate)
+	c := redisVia(t, s, p.Addr())
+	ctx := ctxT(t)
+	rec.set(on("INCR", "wire:pipe:3", wire.Refuse))
+	pipe := c.Pipeline()
+	var cmds []*redis.IntCmd
+	for i := range 5 {
+		cmds = append(cmds, pipe.Incr(ctx, fmt.Sprintf("wire:pipe:%d", i)))
+	}
+	_, _ = pipe.Exec(ctx)
+	for i, cmd := range cmds {
+		v, err := cmd.Result()
+		if i == 3 {
+			if err == nil || !strings.HasPrefix(err.Error(), "OOM ") {
+				t.Errorf("refused INCR %d = %d, %v; want the OOM error", i, v, err)
+			}
+			continue
+		}
+		if err != nil || v != 1 {
+			t.Errorf("INCR %d = %d, %v; want 1", i, v, err)
+		}
+	}
+	var keys []string
+	for _, c := range rec.take() {
+		if c.Name == "INCR" {
+			keys = append(keys, c.Keys[0])
+		}
+	}
+	if want := []string{"wire:pipe:0", "wire:pipe:1", "wire:pipe:2", "wire:pipe:3", "wire:pipe:4"}; !reflect.DeepEqual(keys, want) {
+		t.Errorf("gated INCR of %v; want %v", keys, want)
+	}
+	if n, err := direct.Exists(ctx, "wire:pipe:3").Result(); err != nil || n != 0 {
+		t.Errorf("refused INCR reached Redis: EXISTS = %d, %v", n, err)
+	}
+}
+
+func redisLoseReply(t *testing.T, s *docker.Servers, direct *redis.Client) {
+	rec := &recorder{}
+	p := listen(t, wire.Redis, s.Redis.Addr, rec.gate)
+	c := redisVia(t, s, p.Addr())
+	ctx := ctxT(t)
+	rec.set(on("SET", "wire:lost", wire.LoseReply))
+	err := c.Set(ctx, "wire:lost", "applied", 0).Err()
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("SET with its reply lost = %v; want a timeout", err)
+	}
+	if v, err := direct.Get(ctx, "wire:lost").Result(); err != nil || v != "applied" {
+		t.Fatalf("GET directly = %q, %v; want the SET applied", v, err)
+	}
+	// Other connections go on working, through the same client.
+	if err := c.Set(ctx, "wire:lost:after", "1", 0).Err(); err != nil {
+		t.Fatalf("SET on another connection after the lost reply: %v", err)
+	}
+}
+
+func redisStallLimit(t *testing.T, s *docker.Servers, direct *redis.Client) {
+	rec := &recorder{decide: on("SET", "wire:stall", wire.LoseReply)}
+	p := listen(t, wire.Redis, s.Redis.Addr, rec.gate, wire.StallLimit(20*time.Millisecond))
+	c := redisVia(t, s, p.Addr())
+	c.Options().ReadTimeout = time.Minute
+	err := c.Set(ctxT(t), "wire:stall", "applied", 0).Err()
+	var ne net.Error
+	if err == nil || errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("SET with its reply lost under a stall limit = %v; want the connection closed by the proxy", err)
+	}
+	if v, err := direct.Get(ctxT(t), "wire:stall").Result(); err != nil || v != "applied" {
+		t.Fatalf("GET directly = %q, %v; want the SET applied", v, err)
+	}
+}
+
+func redisRefuse(t *testing.T, s *docker.Servers, direct *redis.Client) {
+	rec := &recorder{decide: on("SET", "", wire.Refuse)}
+	p := listen(t, wire.Redis, s.Redis.Addr, rec.gate)
+	c := redisVia(t, s, p.Addr())
+	ctx := ctxT(t)
+	err := c.Set(ctx, "wire:refused", "x", 0).Err()
+	if want := "OOM command not allowed when used memory > 'maxmemory'."; err == nil || err.Error() != want {
+		t.Fatalf("refused SET = %v; want %q", err, want)
+	}
+	if n, err := direct.Exists(ctx, "wire:refused").Result(); err != nil || n != 0 {
+		t.Fatalf("refused SET reached Redis: EXISTS = %d, %v", n, err)
+	}
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("PING on the same connection after a refusal: %v", err)
+	}
+}
+
+func redisUnreachable(t *testing.T, s *docker.Servers, direct *redis.Client) {
+	rec := &recorder{decide: on("SET", "wire:unreachable", wire.Unreachable)}
+	p := listen(t, wire.Redis, s.Redis.Addr, rec.gate)
+	c := redisVia(t, s, p.Addr())
+	ctx := ctxT(t)
+	if err := c.Set(ctx, "wire:unreachable", "x", 0).Err(); err == nil {
+		t.Fatal("SET with Redis unreachable succeeded")
+	}
+	if n, err := direct.Exists(ctx, "wire:unreachable").Result(); err != nil || n != 0 {
+		t.Fatalf("SET reached Redis although unreachable: EXISTS = %d, %v", n, err)
+	}
+	if err := c.Set(ctx, "wire:reachable", "x", 0).Err(); err != nil {
+		t.Fatalf("SET on a new connection: %v", err)
+	}
+}
+
+// rawRedis dials addr and authenticates as s's URL says.
+func rawRedis(t *testing.T, s *docker.Servers, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = nc.Close() })
+	_ = nc.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(nc)
+	o, err := redis.ParseURL(s.Redis.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Password != "" {
+		user := o.Username
+		if user == "" {
+			user = "default"
+		}
+		fmt.Fprintf(nc, "AUTH %s %s\r\n", user, o.Password)
+		if line, _ := br.ReadString('\n'); line != "+OK\r\n" {
+			t.Fatalf("AUTH: %q", line)
+		}
+	}
+	return nc, br
+}
+
+// expect reads len(want) bytes and compares them with want.
+func expect(t *testing.T, br *bufio.Reader, want string) {
+	t.Helper()
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(br, got); err != nil || string(got) != want {
+		t.Fatalf("read %q, %v; want %q", got, err, want)
+	}
+}
+
+func redisInline(t *testing.T, s *docker.Servers, direct *redis.Client) {
+	rec := &recorder{}
+	p := listen(t, wire.Redis, s.Redis.Addr, rec.gate)
+	nc, br := rawRedis(t, s, p.Addr())
+	rec.take()
+	// An inline pipeline, an empty line, a quoted argument and a
+	// multibulk request written in two pieces.
+	fmt.Fprint(nc, "SET wire:inline \"a b\"\r\n\r\nGET wire:inline\nDEL wire:inline wire:other\r\n*2\r\n$4\r\nE")
+	time.Sleep(time.Millisecond)
+	fmt.Fprint(nc, "CHO\r\n$2\r\nhi\r\n")
+	expect(t, br, "+OK\r\n$3\r\na b\r\n:1\r\n$2\r\nhi\r\n")
+	cmds := rec.take()
+	if got, want := names(cmds), []string{"SET", "GET", "DEL", "ECHO"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("gated %v; want %v", got, want)
+	}
+	if got, want := cmds[2].Keys, []string{"wire:inline", "wire:other"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("DEL keys %v; want %v", got, want)
+	}
+}
+
+func redisPush(t *testing.T, s *docker.Servers, direct *redis.Client) {
+	rec := &recorder{}
+	p := listen(t, wire.Redis, s.Redis.Addr, rec.gate)
+	nc, br := rawRedis(t, s, p.Addr())
+	ctx := ctxT(t)
+	if err := direct.Set(ctx, "wire:tracked", "v0", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(nc, "HELLO 3\r\n")
+	if _, err := readFrame(br); err != nil { // the HELLO map
+		t.Fatal(err)
+	}
+	fmt.Fprint(nc, "CLIENT TRACKING ON\r\nGET wire:tracked\r\n")
+	expect(t, br, "+OK\r\n$2\r\nv0\r\n")
+	if err := direct.Set(ctx, "wire:tracked", "v1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, br, ">2\r\n$10\r\ninvalidate\r\n*1\r\n$12\r\nwire:tracked\r\n")
+	// The push was no reply: the next command still gets its own, and
+	// losing a reply after a push loses that reply, not the push.
+	rec.set(on("GET", "wire:tracked", wire.Refuse))
+	fmt.Fprint(nc, "GET wire:tracked\r\nPING\r\n")
+	expect(t, br, "-OOM command not allowed when used memory > 'maxmemory'.\r\n+PONG\r\n")
+}
+
+// readFrame reads one RESP frame, roughly: enough for a HELLO reply.
+func readFrame(br *bufio.Reader) (string, error) {
+	line, err := br.ReadString('\n')
+	if err != nil {
+		return line, err
+	}
+	var n int
+	switch line[0] {
+	case '%':
+		fmt.Sscanf(line[1:], "%d", &n)
+		n *= 2
+	case '*', '~', '>':
+		fmt.Sscanf(line[1:], "%d", &n)
+	case '$':
+		fmt.Sscanf(line[1:], "%d", &n)
+		if n < 0 {
+			return line, nil
+		}
+		b := make([]byte, n+2)
+		_, err := io.ReadFull(br, b)
+		return line + string(b), err
+	default:
+		return line, nil
+	}
+	out := line
+	for range n {
+		f, err := readFrame(br)
+		out += f
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func redisOrder(t *testing.T, s *docker.Servers, direct *redis.Client) {
+	// Each of 4 clients INCRs its own key 10 times, the scheduler picks
+	// which goes next; Redis's MONITOR must see the INCRs in gate order.
+	g := &gateOrder{ch: make(chan wire.Command), name: "INCR", label: func(c wire.Command) string { return c.Keys[0] }}
+	p := listen(t, wire.Redis, s.Redis.Addr, g.gate)
+	ctx := ctxT(t)
+	monNC, monBR := rawRedis(t, s, s.Redis.Addr)
+	fmt.Fprint(monNC, "MONITOR\r\n")
+	expect(t, monBR, "+OK\r\n")
+	const clients, each = 4, 10
+	var wg sync.WaitGroup
+	done := make(chan int, clients)
+	for i := range clients {
+		c := redisVia(t, s, p.Addr())
+		c.Options().ReadTimeout = time.Minute
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { done <- i }()
+			for range each {
+				if err := c.Incr(ctx, fmt.Sprintf("wire:order:%d", i)).Err(); err != nil {
+					t.Errorf("INCR: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	gated := g.run(t, clients, done, 7)
+	wg.Wait()
+	var seen []string
+	for len(seen) < len(gated) {
+		line, err := monBR.ReadString('\n')
+		if err != nil {
+			t.Fatalf("MONITOR: %v after %d INCRs", err, len(seen))
+		}
+		if f := strings.Fields(line); len(f) == 5 && strings.EqualFold(f[3], `"INCR"`) && strings.HasPrefix(f[4], `"wire:order:`) {
+			seen = append(seen, strings.Trim(f[4], `"`))
+		}
+	}
+	if !reflect.DeepEqual(seen, gated) {
+		t.Fatalf("Redis saw INCRs in order\n%v\nthe gate let them go in order\n%v", seen, gated)
+	}
+}
+
+// gateOrder hands every command called name to a scheduler loop (run)
+// and blocks until it is let go; other commands pass.
+type gateOrder struct {
+	name    string
+	label   func(wire.Command) string // what run records of a command
+	ch      chan wire.Command
+	mu      sync.Mutex
+	release map[int]chan struct{}
+}
+
+func (g *gateOrder) gate(ctx context.Context, c wire.Command) wire.Action {
+	if c.Name != g.name {
+		return wire.Forward
+	}
+	ch := make(chan struct{})
+	g.mu.Lock()
+	if g.release == nil {
+		g.release = map[int]chan struct{}{}
+	}
+	g.release[c.Conn] = ch
+	g.mu.Unlock()
+	select {
+	case g.ch <- c:
+	case <-ctx.Done():
+		return wire.Unreachable
+	}
+	select {
+	case <-ch:
+		return wire.Forward
+	case <-ctx.Done():
+		return wire.Unreachable
+	}
+}
+
+// run schedules: it waits until every live client is parked at the gate
+// (or done), picks one at random, lets it go and waits for it to come
+// back or finish. It returns the labels in the order it let them go.
+func (g *gateOrder) run(t *testing.T, clients int, done chan int, seed uint64) []string {
+	rnd := rand.New(rand.NewPCG(seed, seed))
+	parked := map[int]wire.Command{}
+	live := clients
+	var order []string
+	timeout := time.After(2 * time.Minute)
+	for live > 0 {
+		for len(parked) < live {
+			select {
+			case c := <-g.ch:
+				parked[c.Conn] = c
+			case <-done:
+				live--
+			case <-timeout:
+				t.Fatal("scheduler: clients neither parked nor finished")
+			}
+		}
+		if live == 0 {
+			break
+		}
+		conns := make([]int, 0, len(parked))
+		for id := range parked {
+			conns = append(conns, id)
+		}
+		slices.Sort(conns)
+		id := conns[rnd.IntN(len(conns))]
+		order = append(order, g.label(parked[id]))
+		delete(parked, id)
+		g.mu.Lock()
+		close(g.release[id])
+		g.mu.Unlock()
+	}
+	return order
+}
+
+func redisClose(t *testing.T, s *docker.Servers, direct *redis.Client) {
+	entered := make(chan struct{}, 1)
+	gate := func(ctx context.Context, c wire.Command) wire.Action {
+		if c.Name != "GET" {
+			return wire.Forward
+		}
+		entered <- struct{}{}
+		<-ctx.Done() // held until the proxy closes
+		return wire.Forward
+	}
+	p, err := wire.Listen(context.Background(), wire.Redis, s.Redis.Addr, gate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redisVia(t, s, p.Addr())
+	c.Options().ReadTimeout = time.Minute
+	errc := make(chan error, 1)
+	go func() { errc <- c.Get(ctxT(t), "wire:close").Err() }()
+	<-entered
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err == nil || errors.Is(err, redis.Nil) {
+		t.Fatalf("GET held at the gate when the proxy closed = %v; want a connection error", err)
+	}
+	if _, err := net.DialTimeout("tcp", p.Addr(), time.Second); err == nil {
+		t.Error("the proxy still accepts connections after Close")
+	}
+}
+
+func redisLongPipeline(t *testing.T, s *docker.Servers, direct *redis.Client) {
+	// 300 GETSETs of 64 KiB: 19 MiB each way, far beyond the socket
+	// buffers. The client writes them all before it reads a reply; the
+	// proxy must go on reading requests while replies wait for the client,
+	// as Redis does.
+	rec := &recorder{}
+	p := listen(t, wire.Redis, s.Redis.Addr, rec.gate)
+	nc, br := rawRedis(t, s, p.Addr())
+	const n, size = 300, 64 << 10
+	val := strings.Repeat("x", size)
+	req := fmt.Sprintf("*3\r\n$6\r\nGETSET\r\n$9\r\nwire:long\r\n$%d\r\n%s\r\n", size, val)
+	if err := direct.Set(ctxT(t), "wire:long", val, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	written := make(chan error, 1)
+	go func() {
+		w := bufio.NewWriter(nc)
+		for range n {
+			if _, err := w.WriteString(req); err != nil {
+				written <- err
+				return
+			}
+		}
+		written <- w.Flush()
+	}()
+	if err := <-written; err != nil {
+		t.Fatalf("writing the pipeline: %v", err)
+	}
+	reply := fmt.Sprintf("$%d\r\n%s\r\n", size, val)
+	for i := range n {
+		got := make([]byte, len(reply))
+		if _, err := io.ReadFull(br, got); err != nil || string(got) != reply {
+			t.Fatalf("reply %d: %v (%d bytes)", i, err, len(got))
+		}
+	}
+}
+
+func redisRefuseMulti(t *testing.T, s *docker.Servers, direct *redis.Client) {
+	rec := &recorder{decide: on("SET", "wire:multi:refused", wire.Refuse)}
+	p := listen(t, wire.Redis, s.Redis.Addr, rec.gate)
+	c := redisVia(t, s, p.Addr())
+	ctx := ctxT(t)
+	_, err := c.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		pipe.Set(ctx, "wire:multi:applied", "1", 0)
+		pipe.Set(ctx, "wire:multi:refused", "1", 0)
+		return nil
+	})
+	if err == nil || !strings.HasPrefix(err.Error(), "EXECABORT") {
+		t.Fatalf("MULTI with a refused SET = %v; want EXECABORT, as Redis answers", err)
+	}
+	if n, err := direct.Exists(ctx, "wire:multi:applied", "wire:multi:refused").Result(); err != nil || n != 0 {
+		t.Fatalf("EXISTS = %d, %v after an aborted transaction; want 0", n, err)
+	}
+	// The connection is out of the transaction: a plain SET works.
+	rec.set(nil)
+	if err := c.Set(ctx, "wire:multi:after", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(rec.take()), []string{"MULTI", "SET", "SET", "EXEC", "SET"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("gated %v; want %v", got, want)
+	}
+}
+
+// redisPubSub subscribes to two channels, receives a message, leaves
+// both with a bare UNSUBSCRIBE and checks that a refusal that follows
+// comes after every confirmation: the confirmations were matched to their
+// commands, the message was not.
+func redisPubSub(t *testing.T, s *docker.Servers, direct *redis.Client, proto int) {
+	rec := &recorder{}
+	p := listen(t, wire.Redis, s.Redis.Addr, rec.gate)
+	nc, br := rawRedis(t, s, p.Addr())
+	ctx := ctxT(t)
+	agg := "*"
+	if proto == 3 {
+		agg = ">"
+		fmt.Fprint(nc, "HELLO 3\r\n")
+		if _, err := readFrame(br); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ch1, ch2 := fmt.Sprintf("wire:ch:%d:a", proto), fmt.Sprintf("wire:ch:%d:b", proto)
+	fmt.Fprintf(nc, "SUBSCRIBE %s %s\r\n", ch1, ch2)
+	confirm := func(kind, ch string, n int) string {
+		return fmt.Sprintf("%s3\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n:%d\r\n", agg, len(kind), kind, len(ch), ch, n)
+	}
+	expect(t, br, confirm("subscribe", ch1, 1)+confirm("subscribe", ch2, 2))
+	if err := direct.Publish(ctx, ch2, "hi").Err(); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, br, fmt.Sprintf("%s3\r\n$7\r\nmessage\r\n$%d\r\n%s\r\n$2\r\nhi\r\n", agg, len(ch2), ch2))
+	rec.set(on("PING", "", wire.Refuse))
+	fmt.Fprint(nc, "UNSUBSCRIBE\r\nPING\r\n")
+	var got []string
+	for range 3 {
+		f, err := readFrame(br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, f)
+	}
+	oom := "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+	if got[2] != oom || !strings.HasSuffix(got[0], ":1\r\n") && !strings.HasSuffix(got[0], ":0\r\n") || !strings.HasSuffix(got[1], ":0\r\n") {
+		t.Fatalf("after UNSUBSCRIBE and a refused PING, read %q; want two confirmations, then the refusal", got)
+	}
+	rec.set(nil)
+	fmt.Fprint(nc, "PING\r\n")
+	expect(t, br, "+PONG\r\n")
+}
