@@ -271,6 +271,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	defer lock.Close(context.WithoutCancel(ctx))
 	x.e.lock = lock
+	if opts.Exec != "" && !opts.NoWire {
+		stop, err := x.startProxies(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+	}
 	defer x.closeSession(context.WithoutCancel(ctx))
 
 	start := time.Now()
@@ -337,7 +344,7 @@ func newExploration(opts Options) (*exploration, error) {
 	}
 	x.info, x.params = info, params
 	x.sched = Schedule{Strategy: info.Name, Params: params, Exec: opts.Exec, Workload: opts.Workload, Wire: !opts.NoWire}
-	x.reduce = !opts.NoReduce && !opts.NoWire && !ownClients(info.Name) && opts.Exec == ""
+	x.reduce = !opts.NoReduce && !opts.NoWire && !ownClients(info.Name)
 	x.reg = hookedRegistry(reg, x.e, !opts.NoWire)
 	return x, nil
 }
@@ -366,6 +373,9 @@ func hookedRegistry(base *strategies.Registry, e *engine, wire bool) *strategies
 		info.New = func(env strategies.Env) (gb.Strategy, error) {
 			if wire && env.Redis != nil {
 				env.Redis.AddHook(redisHook{e})
+			}
+			if e.pgURL != "" {
+				env.PostgresURL, env.RedisURL = e.pgURL, e.redisURL
 			}
 			return orig(env)
 		}

@@ -76,6 +76,13 @@ func ReplaySchedule(ctx context.Context, s *Schedule, o ReplayOptions) (*Replay,
 	}
 	defer lock.Close(context.WithoutCancel(ctx))
 	x.e.lock = lock
+	if s.Exec != "" && s.Wire {
+		stop, err := x.startProxies(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+	}
 
 	redisFault := slices.ContainsFunc(s.Choices, func(c Choice) bool {
 		return c.Fault == FaultLostReply || c.Fault == FaultRefused || c.Fault == FaultUnreachable

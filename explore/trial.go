@@ -113,6 +113,7 @@ type event struct {
 	resume chan resumeMsg
 	name   string // done: the scheduled actor's name
 	err    error  // drained: Drain's error
+	proxy  bool   // a command at a proxy: the running actor's, if any
 }
 
 type eventKind int
@@ -186,6 +187,10 @@ type engine struct {
 
 	fmu  sync.Mutex
 	fail map[gb.Token]bool // writes whose COMMIT must fail
+
+	// redisURL and pgURL are the proxies a strategy process is pointed
+	// at (empty without proxies).
+	redisURL, pgURL string
 }
 
 // failCommit makes the COMMIT of tok's write fail.
@@ -491,6 +496,10 @@ func (t *trial) apply(ev event) {
 		}
 	case evPark:
 		a := t.resolve(ev)
+		if a == nil {
+			ev.resume <- resumeMsg{}
+			return
+		}
 		if a.cut && ev.wire != nil && ev.wire.server == "redis" {
 			// Redis stays unreachable for the rest of the operation:
 			// the command fails at once, without a decision.
@@ -518,6 +527,18 @@ func (t *trial) apply(ev event) {
 // strategy's background worker; any other passage without one belongs
 // to the one actor running (exactly one runs at a time).
 func (t *trial) resolve(ev event) *actor {
+	if ev.proxy {
+		var run []*actor
+		for _, a := range t.actors {
+			if a.state == stateRunning && !a.bg {
+				run = append(run, a)
+			}
+		}
+		if len(run) == 1 {
+			return run[0]
+		}
+		return nil
+	}
 	if ev.hasWho && (ev.who.Kind == "reader" || ev.who.Kind == "writer") {
 		if a := t.byName[fmt.Sprintf("%s-%d", ev.who.Kind, ev.who.ID)]; a != nil {
 			return a
