@@ -640,7 +640,7 @@ func judgeTrial(t *trial, run *record.Run) *trialResult {
 			if e.Outcome == check.OutcomeUnknown {
 				r.unknown = true
 			}
-			if e.Outcome != check.OutcomeCommitted && t.redisFault {
+			if e.Outcome != check.OutcomeCommitted && t.redisFault[who] {
 				found[ClassWriteFailed] = true
 				r.evidence = append(r.evidence, fmt.Sprintf("%s's write (token %d) did not commit: %s", who, e.Token, e.Error))
 			}

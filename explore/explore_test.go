@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	gb "github.com/ghostbench/ghostbench"
 	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/explore"
 	"github.com/ghostbench/ghostbench/internal/servertest"
@@ -157,4 +158,79 @@ func TestDBOnlyClean(t *testing.T) {
 	if !strings.Contains(res.Summary, "clean within bound 2") {
 		t.Fatalf("summary %q: want it to say clean within bound 2", res.Summary)
 	}
+}
+
+// The Python examples give the anomaly classes of their Go counterparts,
+// explored the same way: their commands are points at the proxies.
+func TestExecExamples(t *testing.T) {
+	srv := servertest.Start(t)
+	for _, c := range []struct {
+		script, strategy string
+		faults           []string
+	}{
+		{"cache_aside.py", "cache-aside", nil},
+		{"write_through.py", "write-through", []string{explore.FaultLostReply}},
+		{"soft_write_through.py", "soft-write-through", []string{explore.FaultUnreachable}},
+	} {
+		t.Run(c.script, func(t *testing.T) {
+			o := explore.Options{Faults: c.faults, MaxFaults: faultsOf(c.faults), Bound: 1}
+			goRes := run(t, srv, withStrategy(o, c.strategy))
+			py := o
+			py.Exec = "/usr/bin/python3 ../examples/python/" + c.script
+			py.ExecLog = t.TempDir() + "/stderr.log"
+			pyRes := run(t, srv, py)
+			if got, want := classSet(pyRes), classSet(goRes); got != want {
+				t.Fatalf("%s: classes %s, its Go counterpart %s: %s", c.script, got, want, shapes(pyRes))
+			}
+			t.Logf("%s: %s", c.script, pyRes.Summary)
+			for _, a := range pyRes.Anomalies {
+				replay(t, srv, a.Schedule, *otherReplays)
+			}
+		})
+	}
+}
+
+// Strategies that declare no point are explored at their commands: a Go
+// cache-aside registered without points and hooks, and a Python one that
+// announces none.
+func TestNoDeclaredPoints(t *testing.T) {
+	srv := servertest.Start(t)
+	reg := strategies.Default()
+	info, _ := reg.Lookup("cache-aside")
+	plain := strategies.Info{Name: "cache-aside-no-points", Description: "cache-aside with its hooks removed",
+		New: func(env strategies.Env) (gb.Strategy, error) { env.Hooks = nil; return info.New(env) }}
+	reg.Register(plain)
+	want := []string{explore.ClassStaleRead, explore.ClassStaleUntilTTL}
+	for _, o := range []explore.Options{
+		{Strategy: plain.Name, Registry: reg},
+		{Exec: "/usr/bin/python3 testdata/cache_aside_no_points.py", ExecLog: t.TempDir() + "/stderr.log"},
+	} {
+		o.MaxFaults, o.Bound = explore.NoFaults, 1
+		res := run(t, srv, o)
+		found := false
+		for _, a := range res.Anomalies {
+			if containsAll(a.Classes, want) {
+				found = true
+				replay(t, srv, a.Schedule, *otherReplays)
+			}
+		}
+		if !found {
+			t.Fatalf("%s%s: no stale fill found (%s): %s", o.Strategy, o.Exec, res.Summary, shapes(res))
+		}
+	}
+}
+
+func withStrategy(o explore.Options, s string) explore.Options {
+	o.Strategy = s
+	return o
+}
+
+func classSet(r *explore.Result) string {
+	var s []string
+	for _, c := range explore.Classes() {
+		if r.Classes[c] > 0 {
+			s = append(s, c)
+		}
+	}
+	return strings.Join(s, ",")
 }

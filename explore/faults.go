@@ -68,13 +68,24 @@ var redisWriteCommands = map[string]bool{
 	"INCR": true, "INCRBY": true, "LPUSH": true, "RPUSH": true, "SADD": true, "ZADD": true,
 }
 
+// redisMutating are the commands whose lost reply differs from a
+// command never sent: they change the cache. A read whose reply is lost
+// changes nothing, which unreachable already covers.
+var redisMutating = map[string]bool{
+	"DEL": true, "UNLINK": true, "EXPIRE": true, "PEXPIRE": true, "GETDEL": true, "PIPELINE": true, "MULTI": true, "EXEC": true,
+}
+
 // redisFaults returns the faults that apply to a Redis command.
 func redisFaults(cmd string, kinds []string) []string {
 	var out []string
 	for _, k := range kinds {
 		switch k {
-		case FaultLostReply, FaultUnreachable:
+		case FaultUnreachable:
 			out = append(out, k)
+		case FaultLostReply:
+			if redisWriteCommands[cmd] || redisMutating[cmd] {
+				out = append(out, k)
+			}
 		case FaultRefused:
 			if redisWriteCommands[cmd] {
 				out = append(out, k)

@@ -168,7 +168,7 @@ type trial struct {
 	faults     int
 	end        string
 	endWhy     string
-	redisFault bool // a Redis fault was injected (a failed write is then a finding)
+	redisFault map[string]bool // actors whose step got a Redis fault (their failed write is a finding)
 	opsWG      sync.WaitGroup
 
 	// read and write run an actor's operation (default: the session's
@@ -780,9 +780,9 @@ func (t *trial) release(c Choice) {
 		}
 	case FaultUnreachable:
 		a.cut = true
-		t.redisFault = true
+		t.faulted(a)
 	case FaultLostReply, FaultRefused:
-		t.redisFault = true
+		t.faulted(a)
 	}
 	if c.Fault == FaultAppCrash {
 		t.crash(a)
@@ -795,6 +795,15 @@ func (t *trial) release(c Choice) {
 	a.state = stateRunning
 	t.needDrain = true
 	a.resume <- msg
+}
+
+// faulted records that a's step got a Redis fault: a write of a that then
+// fails is a finding (write availability), not the injected fault itself.
+func (t *trial) faulted(a *actor) {
+	if t.redisFault == nil {
+		t.redisFault = map[string]bool{}
+	}
+	t.redisFault[a.name] = true
 }
 
 func stepText(s Step) string {
