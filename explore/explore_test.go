@@ -108,11 +108,15 @@ func run(t *testing.T, srv *docker.Servers, o explore.Options) *explore.Result {
 	return res
 }
 
-func replay(t *testing.T, srv *docker.Servers, s explore.Schedule, n int) {
+func replay(t *testing.T, srv *docker.Servers, s explore.Schedule, n int, reg ...*strategies.Registry) {
 	t.Helper()
+	ro := explore.ReplayOptions{Servers: srv}
+	if len(reg) > 0 {
+		ro.Registry = reg[0]
+	}
 	for i := 0; i < n; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		rep, err := explore.ReplaySchedule(ctx, &s, explore.ReplayOptions{Servers: srv})
+		rep, err := explore.ReplaySchedule(ctx, &s, ro)
 		cancel()
 		if err != nil {
 			t.Fatalf("replay %d of %s: %v", i+1, s.Text(), err)
@@ -161,7 +165,11 @@ func TestDBOnlyClean(t *testing.T) {
 }
 
 // The Python examples give the anomaly classes of their Go counterparts,
-// explored the same way: their commands are points at the proxies.
+// explored the same way (from the cached state, to keep the test short):
+// their commands are points at the proxies. early-read is left out of the
+// comparison: it needs the write's commit-sent instant, which a process
+// reports only for a write that sent COMMIT (docs/protocol.md), while the
+// store stamps a Go write that never sent it as such.
 func TestExecExamples(t *testing.T) {
 	srv := servertest.Start(t)
 	for _, c := range []struct {
@@ -173,7 +181,7 @@ func TestExecExamples(t *testing.T) {
 		{"soft_write_through.py", "soft-write-through", []string{explore.FaultUnreachable}},
 	} {
 		t.Run(c.script, func(t *testing.T) {
-			o := explore.Options{Faults: c.faults, MaxFaults: faultsOf(c.faults), Bound: 1}
+			o := explore.Options{Faults: c.faults, MaxFaults: faultsOf(c.faults), Bound: 1, Starts: []string{explore.StartCached}}
 			goRes := run(t, srv, withStrategy(o, c.strategy))
 			py := o
 			py.Exec = "/usr/bin/python3 ../examples/python/" + c.script
@@ -211,7 +219,7 @@ func TestNoDeclaredPoints(t *testing.T) {
 		for _, a := range res.Anomalies {
 			if containsAll(a.Classes, want) {
 				found = true
-				replay(t, srv, a.Schedule, *otherReplays)
+				replay(t, srv, a.Schedule, *otherReplays, reg)
 			}
 		}
 		if !found {
@@ -228,7 +236,7 @@ func withStrategy(o explore.Options, s string) explore.Options {
 func classSet(r *explore.Result) string {
 	var s []string
 	for _, c := range explore.Classes() {
-		if r.Classes[c] > 0 {
+		if r.Classes[c] > 0 && c != explore.ClassEarlyRead {
 			s = append(s, c)
 		}
 	}
