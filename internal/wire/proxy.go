@@ -92,8 +92,13 @@ func (a Action) String() string {
 // sent: calls for one connection come one at a time in the order of the
 // connection's requests; calls for different connections may be
 // concurrent. A Gate may block as long as it likes, but must return soon
-// after ctx is done (the proxy closed, or the client connection ended);
-// Close waits for it. An Action out of range is taken as Unreachable.
+// after ctx is done: when the proxy closes, or when the connection is torn
+// down under it (its server closed it, a StallLimit ran out); Close waits
+// for it. While a command is at the gate the proxy does not read that
+// client, so a client that hangs up meanwhile is noticed only after the
+// gate returns; a command let go then still reaches the server, as one
+// sent just before a crash may. What the gate returns once ctx is done,
+// and an Action out of range, are taken as Unreachable.
 type Gate func(ctx context.Context, c Command) Action
 
 // Option changes a proxy's behaviour.
