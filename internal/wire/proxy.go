@@ -52,8 +52,9 @@ const (
 	// requests on that connection are read and discarded, never gated nor
 	// sent, until the client gives up (its read timeout) and closes; with
 	// StallLimit the proxy closes the connection itself after a while.
-	// For PostgreSQL the messages up to the next Sync are still sent, so
-	// that an implicit transaction commits as it would have.
+	// For PostgreSQL the Sync that ends the lost statement's batch is
+	// still sent (later statements of the batch are not), so that an
+	// implicit transaction commits as it would have.
 	LoseReply
 	// Refuse does not send the command and answers as the server would
 	// refuse it. Redis: "-OOM command not allowed when used memory >
