@@ -72,6 +72,12 @@ func redisInline(t *testing.T, s *docker.Servers, direct *redis.Client) {
 	if got, want := cmds[2].Keys, []string{"wire:inline", "wire:other"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("DEL keys %v; want %v", got, want)
 	}
+	// Redis answers QUIT and closes: the answer still reaches the client.
+	fmt.Fprint(nc, "QUIT\r\n")
+	expect(t, br, "+OK\r\n")
+	if b, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("after QUIT read %q, %v; want the connection closed", b, err)
+	}
 }
 
 func redisPush(t *testing.T, s *docker.Servers, direct *redis.Client) {
