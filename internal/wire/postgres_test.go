@@ -15,7 +15,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/ghostbench/ghostbench/docker"
-	"github.com/ghostbench/ghostbench/internal/servertest"
 	"github.com/ghostbench/ghostbench/internal/wire"
 )
 
@@ -44,10 +43,9 @@ func (e *pgEnv) reset(t *testing.T, id, v int) {
 	}
 }
 
-// TestPostgres runs pgx through a PostgreSQL proxy in front of a real
+// testPostgres runs pgx through a PostgreSQL proxy in front of a real
 // PostgreSQL, for the simple and the extended protocol and every action.
-func TestPostgres(t *testing.T) {
-	s := servertest.Start(t)
+func testPostgres(t *testing.T, s *docker.Servers) {
 	e := &pgEnv{s: s, direct: pgVia(t, s, s.Postgres.Addr), table: fmt.Sprintf("wire_rows_%d", time.Now().UnixNano()%1e9)}
 	ctx := ctxT(t)
 	if _, err := e.direct.Exec(ctx, "CREATE TABLE "+e.table+" (id int PRIMARY KEY, v int NOT NULL); "+

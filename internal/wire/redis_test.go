@@ -16,14 +16,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ghostbench/ghostbench/docker"
-	"github.com/ghostbench/ghostbench/internal/servertest"
 	"github.com/ghostbench/ghostbench/internal/wire"
 )
 
-// TestRedis runs go-redis and raw clients through a Redis proxy in front
+// testRedis runs go-redis and raw clients through a Redis proxy in front
 // of a real Redis, for every action.
-func TestRedis(t *testing.T) {
-	s := servertest.Start(t)
+func testRedis(t *testing.T, s *docker.Servers) {
 	direct := redisVia(t, s, s.Redis.Addr)
 	direct.Options().ReadTimeout = 5 * time.Second
 	tests := []struct {
