@@ -110,11 +110,12 @@ type config struct {
 	dialTimeout time.Duration
 }
 
-// StallLimit makes the proxy close a connection d after it stalled on a
-// lost reply (LoseReply), for clients that have no read timeout of their
-// own (psycopg). The client then sees the connection closed instead of
-// waiting. Zero, the default, keeps the connection stalled until the
-// client closes it or the proxy closes.
+// StallLimit makes the proxy close a connection d after the reply it
+// lost (LoseReply) came from the server, so after the command took effect,
+// for clients that have no read timeout of their own (psycopg). The
+// client then sees the connection closed instead of waiting. Zero, the
+// default, keeps the connection stalled until the client closes it or the
+// proxy closes.
 func StallLimit(d time.Duration) Option {
 	return func(c *config) { c.stallLimit = d }
 }
