@@ -2,6 +2,7 @@ package wire_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,7 +13,7 @@ import (
 // BenchmarkForward measures what a proxy whose gate forwards everything
 // adds to one command: each iteration runs the command once directly and
 // once through the proxy, alternating so that both see the same load, and
-// reports both latencies and their difference (overhead-ns/cmd).
+// reports both latencies and their difference (overhead-ns/cmd), medians.
 func BenchmarkForward(b *testing.B) {
 	s := servertest.Start(b)
 	forward := func(context.Context, wire.Command) wire.Action { return wire.Forward }
@@ -42,8 +43,10 @@ func BenchmarkForward(b *testing.B) {
 }
 
 // measure runs direct and proxied alternately b.N times each (ns/op is
-// the time of one of each) and reports the mean latency of each and the
-// mean difference.
+// the time of one of each) and reports the median latency of each and the
+// median of the paired differences (overhead-ns/cmd): medians, because on
+// a shared machine a few descheduled iterations swing a mean by more than
+// the overhead itself.
 func measure(b *testing.B, direct, proxied func() error) {
 	run := func(op func() error) time.Duration {
 		t0 := time.Now()
@@ -56,15 +59,20 @@ func measure(b *testing.B, direct, proxied func() error) {
 		run(direct)
 		run(proxied)
 	}
-	var d, p time.Duration
+	d := make([]time.Duration, 0, b.N)
+	p := make([]time.Duration, 0, b.N)
+	diff := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for range b.N {
-		d += run(direct)
-		p += run(proxied)
+		td, tp := run(direct), run(proxied)
+		d, p, diff = append(d, td), append(p, tp), append(diff, tp-td)
 	}
 	b.StopTimer()
-	n := float64(b.N)
-	b.ReportMetric(float64(p.Nanoseconds())/n, "proxied-ns/cmd")
-	b.ReportMetric(float64(d.Nanoseconds())/n, "direct-ns/cmd")
-	b.ReportMetric(float64((p-d).Nanoseconds())/n, "overhead-ns/cmd")
+	median := func(x []time.Duration) float64 {
+		slices.Sort(x)
+		return float64(x[len(x)/2].Nanoseconds())
+	}
+	b.ReportMetric(median(p), "proxied-ns/cmd")
+	b.ReportMetric(median(d), "direct-ns/cmd")
+	b.ReportMetric(median(diff), "overhead-ns/cmd")
 }

@@ -208,7 +208,6 @@ func (c *pgConn) run(u []byte, sql string, query bool) (done, lost bool) {
 		c.mu.Lock()
 		c.stallAt = c.zSent
 		c.mu.Unlock()
-		c.l.stalled()
 		return c.send(u) != nil, true
 	case Refuse:
 		switch {
@@ -286,6 +285,11 @@ func (c *pgConn) responses() {
 		if typ == 'Z' && len(c.swallow) > 0 {
 			c.swallow = c.swallow[1:]
 			c.zSeen++
+			if c.stallAt >= 0 && c.zSeen == c.stallAt+1 {
+				// The lost statement's batch is done (committed, if it
+				// was to commit): only now may a StallLimit close it.
+				c.l.stalled()
+			}
 		}
 		c.mu.Unlock()
 		if !drop {

@@ -52,8 +52,9 @@ const (
 	// requests on that connection are read and discarded, never gated nor
 	// sent, until the client gives up (its read timeout) and closes; with
 	// StallLimit the proxy closes the connection itself after a while.
-	// For PostgreSQL the messages up to the next Sync are still sent, so
-	// that an implicit transaction commits as it would have.
+	// For PostgreSQL the Sync that ends the lost statement's batch is
+	// still sent (later statements of the batch are not), so that an
+	// implicit transaction commits as it would have.
 	LoseReply
 	// Refuse does not send the command and answers as the server would
 	// refuse it. Redis: "-OOM command not allowed when used memory >
@@ -92,8 +93,13 @@ func (a Action) String() string {
 // sent: calls for one connection come one at a time in the order of the
 // connection's requests; calls for different connections may be
 // concurrent. A Gate may block as long as it likes, but must return soon
-// after ctx is done (the proxy closed, or the client connection ended);
-// Close waits for it. An Action out of range is taken as Unreachable.
+// after ctx is done: when the proxy closes, or when the connection is torn
+// down under it (its server closed it, a StallLimit ran out); Close waits
+// for it. While a command is at the gate the proxy does not read that
+// client, so a client that hangs up meanwhile is noticed only after the
+// gate returns; a command let go then still reaches the server, as one
+// sent just before a crash may. What the gate returns once ctx is done,
+// and an Action out of range, are taken as Unreachable.
 type Gate func(ctx context.Context, c Command) Action
 
 // Option changes a proxy's behaviour.
@@ -104,11 +110,12 @@ type config struct {
 	dialTimeout time.Duration
 }
 
-// StallLimit makes the proxy close a connection d after it stalled on a
-// lost reply (LoseReply), for clients that have no read timeout of their
-// own (psycopg). The client then sees the connection closed instead of
-// waiting. Zero, the default, keeps the connection stalled until the
-// client closes it or the proxy closes.
+// StallLimit makes the proxy close a connection d after the reply it
+// lost (LoseReply) came from the server, so after the command took effect,
+// for clients that have no read timeout of their own (psycopg). The
+// client then sees the connection closed instead of waiting. Zero, the
+// default, keeps the connection stalled until the client closes it or the
+// proxy closes.
 func StallLimit(d time.Duration) Option {
 	return func(c *config) { c.stallLimit = d }
 }

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ghostbench/ghostbench/internal/servertest"
+	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/internal/wire"
 )
 
@@ -19,14 +19,13 @@ import (
 // python3-psycopg.
 const python = "/usr/bin/python3"
 
-// TestPython runs redis-py and psycopg 3 through both proxies: what the
+// testPython runs redis-py and psycopg 3 through both proxies: what the
 // process sends is gated, refusals and lost replies reach it as the
 // libraries' own errors, and a refused COMMIT leaves the row unchanged.
-func TestPython(t *testing.T) {
+func testPython(t *testing.T, s *docker.Servers) {
 	if err := exec.Command(python, "-c", "import redis, psycopg").Run(); err != nil {
 		t.Fatalf("%s cannot import redis and psycopg (%v): run make deps", python, err)
 	}
-	s := servertest.Start(t)
 	ctx := ctxT(t)
 	direct := pgVia(t, s, s.Postgres.Addr)
 	table := fmt.Sprintf("wire_py_%d", time.Now().UnixNano()%1e9)
