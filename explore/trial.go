@@ -79,6 +79,9 @@ type actor struct {
 	cut      bool // Redis unreachable until the end of this operation
 	ops      int
 	gid      atomic.Int64 // the goroutine that runs its operations
+	// waits counts the checks in a row that found its goroutine waiting
+	// for another goroutine: a lock taken for a moment is not a block.
+	waits int
 }
 
 // resumeMsg lets a parked actor go on, with the fault chosen for its step.
@@ -645,7 +648,12 @@ func (t *trial) refreshBlocked(ctx context.Context) error {
 	}
 	inProc := waitingGoroutines(gids)
 	for _, a := range t.actors {
-		w := (a.pid != 0 && waiting[a.pid]) || inProc[a.gid.Load()]
+		if inProc[a.gid.Load()] {
+			a.waits++
+		} else {
+			a.waits = 0
+		}
+		w := (a.pid != 0 && waiting[a.pid]) || a.waits >= 2 || (a.state == stateBlocked && a.waits > 0)
 		switch {
 		case a.state == stateRunning && w:
 			a.state = stateBlocked
