@@ -1,0 +1,34 @@
+#!/bin/sh
+# The entrypoint of the ghostbench/postgres image, after the official
+# image's for what ghostbench relies on: on first start, initdb into
+# $PGDATA with $POSTGRES_USER as superuser and $POSTGRES_PASSWORD for
+# connections from any address (scram-sha-256), listen on every address,
+# and create $POSTGRES_DB; then run the command (postgres and its -c
+# settings) as the container's main process.
+set -eu
+
+case "${1:-postgres}" in -*) set -- postgres "$@" ;; esac
+
+if [ "${1:-postgres}" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
+	auth=${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}
+	if [ -z "${POSTGRES_PASSWORD:-}" ] && [ "$auth" != trust ]; then
+		echo "Error: POSTGRES_PASSWORD is not set; the server would accept no connection from outside" >&2
+		exit 1
+	fi
+	user=${POSTGRES_USER:-postgres}
+	db=${POSTGRES_DB:-$user}
+	pwfile=$(mktemp 2>/dev/null || echo /tmp/pwfile.$$)
+	printf '%s\n' "$POSTGRES_PASSWORD" >"$pwfile"
+	initdb --no-sync --username="$user" --pwfile="$pwfile" --auth-local=trust --auth-host="$auth" -D "$PGDATA" >/dev/null
+	rm -f "$pwfile"
+	echo "host all all all $auth" >>"$PGDATA/pg_hba.conf"
+	echo "listen_addresses = '*'" >>"$PGDATA/postgresql.conf"
+	if [ "$db" != postgres ]; then
+		# Single-user mode runs as the bootstrap superuser, $user, which
+		# thus owns the database as in the official image.
+		printf 'CREATE DATABASE "%s";\n' "$db" | postgres --single -j -D "$PGDATA" postgres >/dev/null
+	fi
+	echo "PostgreSQL init process complete; ready for start up."
+fi
+
+exec "$@"
