@@ -76,6 +76,7 @@ current() {
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+chmod 755 "$work" # the host's postgres user makes the prepared cluster in it
 
 pg_label=$(versions $pg_pkgs)
 if current "$PG_IMAGE" "$pg_label"; then
@@ -83,7 +84,7 @@ if current "$PG_IMAGE" "$pg_label"; then
 else
 	start=$(date +%s)
 	# shellcheck disable=SC2086
-	rootfs "$work/pg" $pg_pkgs -- dash mkdir mktemp rm cat
+	rootfs "$work/pg" $pg_pkgs -- dash mkdir mktemp rm cat cp chmod
 	# Time zones: PostgreSQL uses the system's.
 	mkdir -p "$work/pg/usr/share/zoneinfo"
 	cp -a /usr/share/zoneinfo/Etc /usr/share/zoneinfo/UTC "$work/pg/usr/share/zoneinfo/"
@@ -93,6 +94,22 @@ else
 	mkdir -p "$work/pg/var/lib/postgresql" "$work/pg/var/run/postgresql" "$work/pg/usr/local/bin"
 	chmod 1777 "$work/pg/var/lib/postgresql" "$work/pg/var/run/postgresql"
 	install -m 0755 "$here/postgres-entrypoint.sh" "$work/pg/usr/local/bin/docker-entrypoint.sh"
+	# The cluster the docker provider asks for (user, database, trusted
+	# connections), made now by the host's initdb as its postgres user, so
+	# that a container starts without one; readable by all, as the files
+	# belong to root in the image and the container copies them.
+	if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
+		tdir=$work/pg/usr/share/ghostbench
+		mkdir -p "$tdir" && chown postgres "$tdir"
+		if ! runuser -u postgres -- env PATH="$pg_bin:/usr/bin:/bin" LANG=C.UTF-8 \
+			POSTGRES_USER=ghostbench POSTGRES_DB=ghostbench POSTGRES_HOST_AUTH_METHOD=trust \
+			"$work/pg/usr/local/bin/docker-entrypoint.sh" --init "$tdir/pgdata-template" >"$work/template.log" 2>&1; then
+			echo "docker-images: no prepared cluster in the image (containers run initdb): $(tail -3 "$work/template.log")" >&2
+			rm -rf "$tdir/pgdata-template"
+		fi
+		chmod -R a+rX "$tdir"
+		chown -R root:root "$tdir"
+	fi
 	import "$work/pg" "$PG_IMAGE" "$pg_label" \
 		--change "ENV PATH=$pg_bin:/usr/local/bin:/usr/bin PGDATA=/var/lib/postgresql/data LANG=C.UTF-8" \
 		--change "USER postgres" \
