@@ -69,8 +69,26 @@ type dockerEngine struct {
 // are reachable from here (see engineLocality). Every error is one line
 // that names the address, where it came from, and what to do.
 func pingDocker(ctx context.Context) (*dockerEngine, error) {
-	return connectEngine(ctx, osEngineEnv(), osLocality())
+	eng, err := connectEngine(ctx, osEngineEnv(), osLocality())
+	if err != nil {
+		return nil, noEngineError{err}
+	}
+	return eng, nil
 }
+
+// ErrNoEngine is wrapped by the error of the docker provider when it finds
+// no Docker engine it can use; ErrNoImage when the engine lacks an image and
+// cannot pull it.
+var (
+	ErrNoEngine = errors.New("no usable Docker engine")
+	ErrNoImage  = errors.New("image missing and not pullable")
+)
+
+// noEngineError keeps the message of why there is no engine and wraps
+// ErrNoEngine.
+type noEngineError struct{ error }
+
+func (e noEngineError) Unwrap() []error { return []error{e.error, ErrNoEngine} }
 
 func connectEngine(ctx context.Context, env engineEnv, loc engineLocality) (*dockerEngine, error) {
 	ep, err := resolveEngine(env)

@@ -215,6 +215,8 @@ type pullError struct {
 
 func (e *pullError) Error() string { return e.msg }
 
+func (e *pullError) Unwrap() error { return ErrNoImage }
+
 // pullCause shortens why a pull failed to its last cause: of an engine's
 // `Get "https://registry/v2/": dial tcp: lookup registry on 10.0.0.1:53: no
 // such host` it keeps what follows "dial tcp: ".
