@@ -62,8 +62,12 @@ GROUP
 # root and the build no privilege.
 import() {
 	local dir=$1 image=$2 label=$3; shift 3
+	local previous
+	previous=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
 	tar --numeric-owner --owner=0 --group=0 -C "$dir" -c . |
 		docker import --change "LABEL ghostbench.packages=\"$label\"" "$@" - "$image" >/dev/null
+	# The image it replaces, now untagged, goes unless a container uses it.
+	[ -z "$previous" ] || docker image rm "$previous" >/dev/null 2>&1 || true
 }
 
 # current reports whether image exists and was built from the installed
