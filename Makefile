@@ -16,7 +16,7 @@ GO ?= go
 SHELL := /bin/bash
 BIN := $(CURDIR)/bin
 
-.PHONY: deps deps-browser build test lint bench reference findings
+.PHONY: deps deps-browser docker-images build test lint bench reference findings
 
 # deps installs Redis and the PostgreSQL server from Debian's packages when
 # they are missing, and makes sure the distribution's own service instances
@@ -66,7 +66,23 @@ deps-browser:
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; \
 	command -v chromium >/dev/null || { echo "deps-browser: chromium still not found after installing" >&2; exit 1; }
 
-test: deps deps-browser
+# docker-images builds the docker provider's local images from the Debian
+# packages deps installed, without a registry (docker/image/build.sh), when
+# a Docker engine answers; they are kept while the packages and the build
+# do not change. The pinned official images stay the provider's default:
+# select these with -postgres-image/-redis-image or GHOSTBENCH_POSTGRES_IMAGE
+# and GHOSTBENCH_REDIS_IMAGE. The docker package's tests use them.
+DOCKER_POSTGRES_IMAGE := ghostbench/postgres:15-debian
+DOCKER_REDIS_IMAGE := ghostbench/redis:7-debian
+
+docker-images: deps
+	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then \
+		docker/image/build.sh $(DOCKER_POSTGRES_IMAGE) $(DOCKER_REDIS_IMAGE); \
+	else \
+		echo "docker-images: no Docker engine answers; the tests of the docker provider on an engine will skip"; \
+	fi
+
+test: deps deps-browser docker-images
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 
 $(BIN)/staticcheck-$(STATICCHECK_VERSION):

@@ -90,6 +90,7 @@ type providerStatus struct {
 	detail string
 	fix    string // what to do when it is not available
 	why    string // why it is not available, one line; empty when it is
+	hint   string // what to do to use it when "auto" passes it by
 }
 
 // providerStatuses checks every provider.

@@ -23,6 +23,12 @@ const DefaultPullTimeout = 10 * time.Minute
 // at all shows as this, long before the whole deadline.
 const pullStallTimeout = time.Minute
 
+// autoPullStall is the stall limit when the provider was chosen by "auto":
+// the local provider is the next choice, so a registry that does not answer
+// (offline, no registry at all) costs seconds, not the minute above. A
+// reachable registry starts answering well within it.
+const autoPullStall = 5 * time.Second
+
 // imageInspectTimeout bounds asking the engine whether it has an image.
 const imageInspectTimeout = 10 * time.Second
 
@@ -178,8 +184,8 @@ func (p *puller) pull(dctx, ctx context.Context, image string, prog *pullProgres
 	<-decoded
 
 	what := func(why string) error {
-		return fmt.Errorf("image %s: %s; run `docker pull %s` to see why (or to pull it before the run), or set %s=local",
-			image, why, image, EnvProvider)
+		return &pullError{image: image, cause: pullCause(why), msg: fmt.Sprintf("image %s: %s; run `docker pull %s` to see why (or to pull it before the run), or set %s=local",
+			image, why, image, EnvProvider)}
 	}
 	switch cause := context.Cause(sctx); {
 	case ctx.Err() != nil:
@@ -198,6 +204,27 @@ func (p *puller) pull(dctx, ctx context.Context, image string, prog *pullProgres
 		return what(fmt.Sprintf("the engine at %s could not pull it: %s", p.endpoint, oneLine(streamErr)))
 	}
 	return nil
+}
+
+// pullError is an image the engine lacks and could not pull.
+type pullError struct {
+	image string
+	cause string // short: what stopped the pull
+	msg   string
+}
+
+func (e *pullError) Error() string { return e.msg }
+
+func (e *pullError) Unwrap() error { return ErrNoImage }
+
+// pullCause shortens why a pull failed to its last cause: of an engine's
+// `Get "https://registry/v2/": dial tcp: lookup registry on 10.0.0.1:53: no
+// such host` it keeps what follows "dial tcp: ".
+func pullCause(why string) string {
+	if _, after, ok := strings.Cut(why, "dial tcp: "); ok {
+		return "registry unreachable: " + after
+	}
+	return why
 }
 
 // pullRef splits an image reference into what the pull endpoint takes:

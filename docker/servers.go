@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"sync"
@@ -199,7 +200,7 @@ func provision(ctx context.Context, cfg *Config) (*Servers, error) {
 			err = fmt.Errorf("topology %s is not supported by the docker provider yet; use -provider local", cfg.Topology)
 			break
 		}
-		s, err = provisionDocker(ctx, cfg, ch.engine)
+		s, err = provisionDocker(ctx, cfg, ch.engine, ch.auto)
 	case ProviderLocal:
 		s, err = provisionLocal(ctx, cfg, ch.local)
 	}
@@ -207,10 +208,10 @@ func provision(ctx context.Context, cfg *Config) (*Servers, error) {
 		// An engine that answers a ping may still be unable to run the
 		// images (no registry access, no space). Under "auto" the local
 		// provider is the next choice, and the reason says why.
-		derr := fmt.Errorf("docker provider: %w", err)
+		why := dockerFailure(err, ch.engine.endpoint)
 		if bins, lerr := findLocal(); lerr == nil {
-			cfg.Logf("%v; falling back to the local provider", derr)
-			ch = choice{name: ProviderLocal, reason: fmt.Sprintf("the Docker engine answered but %v; %s", oneLine(derr.Error()), bins), local: bins}
+			cfg.Logf("docker provider: %s; falling back to the local provider", why)
+			ch = choice{name: ProviderLocal, reason: fmt.Sprintf("%s; %s", why, bins), local: bins}
 			s, err = provisionLocal(ctx, cfg, bins)
 		}
 	}
@@ -220,6 +221,22 @@ func provision(ctx context.Context, cfg *Config) (*Servers, error) {
 	s.Provider = ch.name
 	s.Reason = ch.reason
 	return s, nil
+}
+
+// dockerFailure says in one line why the docker provider could not run
+// the servers: for an image the engine lacks and cannot pull, which image
+// and the last cause, not the whole pull error.
+func dockerFailure(err error, endpoint string) string {
+	return "the Docker engine at " + endpoint + " answered, but " + dockerProblem(err)
+}
+
+// dockerProblem is dockerFailure without the engine.
+func dockerProblem(err error) string {
+	var pe *pullError
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("it has no image %s and cannot pull it (%s)", pe.image, oneLine(pe.cause))
+	}
+	return oneLine(err.Error())
 }
 
 // choice is the provider chosen, why, and what was found while choosing.

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	gb "github.com/ghostbench/ghostbench"
+	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/internal/servertest"
 )
 
@@ -35,8 +36,13 @@ func alive(conn *pgx.Conn) error {
 	})
 }
 
-func TestPostgresFaults(t *testing.T) {
-	srv := servertest.Start(t)
+func TestPostgresFaults(t *testing.T) { testPostgresFaults(t, servertest.Start(t)) }
+
+// TestPostgresFaultsDocker runs the same faults, with the same checks, on
+// servers in containers: pauses are container pauses, kills container kills.
+func TestPostgresFaultsDocker(t *testing.T) { testPostgresFaults(t, servertest.StartDocker(t)) }
+
+func testPostgresFaults(t *testing.T, srv *docker.Servers) {
 	bg := context.Background()
 	writer := gb.Actor{Kind: "writer", ID: 1}
 

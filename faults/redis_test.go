@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/internal/servertest"
 )
 
@@ -16,8 +17,13 @@ func isTimeout(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
 
-func TestRedisFaults(t *testing.T) {
-	srv := servertest.Start(t)
+func TestRedisFaults(t *testing.T) { testRedisFaults(t, servertest.Start(t)) }
+
+// TestRedisFaultsDocker runs the same faults, with the same checks, on
+// servers in containers: pauses are container pauses, kills container kills.
+func TestRedisFaultsDocker(t *testing.T) { testRedisFaults(t, servertest.StartDocker(t)) }
+
+func testRedisFaults(t *testing.T, srv *docker.Servers) {
 	bg := context.Background()
 
 	t.Run("redis-down", func(t *testing.T) {

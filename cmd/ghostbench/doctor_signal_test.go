@@ -44,6 +44,10 @@ func TestDoctorInterrupt(t *testing.T) {
 
 	t.Run("SIGKILL while holding", func(t *testing.T) { testHoldKilled(t, bin) })
 
+	t.Run("interrupt while holding containers", func(t *testing.T) {
+		testHoldSignal(t, bin, os.Interrupt, dockerImagesEnv(t)...)
+	})
+
 	for _, after := range []time.Duration{20 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond} {
 		t.Run(fmt.Sprintf("while starting, after %v", after), func(t *testing.T) {
 			cmd := exec.Command(bin, "doctor", "-hold")
@@ -72,8 +76,9 @@ func TestDoctorInterrupt(t *testing.T) {
 
 // testHoldSignal runs doctor -hold until ready, sends sig, and checks that
 // the servers it printed are gone.
-func testHoldSignal(t *testing.T, bin string, sig os.Signal) {
+func testHoldSignal(t *testing.T, bin string, sig os.Signal, env ...string) {
 	cmd := exec.Command(bin, "doctor", "-hold")
+	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +145,37 @@ func testHoldSignal(t *testing.T, bin string, sig os.Signal) {
 			t.Errorf("container %s left after %v", c, sig)
 		}
 	}
+	if len(env) > 0 {
+		if len(splitFootprint(m[3])) != 2 {
+			t.Errorf("ready line %q: want two containers", ready)
+		}
+		out, err := exec.Command("docker", "ps", "-aq", "--filter", "label=ghostbench.owner-pid="+strconv.Itoa(cmd.Process.Pid)).Output()
+		if err != nil || len(bytes.TrimSpace(out)) > 0 {
+			t.Errorf("containers of the interrupted doctor left: %q (%v)", out, err)
+		}
+	}
 	assertNothingOf(t, cmd.Process.Pid)
+}
+
+// dockerImagesEnv returns the environment that makes the harness run its
+// servers in containers of make docker-images' images. It skips t when no
+// engine answers or, outside CI (where make test builds them), when the
+// images are missing.
+func dockerImagesEnv(t *testing.T) []string {
+	t.Helper()
+	if err := exec.Command("docker", "info").Run(); err != nil {
+		t.Skipf("no Docker engine answers: %v", err)
+	}
+	images := []string{"ghostbench/postgres:15-debian", "ghostbench/redis:7-debian"}
+	if err := exec.Command("docker", append([]string{"image", "inspect"}, images...)...).Run(); err != nil {
+		msg := fmt.Sprintf("images %v missing (%v): run make docker-images", images, err)
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return []string{docker.EnvProvider + "=" + docker.ProviderDocker,
+		docker.EnvPostgresImage + "=" + images[0], docker.EnvRedisImage + "=" + images[1]}
 }
 
 // testHoldKilled kills doctor -hold with SIGKILL, which no program can

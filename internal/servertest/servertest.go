@@ -9,6 +9,8 @@ package servertest
 
 import (
 	"context"
+	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -69,6 +71,49 @@ func StartTopology(t testing.TB, topology string) *docker.Servers {
 	s, err := docker.Provision(ctx, cfg)
 	if err != nil {
 		t.Fatalf("servertest: cannot provision topology %s: %v", topology, err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("servertest: teardown: %v", err)
+		}
+	})
+	return s
+}
+
+// Local images of make docker-images (docker/image/build.sh), which
+// StartDocker uses unless GHOSTBENCH_POSTGRES_IMAGE and
+// GHOSTBENCH_REDIS_IMAGE name others: the pinned images need a registry.
+const (
+	LocalPostgresImage = "ghostbench/postgres:15-debian"
+	LocalRedisImage    = "ghostbench/redis:7-debian"
+)
+
+// StartDocker is Start with the docker provider, whatever
+// GHOSTBENCH_PROVIDER says, so that a test runs the same checks on
+// containers. It skips t when no Docker engine answers, and when the images
+// are missing outside CI (make test builds them; under CI it fails).
+func StartDocker(t testing.TB) *docker.Servers {
+	t.Helper()
+	cfg := docker.ConfigFromEnv()
+	cfg.Provider = docker.ProviderDocker
+	cfg.PostgresURL, cfg.RedisURL = "", ""
+	if cfg.PostgresImage == "" {
+		cfg.PostgresImage = LocalPostgresImage
+	}
+	if cfg.RedisImage == "" {
+		cfg.RedisImage = LocalRedisImage
+	}
+	cfg.Logf = t.Logf
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	s, err := docker.Provision(ctx, cfg)
+	switch {
+	case errors.Is(err, docker.ErrNoEngine):
+		t.Skipf("servertest: not run on containers: %v", err)
+	case errors.Is(err, docker.ErrNoImage) && os.Getenv("CI") == "":
+		t.Skipf("servertest: not run on containers (run make docker-images): %v", err)
+	case err != nil:
+		t.Fatalf("servertest: cannot provision PostgreSQL and Redis in containers: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil {
