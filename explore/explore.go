@@ -42,7 +42,7 @@ const (
 	DefaultRandom    = 1000
 	DefaultStepBound = 10 * time.Second
 	DefaultMaxSteps  = 200
-	DefaultBatch     = 40
+	DefaultBatch     = 100
 	DefaultTTL       = time.Hour
 	DefaultSchema    = "ghostbench_explore"
 	DefaultPrefix    = "gb:explore:"
