@@ -137,9 +137,6 @@ func (t *keyTable) get(k int64) *keyState {
 	return &t.pages[i/keyPage][i%keyPage]
 }
 
-// len returns the number of keys with state.
-func (t *keyTable) len() int { return len(t.ids) }
-
 // each calls f with every state, in key order.
 func (t *keyTable) each(f func(ks *keyState)) {
 	if len(t.sorted) != len(t.ids) {
