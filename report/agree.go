@@ -109,7 +109,7 @@ func writeAgreementText(w io.Writer, as []Agreement) {
 	if len(as) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nverdicts (groups by Mann-Whitney U at alpha 0.05; agree = the safest groups share a strategy, the fastest groups share one, and no pair is ordered significantly one way in old and the other way in new):\n")
+	fmt.Fprintf(w, "\nverdicts (groups by Mann-Whitney U at alpha 0.05, or at a sequential bench's level per look; agree = the safest groups share a strategy, the fastest groups share one, and no pair is ordered significantly one way in old and the other way in new):\n")
 	n := 0
 	for _, a := range as {
 		verdict := "agree"
