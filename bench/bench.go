@@ -38,6 +38,7 @@ import (
 	"github.com/ghostbench/ghostbench/report"
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
+	"github.com/ghostbench/ghostbench/stats"
 	"github.com/ghostbench/ghostbench/store"
 	"github.com/ghostbench/ghostbench/strategies"
 )
@@ -69,6 +70,19 @@ type Config struct {
 	// again, so that a noisy minute hits every strategy alike. With more
 	// than one, every repetition has its own schema and key prefix.
 	Count int
+	// MinCount, when between 2 and Count-1, makes the bench sequential:
+	// every cell runs MinCount repetitions, then rounds are added only
+	// for the cells whose place in a group is still undecided
+	// (report.Matrix.Undecided under the design stats.Sequential{Alpha:
+	// stats.Alpha, First: MinCount, Max: Count, Futility:
+	// stats.DefaultFutility}), until none is or Count rounds ran. Its
+	// verdicts test each look at the design's corrected level. 0 (or
+	// Count): every cell runs Count times.
+	MinCount int
+	// Budget, when positive, bounds the bench's wall time: a run (or a
+	// sequential round) starts only when the runs so far say it will end
+	// within Budget of the start; what does not fit stays not-run.
+	Budget time.Duration
 	// Servers selects the servers to provision (docker.Provision).
 	Servers docker.Config
 	// Faults are the options of the scenarios' fault schedules.
@@ -103,6 +117,9 @@ type Observer struct {
 	// RunProgress is run i's live progress, about once a second; when nil
 	// the runner reports none.
 	RunProgress func(i int, run *report.BenchRun, p runner.Progress)
+	// Round is called at every look of a sequential bench, after round
+	// MinCount and each later round.
+	Round func(r RoundInfo)
 	// RunFinished is called when run i ended with run's status and
 	// elapsed time set and its run.json written, before bench.json is
 	// rewritten. res is nil when the run could not be done at all (run's
@@ -113,9 +130,11 @@ type Observer struct {
 // Plan is a checked bench, ready to run.
 type Plan struct {
 	cfg   Config
-	cells []cell
-	infos []report.BenchScenario
-	names []string // scenario names, in order
+	cells []cell // the first rounds
+	// planned are the scenarios, scaled, with their fault plans.
+	planned []scenarioPlan
+	infos   []report.BenchScenario
+	names   []string // scenario names, in order
 }
 
 // cell is one run to do.
@@ -152,9 +171,17 @@ func NewPlan(cfg Config) (*Plan, error) {
 		return nil, errors.New("bench: Scenarios: none given")
 	case cfg.Count < 0 || cfg.Count > MaxCount:
 		return nil, fmt.Errorf("bench: Count %d: want 1..%d repetitions", cfg.Count, MaxCount)
+	case cfg.Budget < 0:
+		return nil, fmt.Errorf("bench: Budget %v: want a positive duration such as 5m, or 0 for none", cfg.Budget)
 	}
 	if cfg.Count == 0 {
 		cfg.Count = 1
+	}
+	if cfg.MinCount == cfg.Count {
+		cfg.MinCount = 0
+	}
+	if cfg.MinCount != 0 && (cfg.MinCount < 2 || cfg.MinCount > cfg.Count) {
+		return nil, fmt.Errorf("bench: MinCount %d: want 2..Count (%d) repetitions before the first look, or 0 for a fixed Count", cfg.MinCount, cfg.Count)
 	}
 	for _, st := range cfg.Strategies {
 		if _, ok := cfg.Registry.Lookup(st); !ok {
@@ -163,11 +190,7 @@ func NewPlan(cfg Config) (*Plan, error) {
 	}
 	p := &Plan{cfg: cfg}
 	seen := map[string]bool{}
-	type scPlan struct {
-		sc *scenarios.Scenario
-		fp *FaultPlan
-	}
-	var planned []scPlan
+	var planned []scenarioPlan
 	for _, orig := range cfg.Scenarios {
 		if seen[orig.Name] {
 			return nil, fmt.Errorf("bench: Scenarios: %s given twice", orig.Name)
@@ -186,32 +209,67 @@ func NewPlan(cfg Config) (*Plan, error) {
 		}
 		p.names = append(p.names, sc.Name)
 		p.infos = append(p.infos, report.BenchScenario{Name: sc.Name, Description: sc.Description, Scale: scale, Faults: describeFaults(&sc)})
-		planned = append(planned, scPlan{&sc, fp})
+		planned = append(planned, scenarioPlan{&sc, fp})
 	}
-	// Round-robin: repetition r of every cell before repetition r+1 of any.
-	for rep := 1; rep <= cfg.Count; rep++ {
-		for _, sp := range planned {
-			sc := sp.sc
-			fp := sp.fp
-			if rep > 1 {
-				c := *sp.sc
-				c.Seed = cfg.Seed + int64(rep-1)
-				sc = &c
-				if fp != nil {
-					fp = &FaultPlan{sc: sc, opts: fp.opts}
-				}
-			}
-			for _, st := range cfg.Strategies {
-				c := cell{sc: sc, strategy: st, faults: fp, rep: rep, schema: cfg.Schema, prefix: cfg.Prefix}
-				if cfg.Count > 1 {
-					c.schema = fmt.Sprintf("%s_r%d", cmp.Or(cfg.Schema, store.DefaultSchema), rep)
-					c.prefix = fmt.Sprintf("%sr%d:", cmp.Or(cfg.Prefix, "gb:"), rep)
-				}
-				p.cells = append(p.cells, c)
-			}
-		}
+	p.planned = planned
+	// Round-robin: repetition r of every cell before repetition r+1 of
+	// any (a sequential bench plans its first MinCount rounds here, the
+	// others as it goes).
+	rounds := cfg.Count
+	if cfg.MinCount > 0 {
+		rounds = cfg.MinCount
+	}
+	for rep := 1; rep <= rounds; rep++ {
+		p.cells = append(p.cells, p.round(rep, nil)...)
 	}
 	return p, nil
+}
+
+// scenarioPlan is one scenario of a plan, scaled and checked.
+type scenarioPlan struct {
+	sc *scenarios.Scenario
+	fp *FaultPlan
+}
+
+// round returns the cells of repetition rep, in scenario then strategy
+// order; only those for which only(scenario, strategy) is true when only
+// is not nil.
+func (p *Plan) round(rep int, only func(sc, st string) bool) []cell {
+	cfg := &p.cfg
+	var out []cell
+	for _, sp := range p.planned {
+		sc := sp.sc
+		fp := sp.fp
+		if rep > 1 {
+			c := *sp.sc
+			c.Seed = cfg.Seed + int64(rep-1)
+			sc = &c
+			if fp != nil {
+				fp = &FaultPlan{sc: sc, opts: fp.opts}
+			}
+		}
+		for _, st := range cfg.Strategies {
+			if only != nil && !only(sc.Name, st) {
+				continue
+			}
+			c := cell{sc: sc, strategy: st, faults: fp, rep: rep, schema: cfg.Schema, prefix: cfg.Prefix}
+			if cfg.Count > 1 {
+				c.schema = fmt.Sprintf("%s_r%d", cmp.Or(cfg.Schema, store.DefaultSchema), rep)
+				c.prefix = fmt.Sprintf("%sr%d:", cmp.Or(cfg.Prefix, "gb:"), rep)
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// design returns the sequential design of the plan, ok=false for a fixed
+// Count.
+func (p *Plan) design() (stats.Sequential, bool) {
+	if p.cfg.MinCount == 0 {
+		return stats.Sequential{}, false
+	}
+	return stats.Sequential{Alpha: stats.Alpha, First: p.cfg.MinCount, Max: p.cfg.Count, Futility: stats.DefaultFutility}, true
 }
 
 // Run checks cfg and runs its bench: NewPlan(cfg), then Plan.Run.
@@ -247,6 +305,11 @@ func (p *Plan) Run(ctx context.Context) (*report.Bench, error) {
 		Seed: p.cfg.Seed, Count: p.cfg.Count, Duration: p.cfg.Duration.String(), Flags: p.cfg.Flags,
 		Scenarios: p.names, Strategies: p.cfg.Strategies, ScenarioInfo: p.infos,
 	}
+	d, seq := p.design()
+	if seq {
+		b.Sequential = &report.SequentialDesign{Method: stats.SequentialMethod, Alpha: d.Alpha, Looks: d.Looks(), Level: d.Level(),
+			First: d.First, Max: d.Max, Futility: d.Futility, BudgetSeconds: p.cfg.Budget.Seconds(), Rounds: d.First}
+	}
 	for _, c := range p.cells {
 		b.Runs = append(b.Runs, report.BenchRun{Scenario: c.sc.Name, Strategy: c.strategy, Status: record.StatusNotRun, Seed: c.sc.Seed,
 			Rep: c.rep, Schema: c.schema, Prefix: c.prefix})
@@ -257,8 +320,17 @@ func (p *Plan) Run(ctx context.Context) (*report.Bench, error) {
 	if f := p.cfg.Observer.Started; f != nil {
 		f(b)
 	}
-	m := &matrix{cfg: &p.cfg, bench: b}
-	runErr := m.run(ctx, p.cells)
+	m := &matrix{cfg: &p.cfg, bench: b, started: started}
+	defer m.close()
+	runErr := m.run(ctx, p.cells, 0)
+	if seq {
+		if runErr == nil {
+			runErr = p.sequential(ctx, m, d)
+		}
+		if runErr != nil {
+			b.Sequential.Stopped = "error"
+		}
+	}
 	b.ElapsedSeconds = time.Since(started).Seconds()
 	if ctx.Err() == nil && runErr == nil {
 		b.Status = record.StatusOK
@@ -271,6 +343,69 @@ func (p *Plan) Run(ctx context.Context) (*report.Bench, error) {
 		return b, &WriteError{werr}
 	}
 	return b, nil
+}
+
+// sequential runs the rounds after the first ones of a sequential bench:
+// each round runs the cells report.Matrix.Undecided names, until none is,
+// Max rounds ran, the budget has no room for the next round or ctx is
+// done. It records how the bench ended in b.Sequential.
+func (p *Plan) sequential(ctx context.Context, m *matrix, d stats.Sequential) error {
+	b, sd := m.bench, m.bench.Sequential
+	for round := d.First; ; round++ {
+		if ctx.Err() != nil || m.outOfBudget {
+			sd.Stopped = "interrupted"
+			if m.outOfBudget {
+				sd.Stopped = "budget"
+			}
+			return nil
+		}
+		mat := report.NewMatrix(b, m.runs)
+		undecided := map[[2]string]bool{}
+		for _, sc := range p.names {
+			for _, st := range mat.Undecided(sc, d) {
+				undecided[[2]string{sc, st}] = true
+			}
+		}
+		sd.Rounds, sd.Undecided = round, len(undecided)
+		cells := len(p.names) * len(p.cfg.Strategies)
+		if f := p.cfg.Observer.Round; f != nil {
+			f(RoundInfo{Round: round, Max: d.Max, Cells: cells, Undecided: len(undecided), Elapsed: time.Since(m.started), Budget: p.cfg.Budget})
+		}
+		switch {
+		case len(undecided) == 0:
+			sd.Stopped = "decided"
+			return nil
+		case round >= d.Max:
+			sd.Stopped = "max rounds"
+			return nil
+		case !m.fits(len(undecided)):
+			sd.Stopped = "budget"
+			return nil
+		}
+		next := p.round(round+1, func(sc, st string) bool { return undecided[[2]string{sc, st}] })
+		base := len(b.Runs)
+		for _, c := range next {
+			b.Runs = append(b.Runs, report.BenchRun{Scenario: c.sc.Name, Strategy: c.strategy, Status: record.StatusNotRun, Seed: c.sc.Seed,
+				Rep: c.rep, Schema: c.schema, Prefix: c.prefix})
+		}
+		if err := report.WriteBench(p.cfg.Dir, b); err != nil {
+			return fmt.Errorf("write bench.json: %w", err)
+		}
+		if err := m.run(ctx, next, base); err != nil {
+			return err
+		}
+	}
+}
+
+// RoundInfo is the state of a sequential bench at a look, after a round.
+type RoundInfo struct {
+	// Round is the number of rounds run, of at most Max.
+	Round, Max int
+	// Cells is the number of cells, Undecided those whose place in a
+	// group is still undecided (the next round runs them).
+	Cells, Undecided int
+	// Elapsed is the bench's time so far, Budget its budget (0: none).
+	Elapsed, Budget time.Duration
 }
 
 // WriteError is a bench whose runs all ended (or were interrupted) but

@@ -16,6 +16,7 @@ import (
 	"github.com/ghostbench/ghostbench/report"
 	"github.com/ghostbench/ghostbench/runner"
 	"github.com/ghostbench/ghostbench/scenarios"
+	"github.com/ghostbench/ghostbench/stats"
 )
 
 func builtin(t *testing.T, name string) *scenarios.Scenario {
@@ -47,6 +48,9 @@ func TestNewPlanRefuses(t *testing.T) {
 		{"no scenarios", func(c *Config) { c.Scenarios = nil }, "Scenarios: none given"},
 		{"twice", func(c *Config) { c.Scenarios = append(c.Scenarios, c.Scenarios[0]) }, "steady-read-heavy given twice"},
 		{"invalid scenario", func(c *Config) { c.Scenarios = []*scenarios.Scenario{bad} }, "keys"},
+		{"min count", func(c *Config) { c.Count, c.MinCount = 6, 1 }, "MinCount 1: want 2..Count (6)"},
+		{"min count above count", func(c *Config) { c.Count, c.MinCount = 3, 4 }, "MinCount 4: want 2..Count (3)"},
+		{"budget", func(c *Config) { c.Budget = -time.Second }, "Budget -1s"},
 	}
 	if _, err := NewPlan(good()); err != nil {
 		t.Fatalf("NewPlan(good config): %v", err)
@@ -245,4 +249,69 @@ func TestNewPlanRepetitions(t *testing.T) {
 		Strategies: []string{"cache-aside"}, Scenarios: []*scenarios.Scenario{builtin(t, "steady-read-heavy")}}); err == nil {
 		t.Error("Count -1 accepted")
 	}
+}
+
+// TestRunSequential runs a sequential bench (2 repetitions, then rounds
+// for the undecided cells, 4 at most) of two strategies with very
+// different staleness and checks what it records: the design in
+// bench.json, the first rounds complete, later rounds only for the cells
+// the look left undecided, and a summary that names the method.
+func TestRunSequential(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs about ten short runs")
+	}
+	dir := filepath.Join(t.TempDir(), "seq")
+	pcfg := docker.ConfigFromEnv()
+	pcfg.Logf = t.Logf
+	var looks []RoundInfo
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	b, err := Run(ctx, Config{
+		Name: "seq", Dir: dir, Duration: 500 * time.Millisecond, Seed: 3, Count: 4, MinCount: 2,
+		Strategies: []string{"cache-aside", "write-through"}, Scenarios: []*scenarios.Scenario{builtin(t, "write-heavy-hot-key")},
+		Servers: pcfg, Observer: Observer{Round: func(r RoundInfo) { looks = append(looks, r) }},
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	sd := b.Sequential
+	if sd == nil || sd.First != 2 || sd.Max != 4 || sd.Method != stats.SequentialMethod || sd.Level <= 0 || sd.Level > stats.Alpha || sd.Stopped == "" {
+		t.Fatalf("bench.json's sequential design: %+v", sd)
+	}
+	if len(looks) == 0 || looks[0].Round != 2 || looks[0].Cells != 2 {
+		t.Fatalf("looks %+v: want the first after round 2, of 2 cells", looks)
+	}
+	// Every round after the first two holds exactly the cells the look
+	// before it found undecided.
+	perRound := map[int][]string{}
+	for _, r := range b.Runs {
+		perRound[r.Rep] = append(perRound[r.Rep], r.Strategy)
+		if want := int64(3 + r.Rep - 1); r.Seed != want || r.Schema != fmt.Sprintf("ghostbench_r%d", r.Rep) {
+			t.Errorf("run %+v: want seed %d and its repetition's schema", r, want)
+		}
+	}
+	if len(perRound[1]) != 2 || len(perRound[2]) != 2 {
+		t.Errorf("first rounds: %v", perRound)
+	}
+	for _, l := range looks {
+		if next := perRound[l.Round+1]; len(next) != l.Undecided && !(l.Undecided == 0 || l.Round == sd.Max) {
+			t.Errorf("look after round %d found %d undecided, round %d ran %v", l.Round, l.Undecided, l.Round+1, next)
+		}
+	}
+	if last := looks[len(looks)-1]; sd.Rounds != last.Round || sd.Undecided != last.Undecided {
+		t.Errorf("design %+v disagrees with the last look %+v", sd, last)
+	}
+	t.Logf("design %+v; runs per round %v", sd, perRound)
+	m, err := report.RenderBench(dir, report.RenderOptions{Light: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile(filepath.Join(dir, report.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(sum), stats.SequentialMethod) {
+		t.Errorf("summary.md does not name the method %q", stats.SequentialMethod)
+	}
+	_ = m
 }

@@ -16,6 +16,12 @@ import (
 type matrix struct {
 	cfg   *Config
 	bench *report.Bench
+	// runs[i] is the result of bench.Runs[i] (nil until it ran): what a
+	// sequential bench looks at.
+	runs    []*record.Run
+	started time.Time
+	// outOfBudget is set when a run was left out for the budget.
+	outOfBudget bool
 
 	srv    *docker.Servers
 	broken bool // the last run may have left the servers unusable
@@ -25,11 +31,18 @@ type matrix struct {
 // bench.json after each. It stops at the first cell when ctx is done,
 // leaving the rest not-run. It returns an error only when servers cannot
 // be provisioned or a file cannot be written.
-func (m *matrix) run(ctx context.Context, cells []cell) error {
-	defer func() { m.srv.Close() }()
+func (m *matrix) run(ctx context.Context, cells []cell, base int) error {
 	obs := m.cfg.Observer
-	for i, c := range cells {
+	for j, c := range cells {
+		i := base + j
+		for len(m.runs) <= i {
+			m.runs = append(m.runs, nil)
+		}
 		if ctx.Err() != nil {
+			return nil
+		}
+		if !m.fits(1) {
+			m.outOfBudget = true
 			return nil
 		}
 		if err := m.servers(ctx); err != nil {
@@ -64,6 +77,7 @@ func (m *matrix) run(ctx context.Context, cells []cell) error {
 			}
 			m.broken = true
 		default:
+			m.runs[i] = res
 			rec.Status, rec.Error = res.Status, res.Error
 			if m.bench.Env == nil {
 				env := res.Env
@@ -94,6 +108,31 @@ func (m *matrix) run(ctx context.Context, cells []cell) error {
 	}
 	return nil
 }
+
+// fits reports whether n more runs are expected to end within the
+// budget, at the mean wall time of the runs so far (always true without a
+// budget, and before any run ended).
+func (m *matrix) fits(n int) bool {
+	if m.cfg.Budget <= 0 {
+		return true
+	}
+	var sum float64
+	var done int
+	for i, r := range m.bench.Runs {
+		if i < len(m.runs) && r.Status != record.StatusNotRun {
+			sum += r.ElapsedSeconds
+			done++
+		}
+	}
+	if done == 0 {
+		return true
+	}
+	need := time.Duration(sum / float64(done) * float64(n) * float64(time.Second))
+	return time.Since(m.started)+need <= m.cfg.Budget
+}
+
+// close releases the servers.
+func (m *matrix) close() { m.srv.Close() }
 
 // servers makes sure m.srv is usable: provisioned the first time, and
 // again after a run that may have broken it (an error, or a fault whose

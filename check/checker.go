@@ -145,18 +145,19 @@ func NewChecker(cfg CheckerConfig) (*Checker, error) {
 	}
 	for i := range c.shards {
 		sh := &c.shards[i]
-		cnt := (cfg.Keys - i + n - 1) / n
-		sh.keys = make([]keyState, max(cnt, 0))
 		sh.aborted = make(map[ghostbench.Token]abortedAttempt)
 	}
 	return c, nil
 }
 
-// locate returns the shard and state of a key already checked to be in
+// shardOf returns the shard that owns a key already checked to be in
 // range.
-func (c *Checker) locate(k ghostbench.Key) (*shard, *keyState) {
-	sh := &c.shards[int64(k)&c.shardMask]
-	return sh, &sh.keys[int64(k)>>c.shardBits]
+func (c *Checker) shardOf(k ghostbench.Key) *shard { return &c.shards[int64(k)&c.shardMask] }
+
+// stateOf returns the state of key k, which sh (its shard, locked by the
+// caller) owns, making it on first use.
+func (c *Checker) stateOf(sh *shard, k ghostbench.Key) *keyState {
+	return sh.keys.get(int64(k) >> c.shardBits)
 }
 
 // usable reports whether a call for key k may proceed, counting a harness
@@ -174,8 +175,9 @@ func (c *Checker) Began(key ghostbench.Key, token ghostbench.Token, version int6
 	if !c.usable(key) {
 		return
 	}
-	sh, ks := c.locate(key)
+	sh := c.shardOf(key)
 	sh.mu.Lock()
+	ks := c.stateOf(sh, key)
 	ks.touch()
 	if !ks.versionPlausible(version) {
 		sh.mu.Unlock()
@@ -194,8 +196,9 @@ func (c *Checker) CommitSending(key ghostbench.Key, token ghostbench.Token, vers
 	if !c.usable(key) {
 		return
 	}
-	sh, ks := c.locate(key)
+	sh := c.shardOf(key)
 	sh.mu.Lock()
+	ks := c.stateOf(sh, key)
 	a := c.attemptFor(ks, token, version)
 	if a == nil || a.status != stBegan {
 		c.harness.Add(1)
@@ -212,8 +215,9 @@ func (c *Checker) Committed(key ghostbench.Key, token ghostbench.Token, version 
 	if !c.usable(key) {
 		return
 	}
-	sh, ks := c.locate(key)
+	sh := c.shardOf(key)
 	sh.mu.Lock()
+	ks := c.stateOf(sh, key)
 	a := c.attemptFor(ks, token, version)
 	if a == nil || !a.open() {
 		c.harness.Add(1)
@@ -239,8 +243,9 @@ func (c *Checker) Aborted(key ghostbench.Key, token ghostbench.Token, version in
 	if !c.usable(key) {
 		return
 	}
-	sh, ks := c.locate(key)
+	sh := c.shardOf(key)
 	sh.mu.Lock()
+	ks := c.stateOf(sh, key)
 	a := c.attemptFor(ks, token, version)
 	if a == nil || !a.open() {
 		c.harness.Add(1)
@@ -263,8 +268,9 @@ func (c *Checker) Indeterminate(key ghostbench.Key, token ghostbench.Token, vers
 	if !c.usable(key) {
 		return
 	}
-	sh, ks := c.locate(key)
+	sh := c.shardOf(key)
 	sh.mu.Lock()
+	ks := c.stateOf(sh, key)
 	a := c.attemptFor(ks, token, version)
 	if a == nil || !a.open() || a.status == stIndet {
 		c.harness.Add(1)
@@ -330,24 +336,40 @@ func (c *Checker) Warn(key ghostbench.Key, err error) {
 // AuditKey records the end-of-run state of key: the cache entry (present,
 // its value and remaining TTL, negative when it has none) and the row in the
 // database. Call it after the writers stopped and background work drained,
-// for every key. An entry holding a value whose write never committed is
+// for every key (or AuditAbsent for keys that certainly have no entry). An entry holding a value whose write never committed is
 // ghost until TTL; one holding a committed value older than the row is stale
 // until TTL; one whose write's outcome cannot be resolved is unknown.
 func (c *Checker) AuditKey(key ghostbench.Key, cache ghostbench.Value, cacheTTL time.Duration, present bool, db ghostbench.Value) {
 	if !c.usable(key) {
 		return
 	}
-	sh, ks := c.locate(key)
+	sh := c.shardOf(key)
 	sh.mu.Lock()
-	ks.touch()
 	sh.audit.checked++
 	if present {
+		ks := c.stateOf(sh, key)
+		ks.touch()
 		sh.audit.present++
 		e := auditEntry{key: key, cache: cache, db: db, ttl: cacheTTL}
 		if !c.evalAudit(sh, ks, &e, false) {
 			sh.auditPending = append(sh.auditPending, e)
 		}
 	}
+	sh.mu.Unlock()
+}
+
+// AuditAbsent records n keys whose cache entry is absent, without naming
+// them: the keys no operation of the run touched, which its fresh key
+// prefix cannot hold, count as audited like AuditKey(k, _, _, false, _)
+// without a lookup each. A negative n is a harness error.
+func (c *Checker) AuditAbsent(n int) {
+	if n < 0 || c.finished.Load() {
+		c.harness.Add(1)
+		return
+	}
+	sh := &c.shards[0]
+	sh.mu.Lock()
+	sh.audit.checked += int64(n)
 	sh.mu.Unlock()
 }
 

@@ -463,7 +463,7 @@ func TestNewerLongHistory(t *testing.T) {
 		for _, v := range rng.Perm(n) { // outcomes delivered in any order
 			c.Committed(0, ghostbench.Token(v+1), int64(v+1), time.Duration((v+1)*100), time.Duration(acks[v+1]))
 		}
-		_, ks := c.locate(0)
+		ks := c.stateOf(c.shardOf(0), 0)
 		for range 300 {
 			v := rng.Int64N(int64(n) + 1)
 			invoke := rng.Int64N(int64(n)*100 + 4000)

@@ -19,8 +19,9 @@ func (c *Checker) observeWrite(op *ghostbench.Op) {
 		}
 		return
 	}
-	sh, ks := c.locate(op.Key)
+	sh := c.shardOf(op.Key)
 	sh.mu.Lock()
+	ks := c.stateOf(sh, op.Key)
 	ks.touch()
 	if op.Measured {
 		sh.wr.attempted++

@@ -15,7 +15,8 @@
 // Indeterminate), from the write path, as it happens. The runner calls
 // Observe with every completed operation, Probe with every convergence
 // probe, Warn with every post-commit cache error, AuditKey for every key at
-// the end of the run, and finally Finish, which asks the ledger about the
+// the end of the run (AuditAbsent counts at once the keys that certainly
+// have no cache entry), and finally Finish, which asks the ledger about the
 // writes whose outcome is still unknown. Every method is safe for concurrent
 // use; calls for one key are serialized by the shard that owns the key.
 //
@@ -138,8 +139,10 @@
 //
 // # Cost
 //
-// Memory is O(keys + write attempts), not O(operations): per key a few
-// words, per committed write four words (token, commit-sent, commit-ack,
+// Memory is O(keys touched + write attempts), not O(operations) nor
+// O(keys): a key no call named is its seed row and has no state; a
+// touched key costs a 64-byte state and its slot in a map (about 90 bytes
+// in all), per committed write four words (token, commit-sent, commit-ack,
 // latest read invoke), per aborted write an entry in a map, plus fixed-size
 // histograms per shard and a time series that grows with the run's
 // duration. CheckerConfig.FullHistory is the exception: it keeps every

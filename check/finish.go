@@ -84,7 +84,7 @@ func (c *Checker) ledgerQuestions() []ghostbench.Token {
 	for i := range c.shards {
 		sh := &c.shards[i]
 		for _, e := range sh.auditPending {
-			_, ks := c.locate(e.key)
+			ks := c.stateOf(sh, e.key)
 			if c.unreported(sh, ks, e.cache.Version, e.cache.Token) {
 				need[e.cache.Token] = struct{}{}
 			}
@@ -186,7 +186,7 @@ func (c *Checker) settle() {
 		sh := &c.shards[i]
 		for j := range sh.auditPending {
 			e := &sh.auditPending[j]
-			_, ks := c.locate(e.key)
+			ks := c.stateOf(sh, e.key)
 			c.evalAudit(sh, ks, e, true)
 		}
 		sh.auditPending = nil

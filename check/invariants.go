@@ -74,7 +74,7 @@ func (c *Checker) settleForeign(questions []ghostbench.Token) []ghostbench.Token
 	for i := range c.shards {
 		sh := &c.shards[i]
 		for _, e := range sh.auditPending {
-			_, ks := c.locate(e.key)
+			ks := c.stateOf(sh, e.key)
 			if c.unreported(sh, ks, e.cache.Version, e.cache.Token) {
 				unrep[e.cache.Token] = struct{}{}
 			}

@@ -45,8 +45,9 @@ func (c *Checker) observeRead(op *ghostbench.Op) {
 	if !op.Measured && !c.cfg.FullHistory {
 		return
 	}
-	sh, ks := c.locate(op.Key)
+	sh := c.shardOf(op.Key)
 	sh.mu.Lock()
+	ks := c.stateOf(sh, op.Key)
 	cls := classOf(op)
 	if op.Measured {
 		sh.rd.total++

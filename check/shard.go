@@ -1,6 +1,8 @@
 package check
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 
 	"github.com/ghostbench/ghostbench"
@@ -10,7 +12,7 @@ import (
 // counters and histograms, merged at Finish.
 type shard struct {
 	mu      sync.Mutex
-	keys    []keyState
+	keys    keyTable
 	aborted map[ghostbench.Token]abortedAttempt
 
 	rd     readCounts
@@ -89,14 +91,62 @@ func (sh *shard) bucketAt(t, width int64) *bucketCounts {
 	return &sh.series[i]
 }
 
-// eachKey calls f for every touched key, shard by shard.
+// eachKey calls f for every key with state beyond its seed row, shard by
+// shard, in key order within a shard.
 func (c *Checker) eachKey(f func(sh *shard, ks *keyState)) {
 	for i := range c.shards {
 		sh := &c.shards[i]
-		for j := range sh.keys {
-			if ks := &sh.keys[j]; ks.x != nil {
+		sh.keys.each(func(ks *keyState) {
+			if ks.x != nil {
 				f(sh, ks)
 			}
+		})
+	}
+}
+
+// keyTable holds the state of the keys of one shard that the run touched
+// (read, written or audited with an entry), so that memory follows the keys
+// in use rather than the key space: a key nobody touched is its seed row
+// and needs no state. States live in fixed pages that never move, so a
+// *keyState stays valid while the shard's lock is held.
+type keyTable struct {
+	slot   map[int64]int32 // key (shard-local index) -> slot
+	pages  []*[keyPage]keyState
+	ids    []int64 // slot -> key
+	sorted []int32 // slots in key order, rebuilt when keys were added
+}
+
+// keyPage is the number of states of a page (64 bytes each).
+const keyPage = 64
+
+// get returns the state of local key k, making it (the seed row) on first
+// use.
+func (t *keyTable) get(k int64) *keyState {
+	i, ok := t.slot[k]
+	if !ok {
+		if t.slot == nil {
+			t.slot = make(map[int64]int32)
 		}
+		i = int32(len(t.ids))
+		if int(i)%keyPage == 0 {
+			t.pages = append(t.pages, new([keyPage]keyState))
+		}
+		t.ids = append(t.ids, k)
+		t.slot[k] = i
+	}
+	return &t.pages[i/keyPage][i%keyPage]
+}
+
+// each calls f with every state, in key order.
+func (t *keyTable) each(f func(ks *keyState)) {
+	if len(t.sorted) != len(t.ids) {
+		t.sorted = make([]int32, len(t.ids))
+		for i := range t.sorted {
+			t.sorted[i] = int32(i)
+		}
+		slices.SortFunc(t.sorted, func(a, b int32) int { return cmp.Compare(t.ids[a], t.ids[b]) })
+	}
+	for _, i := range t.sorted {
+		f(&t.pages[i/keyPage][i%keyPage])
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ghostbench/ghostbench/record"
+	"github.com/ghostbench/ghostbench/stats"
 )
 
 // BenchSchemaVersion is the version of the bench.json layout. It changes
@@ -37,7 +38,7 @@ type Bench struct {
 	// Seed is the seed of the first repetition; repetition r used Seed+r-1.
 	Seed int64 `json:"seed"`
 	// Count is the number of repetitions of every cell (0 in benches
-	// written before repetitions: 1). Runs lists them interleaved: the
+	// written before repetitions: 1); in a sequential bench, the largest. Runs lists them interleaved: the
 	// whole matrix once, then again, Count times.
 	Count int `json:"count,omitempty"`
 	// Duration is each run's duration, warm-up included ("3s"); every
@@ -58,6 +59,44 @@ type Bench struct {
 	Provisions int `json:"provisions"`
 	// Runs is every cell of the matrix.
 	Runs []BenchRun `json:"runs"`
+	// Sequential is the design of a bench whose later repetitions ran
+	// only where a verdict was undecided (nil: every cell ran Count
+	// times). Its verdicts test each look at Sequential.Level.
+	Sequential *SequentialDesign `json:"sequential,omitempty"`
+}
+
+// SequentialDesign is a sequential bench's design (stats.Sequential) and
+// how it ended. Every cell ran First repetitions; after each round from
+// First on, a round of the cells whose place in a group was undecided ran,
+// Max rounds at most; Count is Max.
+type SequentialDesign struct {
+	// Method names the method (stats.SequentialMethod).
+	Method string `json:"method"`
+	// Alpha is the level of a comparison over all its looks, Level the
+	// level of each of the Looks looks (Alpha/Looks).
+	Alpha float64 `json:"alpha"`
+	Looks int     `json:"looks"`
+	Level float64 `json:"level"`
+	// First and Max are the repetitions before the first look and the
+	// largest number of rounds.
+	First int `json:"first"`
+	Max   int `json:"max"`
+	// Futility is the p-value from which a comparison is decided not
+	// different.
+	Futility float64 `json:"futility"`
+	// BudgetSeconds is the time budget (0: none).
+	BudgetSeconds float64 `json:"budget_s,omitempty"`
+	// Rounds is the number of rounds run; Undecided the cells still
+	// undecided when the bench ended; Stopped why it ended: "decided",
+	// "max rounds", "budget" or "interrupted".
+	Rounds    int    `json:"rounds"`
+	Undecided int    `json:"undecided"`
+	Stopped   string `json:"stopped"`
+}
+
+// Design returns d as a stats.Sequential.
+func (d *SequentialDesign) Design() stats.Sequential {
+	return stats.Sequential{Alpha: d.Alpha, First: d.First, Max: d.Max, Futility: d.Futility}
 }
 
 // BenchScenario describes one scenario of a bench as it ran.

@@ -32,7 +32,8 @@ var criterionName = map[string]string{
 // keys, stale-until-TTL keys, stale-read ratio, max stale window. On each,
 // the best cell (lowest estimate) is found among the cells still in, and
 // every cell significantly worse than it (two-sided Mann-Whitney U over
-// the repetitions, alpha stats.Alpha) is set aside at that criterion. The
+// the repetitions, at the level of the bench: stats.Alpha, or a sequential
+// bench's level per look) is set aside at that criterion. The
 // cells left after the last criterion are the Safest group, best first.
 // Order lists every eligible cell: those set aside later rank above those
 // set aside earlier, so a cell significantly worse on a higher-priority
@@ -45,8 +46,12 @@ var criterionName = map[string]string{
 type Ranking struct {
 	Scenario string
 	// Reps is the smallest number of completed repetitions of a ranked
-	// cell: what the tests rest on.
-	Reps int
+	// cell: what the tests rest on; MaxReps the largest (more than Reps
+	// in a sequential bench).
+	Reps, MaxReps int
+	// Level is the level of each comparison: stats.Alpha, or a
+	// sequential bench's level per look.
+	Level float64
 	// Safest is the safest group, best first; Order every eligible cell
 	// in rank order (Safest is its prefix).
 	Safest, Order []*Cell
@@ -90,9 +95,11 @@ func (m *Matrix) Rank(scenario string) Ranking {
 		return v
 	}
 	v.Reps = math.MaxInt
+	v.Level = v.Ranked[0].Level()
 	var eligible []*Cell
 	for _, c := range v.Ranked {
 		v.Reps = min(v.Reps, c.Completed())
+		v.MaxReps = max(v.MaxReps, c.Completed())
 		if a := c.Estimate(MetricAvailability); a.N == 0 || stats.Median(c.Samples(MetricAvailability)) >= 1 {
 			eligible = append(eligible, c)
 		} else {
@@ -213,8 +220,15 @@ func (v Ranking) Sentence() string {
 		if v.Reps == 1 {
 			reps = "1 repetition per strategy, too few for any test to separate strategies"
 		}
+		test := fmt.Sprintf("Mann-Whitney U, alpha %.2g", stats.Alpha)
+		if v.Level > 0 && v.Level != stats.Alpha {
+			if v.MaxReps > v.Reps {
+				reps = fmt.Sprintf("%d to %d repetitions per strategy, added where the verdict was undecided", v.Reps, v.MaxReps)
+			}
+			test = fmt.Sprintf("Mann-Whitney U at %.2g per look, sequential", v.Level)
+		}
 		best := v.Safest[0]
-		fmt.Fprintf(&b, "**Safest: %s** (%s; Mann-Whitney U, alpha %.2g). ", joinAnd(names(v.Safest)), reps, stats.Alpha)
+		fmt.Fprintf(&b, "**Safest: %s** (%s; %s). ", joinAnd(names(v.Safest)), reps, test)
 		fmt.Fprintf(&b, "Best: %s with ghost reads %s, ghost-until-TTL keys %s, stale-until-TTL keys %s, stale reads %s, max stale window %s.",
 			best.Strategy, estText(best.Estimate(MetricGhostReads), countText), estText(best.Estimate(MetricGhostUntilTTL), countText),
 			estText(best.Estimate(MetricStaleUntilTTL), countText), estText(best.Estimate(MetricStaleRatio), pctText),

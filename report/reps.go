@@ -191,13 +191,23 @@ func (c *Cell) Estimates() map[string]stats.Estimate {
 
 // compareCells tests metric key of a against b: -1 when a is
 // significantly better, +1 significantly worse, 0 when not separable
-// (Mann-Whitney U at stats.Alpha), and the p-value.
+// (Mann-Whitney U at the level of a's bench: stats.Alpha, or a sequential
+// bench's level per look), and the p-value.
 func compareCells(a, b *Cell, key string) (int, float64) {
-	o, p := stats.Compare(a.Samples(key), b.Samples(key))
+	o, p := stats.CompareAt(a.Samples(key), b.Samples(key), a.Level())
 	if metricDefOf(key).higher {
 		o = -o
 	}
 	return o, p
+}
+
+// Level returns the level at which the cell is compared with the others
+// of its bench: stats.Alpha, or the per-look level of a sequential bench.
+func (c *Cell) Level() float64 {
+	if c.level > 0 {
+		return c.level
+	}
+	return stats.Alpha
 }
 
 // estText renders an estimate with its interval: "1.23 ms (1.10 ms–1.40 ms)",

@@ -1,12 +1,14 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ghostbench/ghostbench/record"
 	"github.com/ghostbench/ghostbench/stats"
@@ -24,6 +26,9 @@ type Cell struct {
 	Reps []Rep
 
 	est map[string]stats.Estimate
+	// level is the level of the cell's comparisons: the bench's
+	// sequential level, else stats.Alpha.
+	level float64
 }
 
 // measured reports whether the cell has metrics to show.
@@ -79,7 +84,12 @@ func NewMatrix(b *Bench, runs []*record.Run) *Matrix {
 		}
 		c.Reps = append(c.Reps, rep)
 	}
+	level := stats.Alpha
+	if sd := b.Sequential; sd != nil && sd.Level > 0 {
+		level = sd.Level
+	}
 	for _, c := range m.cells {
+		c.level = level
 		pick := 0
 		for i := range c.Reps {
 			if c.Reps[i].measured() {
@@ -305,6 +315,17 @@ func benchHeadline(m *Matrix) string {
 	fmt.Fprintf(&sb, "%d strategies x %d scenarios x %d repetitions, %d runs of %s each (warm-up and faults scaled to it), seed %d (repetition r: seed+r-1); started %s, took %.0f s, bench status %s. Runs: %s.",
 		len(m.Strategies), len(m.Scenarios), m.Count(), len(b.Runs), b.Duration, b.Seed,
 		b.Started.UTC().Format("2006-01-02 15:04:05 UTC"), b.ElapsedSeconds, b.Status, b.StatusCounts())
+	if sd := b.Sequential; sd != nil {
+		fmt.Fprintf(&sb, " Sequential: every cell ran %d repetitions, then a round was added only for the cells whose place in a group was still undecided, %d rounds at most (%s: alpha %.2g for each comparison over its %d looks, each at %.2g; a p-value of %.2g or more stops a comparison as not different). %d rounds ran; ended: %s",
+			sd.First, sd.Max, sd.Method, sd.Alpha, sd.Looks, sd.Level, sd.Futility, sd.Rounds, cmp.Or(sd.Stopped, "interrupted"))
+		if sd.Undecided > 0 {
+			fmt.Fprintf(&sb, ", %d cells still undecided", sd.Undecided)
+		}
+		if sd.BudgetSeconds > 0 {
+			fmt.Fprintf(&sb, " (budget %s)", time.Duration(sd.BudgetSeconds*float64(time.Second)).Round(time.Second))
+		}
+		sb.WriteString(".")
+	}
 	if e := b.Env; e != nil {
 		fmt.Fprintf(&sb, " Servers: PostgreSQL %s and Redis %s (provider %s", shortVersion(e.PostgresVersion), e.RedisVersion, e.Provider)
 		if e.Topology != "" && e.Topology != "single" {

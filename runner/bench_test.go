@@ -92,3 +92,79 @@ func peakRSS() int64 {
 	}
 	return -1
 }
+
+// BenchmarkKeySpace runs cache-aside through steady-read-heavy for 2 s over
+// 10^3 to 10^7 keys and reports each run's wall time (seeding, load, audit
+// and teardown of the schema) and the growth of the process's resident set
+// (sampled every 20 ms) per key. Setup, the checker and the audit cost what the keys
+// in use cost, so the time beyond the smallest key space is the seeding of
+// the rows, and the memory a few bytes per key. Run with
+// -bench KeySpace -benchtime 1x (10^7 keys take about a minute).
+func BenchmarkKeySpace(b *testing.B) {
+	srv := servertest.Start(b)
+	for _, keys := range []int{1_000, 100_000, 1_000_000, 10_000_000} {
+		b.Run("keys="+strconv.Itoa(keys), func(b *testing.B) {
+			sc, ok := scenarios.Builtin("steady-read-heavy")
+			if !ok {
+				b.Fatal("no scenario steady-read-heavy")
+			}
+			sc.Scale(2 * time.Second)
+			sc.Keys = keys
+			var wall float64
+			var grow int64
+			for i := 0; i < b.N; i++ {
+				base := rss()
+				stop := sampleRSS()
+				t0 := time.Now()
+				res, err := runner.Run(context.Background(), runner.Config{Scenario: sc, Strategy: "cache-aside", Servers: srv})
+				wall += time.Since(t0).Seconds()
+				grow = max(grow, stop()-base)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.Error != "" {
+					b.Fatal(res.Error)
+				}
+			}
+			b.ReportMetric(wall/float64(b.N), "s/run")
+			b.ReportMetric(float64(grow)/float64(keys), "RSS-growth-B/key")
+		})
+	}
+}
+
+// sampleRSS samples the resident set size every 20 ms until the returned
+// function is called, which returns the largest sample.
+func sampleRSS() (stop func() int64) {
+	done := make(chan struct{})
+	peak := make(chan int64)
+	go func() {
+		m := rss()
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				peak <- max(m, rss())
+				return
+			case <-t.C:
+				m = max(m, rss())
+			}
+		}
+	}()
+	return func() int64 { close(done); return <-peak }
+}
+
+// rss returns the process's resident set size in bytes (VmRSS).
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb * 1024
+		}
+	}
+	return -1
+}

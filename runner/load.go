@@ -143,6 +143,7 @@ func (r *run) do(ctx context.Context, op *gb.Op, intended time.Duration) {
 		octx, cancel = context.WithTimeout(ctx, t)
 		defer cancel()
 	}
+	r.touched.add(op.Key)
 	op.Invoke = r.clock.Now()
 	op.Intended = op.Invoke
 	if intended >= 0 {

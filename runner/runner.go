@@ -153,6 +153,7 @@ type run struct {
 	fleet    *fleet      // every instance, strat included
 	ryw      *check.RYWChecker
 	prober   *prober
+	touched  *touchedKeys // the keys operations named: what the audit peeks
 
 	out *record.Run
 
@@ -277,6 +278,7 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 		return err
 	}
 	r.clock = gb.NewClock()
+	r.touched = newTouchedKeys(sc.Keys)
 	r.prober = newProber(r, offsets, sc.Probe.PerSecond)
 	r.ryw = check.NewRYWChecker()
 	rec := gb.Recorder(teeRecorder{r.prober.wrap(r.checker), r.ryw})

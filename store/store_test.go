@@ -115,6 +115,13 @@ func TestWriteRecordsEveryAttempt(t *testing.T) {
 	if rows[1] != (gb.Value{Version: 2, Token: 14, Balance: 6}) || rows[0] != (gb.Value{}) {
 		t.Errorf("rows = %v", rows)
 	}
+	some, err := st.RowsOf(ctx, []gb.Key{2, 1, 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []gb.Value{{}, {Version: 2, Token: 14, Balance: 6}, {}}; fmt.Sprint(some) != fmt.Sprint(want) {
+		t.Errorf("RowsOf(2, 1, 7) = %v, want %v (in the order asked, zero for a key without a row)", some, want)
+	}
 }
 
 func TestNewRefusesBadSchema(t *testing.T) {

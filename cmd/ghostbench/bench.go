@@ -34,12 +34,18 @@ and writes one results folder, <out>/<timestamp>-<name>/ (or -dir):
                                 time series with faults, trade-off
   index.html                    all of the above on one self-contained page
 
-Every cell runs -count times, interleaved (the whole matrix once, then
+Every cell runs -min-count times, interleaved (the whole matrix once, then
 again), repetition r with seed+r-1 and its own schema and key prefix, on
 servers provisioned once for the whole bench (again only after a run that
-broke them). Tables show the estimate across repetitions with its 95%
-interval; safest and fastest are groups by the Mann-Whitney U test at
-alpha 0.05 (summary.md says how). Runs are short: each scenario's duration is replaced by -duration and its warm-up
+broke them). Then, round after round, only the cells whose place in the
+safest, fastest or highest-throughput group is still undecided run again,
+up to -count rounds, or until -budget-time would be exceeded: a
+group-sequential design whose level per look is corrected for the number
+of looks (Bonferroni), so that alpha stays 0.05 per comparison.
+-min-count equal to -count runs every cell exactly -count times. Tables
+show the estimate across repetitions with its 95% interval; safest and
+fastest are groups by the Mann-Whitney U test (summary.md says how and
+at which level). Runs are short: each scenario's duration is replaced by -duration and its warm-up
 and fault schedule are scaled by the same factor (redis-outage, 3s down at
 3s of 10s, becomes 0.225s down at 0.225s of 0.75s).
 
@@ -52,6 +58,8 @@ examples:
   ghostbench bench -duration 10s -strategies cache-aside,write-through -name ca-vs-wt
   ghostbench bench -scenarios redis-outage,lost-replies -seed 7
   ghostbench bench -count 10 -duration 2s -strategies cache-aside,version-checked
+  ghostbench bench -budget-time 5m
+  ghostbench bench -count 6 -min-count 6     # the fixed design: 6 repetitions of every cell
   ghostbench bench -strategies write-through -exec '/usr/bin/python3 examples/python/write_through.py' -scenarios redis-outage
   ghostbench bench -topology redis-cluster -duration 2s
 
@@ -65,14 +73,18 @@ flags:
 // defaultBenchScenarios cover steady load and the main Redis faults.
 var defaultBenchScenarios = []string{"steady-read-heavy", "write-heavy-hot-key", "redis-outage", "redis-oom", "lost-replies"}
 
-// defaultBenchCount and defaultBenchDuration: 6 repetitions is the
-// smallest count for which the order-statistic 95% interval of the median
-// exists (1 - 2/2^6 = 0.969) and benchstat prints intervals, and with which
-// the exact Mann-Whitney U test can reach p = 0.002; 0.75 s runs keep the
-// default matrix (13 strategies x 5 scenarios x 6 = 390 runs) within ten
+// defaultBenchMinCount, defaultBenchCount and defaultBenchDuration: the
+// bench is sequential by default. Every cell runs 4 times (the exact
+// Mann-Whitney U test can then reach p = 0.029, and a comparison can stop
+// for futility), and the cells whose place in a group is still undecided
+// get more rounds, 10 at most (with 6 the order-statistic 95% interval of
+// the median exists, 1 - 2/2^6 = 0.969); the level per look is corrected
+// for the looks (stats.Sequential). 0.75 s runs: the fixed 6-repetition
+// matrix (15 strategies x 5 scenarios x 6 = 450 runs) took about eight
 // minutes on a two-core machine (README, "Benchmarks", has the numbers).
 const (
-	defaultBenchCount    = 6
+	defaultBenchCount    = 10
+	defaultBenchMinCount = 4
 	defaultBenchDuration = 750 * time.Millisecond
 )
 
@@ -84,7 +96,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		scList   = fs.String("scenarios", strings.Join(defaultBenchScenarios, ","), "comma-separated built-in scenario `names` or YAML files")
 		stList   = fs.String("strategies", "all", "comma-separated strategy `names`, or all")
 		seed     = fs.Int64("seed", 1, "random `seed` of the first repetition (repetition r uses seed+r-1)")
-		count    = fs.Int("count", defaultBenchCount, "run every cell `n` times, interleaved over the matrix (intervals need 6)")
+		count    = fs.Int("count", defaultBenchCount, "run every cell at most `n` times, interleaved over the matrix (exactly n with -min-count n)")
+		minCount = fs.Int("min-count", defaultBenchMinCount, "run every cell `n` times, then add rounds only for the cells whose place in a group is undecided, up to -count (sequential; n = -count: every cell -count times)")
+		budget   = fs.Duration("budget-time", 0, "end the bench within this `duration` (e.g. 5m): a run or round starts only when the runs so far say it fits; 0: no budget")
 		outDir   = fs.String("out", "results", "`directory` the results folder is created in")
 		name     = fs.String("name", "bench", "`name` of the bench, the suffix of its folder")
 		dir      = fs.String("dir", "", "write into exactly this `directory` instead of <out>/<timestamp>-<name>, replacing the bench files already there")
@@ -111,6 +125,17 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *count < 1 || *count > bench.MaxCount {
 		return usagef("bench: -count %d: want 1..%d repetitions", *count, bench.MaxCount)
+	}
+	minSet := false
+	fs.Visit(func(f *flag.Flag) { minSet = minSet || f.Name == "min-count" })
+	if !minSet && *count < *minCount {
+		*minCount = *count // -count 1, 2 or 3 alone: that many of every cell
+	}
+	if *minCount != *count && (*minCount < 2 || *minCount > *count) {
+		return usagef("bench: -min-count %d: want 2..-count (%d) repetitions before the first look, or -min-count %d for a fixed count", *minCount, *count, *count)
+	}
+	if *budget < 0 {
+		return usagef("bench: -budget-time %v: want a positive duration such as 5m, or 0 for none", *budget)
 	}
 	if err := df.check(); err != nil {
 		return err
@@ -191,7 +216,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.VisitAll(func(f *flag.Flag) { flags[f.Name] = f.Value.String() })
 	plan, err := bench.NewPlan(bench.Config{
 		Name: *name, Dir: folder, Strategies: stNames, Registry: reg, Scenarios: scs,
-		Duration: *duration, Seed: *seed, Count: *count, Servers: pcfg, Faults: ff.options(), Flags: flags,
+		Duration: *duration, Seed: *seed, Count: *count, MinCount: *minCount, Budget: *budget, Servers: pcfg, Faults: ff.options(), Flags: flags,
 		Schema: df.schema, Prefix: df.prefix, Keep: df.keep, IgnoreServerLock: df.ignoreLock,
 		Observer: benchLog(stderr, folder, started, !*quiet && isTerminal(stderr)),
 	})

@@ -18,14 +18,24 @@ import (
 // is rewritten in place.
 func benchLog(w io.Writer, folder string, started time.Time, live bool) bench.Observer {
 	var b *report.Bench
+	look := "" // a sequential bench's state, once it has looked
 	prefix := func(i int, run *report.BenchRun) string {
-		return fmt.Sprintf("[%*d/%d] %s / %s", len(fmt.Sprint(len(b.Runs))), i+1, len(b.Runs), run.Scenario, run.Strategy)
+		p := fmt.Sprintf("[%*d/%d] %s / %s", len(fmt.Sprint(len(b.Runs))), i+1, len(b.Runs), run.Scenario, run.Strategy)
+		if look != "" {
+			p = "[" + look + "] " + p
+		}
+		return p
 	}
 	obs := bench.Observer{
 		Started: func(bb *report.Bench) {
 			b = bb
-			fmt.Fprintf(w, "ghostbench bench: %d strategies x %d scenarios x %d repetitions = %d runs of %s, seed %d, into %s\n",
-				len(b.Strategies), len(b.Scenarios), max(b.Count, 1), len(b.Runs), b.Duration, b.Seed, folder)
+			if sd := b.Sequential; sd != nil {
+				fmt.Fprintf(w, "ghostbench bench: %d strategies x %d scenarios x %d repetitions = %d runs of %s, then rounds for the undecided cells up to %d (sequential, %d looks at %.2g), seed %d, into %s\n",
+					len(b.Strategies), len(b.Scenarios), sd.First, len(b.Runs), b.Duration, sd.Max, sd.Looks, sd.Level, b.Seed, folder)
+			} else {
+				fmt.Fprintf(w, "ghostbench bench: %d strategies x %d scenarios x %d repetitions = %d runs of %s, seed %d, into %s\n",
+					len(b.Strategies), len(b.Scenarios), max(b.Count, 1), len(b.Runs), b.Duration, b.Seed, folder)
+			}
 			fmt.Fprintf(w, "  strategies: %s\n  scenarios:  %s\n", strings.Join(b.Strategies, ", "), strings.Join(b.Scenarios, ", "))
 			for _, in := range b.ScenarioInfo {
 				if len(in.Faults) > 0 {
@@ -39,6 +49,18 @@ func benchLog(w io.Writer, folder string, started time.Time, live bool) bench.Ob
 		},
 		Unhealthy: func(err error) {
 			fmt.Fprintf(w, "servers unhealthy after the last run (%v); provisioning new ones\n", err)
+		},
+		Round: func(r bench.RoundInfo) {
+			if live {
+				fmt.Fprint(w, "\r\033[K")
+			}
+			look = fmt.Sprintf("round %d/%d: %d decided, %d running", r.Round+1, r.Max, r.Cells-r.Undecided, r.Undecided)
+			budget := ""
+			if r.Budget > 0 {
+				budget = fmt.Sprintf(" of %s", r.Budget)
+			}
+			fmt.Fprintf(w, "look after round %d: %d of %d cells decided, %d undecided (bench %s%s)\n",
+				r.Round, r.Cells-r.Undecided, r.Cells, r.Undecided, r.Elapsed.Round(time.Second), budget)
 		},
 		RunFinished: func(i int, run *report.BenchRun, res *record.Run) {
 			if live {
