@@ -84,6 +84,10 @@ type Config struct {
 	Flags map[string]string
 	// Observer receives the bench's events; its nil fields are skipped.
 	Observer Observer
+	// Budget is a consistency budget (report.ParseBudget) recorded in
+	// bench.json: the summary says which strategies kept it. It gates
+	// nothing.
+	Budget string
 }
 
 // Observer receives a bench's events, one at a time, from the goroutine
@@ -152,6 +156,9 @@ func NewPlan(cfg Config) (*Plan, error) {
 		return nil, errors.New("bench: Scenarios: none given")
 	case cfg.Count < 0 || cfg.Count > MaxCount:
 		return nil, fmt.Errorf("bench: Count %d: want 1..%d repetitions", cfg.Count, MaxCount)
+	}
+	if _, err := report.ParseBudget(cfg.Budget); err != nil {
+		return nil, fmt.Errorf("bench: Budget: %w", err)
 	}
 	if cfg.Count == 0 {
 		cfg.Count = 1
@@ -246,7 +253,9 @@ func (p *Plan) Run(ctx context.Context) (*report.Bench, error) {
 		Schema: report.BenchSchemaVersion, Name: p.cfg.Name, Started: started.UTC(), Status: record.StatusInterrupted,
 		Seed: p.cfg.Seed, Count: p.cfg.Count, Duration: p.cfg.Duration.String(), Flags: p.cfg.Flags,
 		Scenarios: p.names, Strategies: p.cfg.Strategies, ScenarioInfo: p.infos,
+		ProvedRaces: ProvedRaces(p.cfg.Registry, p.cfg.Strategies), Budget: p.cfg.Budget,
 	}
+	sampleLoad(b)
 	for _, c := range p.cells {
 		b.Runs = append(b.Runs, report.BenchRun{Scenario: c.sc.Name, Strategy: c.strategy, Status: record.StatusNotRun, Seed: c.sc.Seed,
 			Rep: c.rep, Schema: c.schema, Prefix: c.prefix})

@@ -85,6 +85,7 @@ func (m *matrix) run(ctx context.Context, cells []cell) error {
 				}
 			}
 		}
+		sampleLoad(m.bench)
 		if obs.RunFinished != nil {
 			obs.RunFinished(i, rec, res)
 		}

@@ -171,6 +171,9 @@ func (c *Cell) Estimate(key string) stats.Estimate {
 
 // Completed returns the number of completed repetitions of c.
 func (c *Cell) Completed() int {
+	if c == nil {
+		return 0
+	}
 	n := 0
 	for i := range c.Reps {
 		if c.Reps[i].measured() {
@@ -229,7 +232,7 @@ func usText(v float64) string {
 func pctText(v float64) string { return percent(&v) }
 
 func countText(v float64) string {
-	if v == math.Trunc(v) {
+	if v == math.Trunc(v) || v >= 100 {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 2, 64)
