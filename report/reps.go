@@ -238,6 +238,8 @@ func countText(v float64) string {
 	return strconv.FormatFloat(v, 'g', 2, 64)
 }
 
+func perMillionText(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+
 func ratioText(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
 
 func opsText(v float64) string { return thousands(v) }

@@ -199,7 +199,7 @@ var tableColumns = []struct {
 	{"max stale window", "longest time after a commit that reads still returned an older version (0: no read did): median [95% CI]", est(MetricMaxStaleWindow, usText)},
 	{"inval lag p50 / p99", "achieved invalidation lag of a strategy with a pipeline (commit-ack to DEL returned), 50th / 99th percentile: medians over repetitions, p99 with [95% CI]; - for strategies without one", lagCell},
 	{"stale-until-TTL", "keys whose cache entry was older than the database at the end-of-run audit: mean per repetition [95% CI]", est(MetricStaleUntilTTL, countText)},
-	{"ryw/1M reads", "read-your-writes violations per million reads (an instance read an older version than its own acknowledged write), pooled over repetitions [95% CI]; - without the measure", est(MetricRYWPerMillion, func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) })},
+	{"ryw/1M reads", "read-your-writes violations per million reads (an instance read an older version than its own acknowledged write), pooled over repetitions [95% CI]; - without the measure", est(MetricRYWPerMillion, perMillionText)},
 	{"ghost reads", "reads that returned a value whose write never committed: mean per repetition [95% CI]", est(MetricGhostReads, countText)},
 	{"ghost-until-TTL", "keys whose cache entry held a never-committed value at the audit: mean per repetition [95% CI]", est(MetricGhostUntilTTL, countText)},
 	{"write avail", "write availability, committed / attempted writes: median [95% CI]", est(MetricAvailability, ratioText)},
