@@ -47,6 +47,7 @@ func TestNewPlanRefuses(t *testing.T) {
 		{"no scenarios", func(c *Config) { c.Scenarios = nil }, "Scenarios: none given"},
 		{"twice", func(c *Config) { c.Scenarios = append(c.Scenarios, c.Scenarios[0]) }, "steady-read-heavy given twice"},
 		{"invalid scenario", func(c *Config) { c.Scenarios = []*scenarios.Scenario{bad} }, "keys"},
+		{"budget", func(c *Config) { c.Budget = "stale-ratio>=0.1" }, `Budget: budget term "stale-ratio>=0.1": stale-ratio takes <=`},
 	}
 	if _, err := NewPlan(good()); err != nil {
 		t.Fatalf("NewPlan(good config): %v", err)

@@ -41,10 +41,11 @@ type AnswerRow struct {
 // AnswerCell is one cell of the matrix.
 type AnswerCell struct {
 	CellClass
-	// Text is what the cell shows; Title explains it in full; Note is
-	// set (and Text ends with †) when the strategy has a proved race worse
-	// than what this cell measured.
-	Text, Title, Note string
+	// Text is what the cell shows (Main, then Extra: the marks after
+	// the class); Title explains it in full; Note is set (and Text ends
+	// with †) when the strategy has a proved race worse than what this
+	// cell measured.
+	Text, Main, Extra, Title, Note string
 }
 
 // AnswerCost is one cost of a row.
@@ -69,9 +70,10 @@ func (m *Matrix) Answer() *Answer {
 		for _, sc := range m.Scenarios {
 			c := m.Cell(sc, st)
 			cc := c.Classify()
-			ac := AnswerCell{CellClass: cc, Text: cc.Short(c), Title: sc + " / " + st + ": " + cc.Describe(c)}
+			main, extra := cc.ShortParts(c)
+			ac := AnswerCell{CellClass: cc, Text: cc.Short(c), Main: main, Extra: extra, Title: sc + " / " + st + ": " + cc.Describe(c)}
 			if note := m.raceNote(st, cc.Class); note != "" {
-				ac.Note, ac.Text = note, ac.Text+" †"
+				ac.Note, ac.Text, ac.Extra = note, ac.Text+" †", strings.TrimSpace(ac.Extra+" †")
 				ac.Title += " † " + note + "."
 				if _, ok := noteScs[note]; !ok {
 					noteOrder = append(noteOrder, note)
@@ -91,7 +93,7 @@ func (m *Matrix) Answer() *Answer {
 			c := m.Cost(st, col)
 			ac := AnswerCost{Cost: c, Text: factorText(c.Ratio), Title: m.costTitle(c, col)}
 			if st == a.Baseline {
-				ac.Text = "×1 (base)"
+				ac.Text = "base"
 			}
 			row.Costs = append(row.Costs, ac)
 		}
@@ -264,7 +266,7 @@ func (m *Matrix) questions(a *Answer) []Question {
 				}
 				seen = true
 				if cc.WritesFailedReps > 0 {
-					where = append(where, fmt.Sprintf("%s: %s of writes committed, fewer than all in %d/%d repetitions", sc, c.classRate(ClassWritesFailed, false), cc.WritesFailedReps, cc.Reps))
+					where = append(where, fmt.Sprintf("%s %s, %d/%d", sc, c.classRate(ClassWritesFailed, false), cc.WritesFailedReps, cc.Reps))
 				}
 			}
 			switch {
@@ -278,7 +280,7 @@ func (m *Matrix) questions(a *Answer) []Question {
 		}
 		ans := fmt.Sprintf("every write committed in every repetition of %s: %s.", joinAnd(rf), orNone(kept))
 		if len(failed) > 0 {
-			ans += " Failed writes: " + strings.Join(failed, "; ") + "."
+			ans += " Failed writes (the median share committed, the repetitions with a failed write): " + strings.Join(failed, "; ") + "."
 		}
 		qs = append(qs, Question{"Which keep writes available when Redis fails?", ans})
 	}

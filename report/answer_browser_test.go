@@ -17,6 +17,13 @@ import (
 // testdata/answer-bench/README.
 const answerBenchDir = "testdata/answer-bench"
 
+// EnvAnswerBench names a rendered results folder that TestAnswerInBrowser
+// checks instead of rendering testdata/answer-bench: its index.html as it
+// is (GHOSTBENCH_ANSWER_BENCH=results/reference go test -run
+// TestAnswerInBrowser -artifacts ./report/ keeps the screenshot of the
+// reference bench's first screen).
+const EnvAnswerBench = "GHOSTBENCH_ANSWER_BENCH"
+
 // The window of the first-screen test: a laptop's browser.
 const screenW, screenH = 1400, 900
 
@@ -26,6 +33,7 @@ const matrixProbe = `JSON.stringify({
 	firstTable: document.querySelector("table") ? document.querySelector("table").className : "",
 	tablesBefore: (function () { var t = document.querySelector("table.matrix"); var n = 0; document.querySelectorAll("table").forEach(function (x) { if (t && (x.compareDocumentPosition(t) & Node.DOCUMENT_POSITION_FOLLOWING)) n++; }); return n; })(),
 	symbols: Array.from(document.querySelectorAll("table.matrix tbody td.cls .sym")).length,
+	matrixRight: document.querySelector("table.matrix") ? document.querySelector("table.matrix").getBoundingClientRect().right : 0,
 	rows: Array.from(document.querySelectorAll("table.matrix tbody tr")).map(function (tr) {
 		var name = tr.cells[0].getBoundingClientRect();
 		return {
@@ -47,6 +55,7 @@ type matrixInfo struct {
 	FirstTable   string
 	TablesBefore int
 	Symbols      int
+	MatrixRight  float64
 	Rows         []struct {
 		Strategy    string
 		NameVisible bool
@@ -68,11 +77,21 @@ type matrixInfo struct {
 // saved in the test's artifact directory (go test -artifacts keeps it).
 func TestAnswerInBrowser(t *testing.T) {
 	bin := findChromium(t)
-	dir := t.TempDir()
-	copyTree(t, answerBenchDir, dir)
-	m, err := RenderBench(dir, RenderOptions{Light: true})
-	if err != nil {
-		t.Fatal(err)
+	var m *Matrix
+	dir := os.Getenv(EnvAnswerBench)
+	if dir != "" {
+		b, runs, err := LoadBench(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m = NewMatrix(b, runs)
+	} else {
+		dir = t.TempDir()
+		copyTree(t, answerBenchDir, dir)
+		var err error
+		if m, err = RenderBench(dir, RenderOptions{Light: true}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, sc := range []string{"lost-replies", "redis-outage"} {
 		if len(m.Row(sc)) == 0 {
@@ -120,6 +139,9 @@ func checkMatrix(pg matrixInfo, m *Matrix) []string {
 	}
 	if !strings.Contains(pg.FirstTable, "matrix") || pg.TablesBefore != 0 {
 		bad = append(bad, fmt.Sprintf("the first table is %q with %d tables before the matrix; the matrix must be the first", pg.FirstTable, pg.TablesBefore))
+	}
+	if pg.MatrixRight > float64(screenW) {
+		bad = append(bad, fmt.Sprintf("the matrix is %.0f px wide, wider than the %d px window", pg.MatrixRight, screenW))
 	}
 	a := m.Answer()
 	if len(pg.Rows) != len(a.Rows) {
@@ -171,7 +193,7 @@ func TestCheckMatrixFinds(t *testing.T) {
 	m := loadTestBench(t)
 	a := m.Answer()
 	var pg matrixInfo
-	pg.FirstTable, pg.TablesBefore, pg.Width, pg.Height = "summary", 1, screenW, screenH
+	pg.FirstTable, pg.TablesBefore, pg.Width, pg.Height, pg.MatrixRight = "summary", 1, screenW, screenH, 1500
 	for _, r := range a.Rows {
 		row := struct {
 			Strategy    string
@@ -191,7 +213,7 @@ func TestCheckMatrixFinds(t *testing.T) {
 	}
 	pg.Rows[0].Cells[0].Symbol, pg.Rows[0].Cells[0].Title = "", ""
 	got := strings.Join(checkMatrix(pg, m), "\n")
-	for _, want := range []string{"the matrix must be the first", "is not a class symbol", "does not explain the cell", "not on the first screen"} {
+	for _, want := range []string{"the matrix must be the first", "is not a class symbol", "does not explain the cell", "not on the first screen", "wider than the 1400 px window"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("checkMatrix did not report %q; it reported:\n%s", want, got)
 		}

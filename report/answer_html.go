@@ -27,12 +27,12 @@ func htmlAnswerOf(m *Matrix) htmlAnswer {
 	for _, r := range a.Rows {
 		hr := htmlAnswerRow{Strategy: r.Strategy, RacesTitle: r.RacesTitle}
 		for _, c := range r.Cells {
-			text := strings.TrimPrefix(c.Text, c.Class.Symbol()+" ")
-			hr.Cells = append(hr.Cells, htmlClassCell{Class: classInfo[c.Class].css, Symbol: c.Class.Symbol(), Text: text, Title: c.Title,
+			text := strings.TrimPrefix(c.Main, c.Class.Symbol()+" ")
+			hr.Cells = append(hr.Cells, htmlClassCell{Class: classInfo[c.Class].css, Symbol: c.Class.Symbol(), Text: text, Extra: c.Extra, Title: c.Title,
 				Sort: strconv.Itoa(int(c.Class))})
 		}
 		for _, g := range groupRaces(m.Races(r.Strategy, false)) {
-			t := g.class.Label()
+			t := shortWord[g.class]
 			if len(g.races) > 1 {
 				t += fmt.Sprintf(" ×%d", len(g.races))
 			}
@@ -42,7 +42,6 @@ func htmlAnswerOf(m *Matrix) htmlAnswer {
 			hr.Races = append(hr.Races, htmlRace{Class: classInfo[g.class].css, Symbol: g.class.Symbol(), Text: t, Title: raceTitle(g.races)})
 		}
 		if n := len(r.Handled); n > 0 {
-			hr.HandledText = fmt.Sprintf("handles %d", n)
 			hr.Handled = raceTitle(r.Handled)
 		}
 		for _, c := range r.Costs {

@@ -179,7 +179,7 @@ func TestQuestions(t *testing.T) {
 	}
 	for i, want := range []string{
 		"db-only, loose and careful. Served one: strict (lost-replies 6/6)",
-		"lost-replies: db-only, loose and careful. Failed writes: strict",
+		"lost-replies: db-only, loose and careful. Failed writes (the median share committed, the repetitions with a failed write): strict (lost-replies 90%, 6/6)",
 		"give one with -budget",
 		"of the 3 that never served a ghost, kept writes available, **loose** by p99 read latency",
 	} {

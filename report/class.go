@@ -188,7 +188,10 @@ func (c *Cell) classRate(k Class, withCI bool) string {
 	}
 	switch k {
 	case ClassStaleReads:
-		return show(MetricStaleRatio, pctText)
+		if withCI {
+			return show(MetricStaleRatio, pctText)
+		}
+		return show(MetricStaleRatio, pct2Text)
 	case ClassStuckStale:
 		return show(MetricStaleUntilTTL, countText) + " keys"
 	case ClassGhost:
@@ -201,7 +204,7 @@ func (c *Cell) classRate(k Class, withCI bool) string {
 		if withCI {
 			return show(MetricAvailability, ratioText)
 		}
-		return show(MetricAvailability, pctText)
+		return show(MetricAvailability, pct2Text)
 	}
 	return ""
 }
@@ -241,23 +244,35 @@ func (cc CellClass) Describe(c *Cell) string {
 // median write availability is below 1 but the class is about reads, the
 // failed-writes mark with the availability.
 func (cc CellClass) Short(c *Cell) string {
-	if cc.Reps == 0 {
-		return ClassNone.Symbol() + " " + noDataWord(c)
+	main, extra := cc.ShortParts(c)
+	if extra != "" {
+		return main + " " + extra
 	}
-	s := cc.Class.Symbol() + " " + shortWord[cc.Class]
+	return main
+}
+
+// ShortParts is Short in two parts: the class with its rate, and the
+// marks after it (a worse minority class, failed writes), for a page that
+// sets them smaller.
+func (cc CellClass) ShortParts(c *Cell) (main, extra string) {
+	if cc.Reps == 0 {
+		return ClassNone.Symbol() + " " + noDataWord(c), ""
+	}
+	main = cc.Class.Symbol() + " " + shortWord[cc.Class]
 	if r := c.classRate(cc.Class, false); r != "" {
-		s += " " + r
+		main += " " + r
 		if cc.Class == ClassWritesFailed {
-			s += " ok"
+			main += " ok"
 		}
 	}
+	var ex []string
 	if cc.Worst > cc.Class {
-		s += fmt.Sprintf(" (%s%d/%d)", cc.Worst.Symbol(), cc.WorstReps, cc.Reps)
+		ex = append(ex, fmt.Sprintf("(%s%d/%d)", cc.Worst.Symbol(), cc.WorstReps, cc.Reps))
 	}
 	if cc.WritesFailed && cc.Class != ClassWritesFailed {
-		s += " " + ClassWritesFailed.Symbol() + " " + c.classRate(ClassWritesFailed, false) + " ok"
+		ex = append(ex, ClassWritesFailed.Symbol()+" "+c.classRate(ClassWritesFailed, false)+" ok")
 	}
-	return s
+	return main, strings.Join(ex, " ")
 }
 
 // shortWord is the word a matrix cell shows after the symbol.

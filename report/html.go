@@ -47,18 +47,17 @@ type htmlAnswer struct {
 }
 
 type htmlAnswerRow struct {
-	Strategy    string
-	Cells       []htmlClassCell
-	Races       []htmlRace
-	RacesTitle  string
-	HandledText string
-	Handled     string
-	Costs       []htmlClassCell
+	Strategy   string
+	Cells      []htmlClassCell
+	Races      []htmlRace
+	RacesTitle string
+	Handled    string
+	Costs      []htmlClassCell
 }
 
 type htmlClassCell struct {
-	Class, Symbol, Text, Title string
-	Sort                       string
+	Class, Symbol, Text, Extra, Title string
+	Sort                              string
 }
 
 type htmlRace struct{ Class, Symbol, Text, Title string }
@@ -185,7 +184,7 @@ var indexTemplate = template.Must(template.New("index").Parse(strings.TrimSpace(
 <title>{{.Title}}</title>
 <style>
 :root { color-scheme: light; }
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Liberation Sans", Arial, sans-serif; margin: 0 auto; padding: .4em 1.2em 4em; max-width: 1400px; color: #1d1d1f; line-height: 1.4; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Liberation Sans", Arial, sans-serif; margin: 0 auto; padding: .4em .8em 4em; max-width: 1400px; color: #1d1d1f; line-height: 1.4; }
 h1 { font-size: 1.35em; margin: .2em 0 0; }
 p.sub { margin: .1em 0 .4em; color: #444; font-size: .9em; }
 h2 { margin-top: 2.2em; border-bottom: 2px solid #ddd; padding-bottom: .2em; }
@@ -202,8 +201,9 @@ table.summary td:first-child, table.summary th:first-child, table.summary td:nth
 tbody tr:hover { background: #fffbe6; }
 tr.st-error td, tr.st-not-run td, tr.st-interrupted td { color: #a00; }
 td.links a { margin-right: .6em; font-size: .92em; }
-table.matrix { font-size: .8em; margin: .3em 0; }
-table.matrix th, table.matrix td { padding: .18em .45em; text-align: left; border: 1px solid #fff; }
+table.matrix { font-size: .78em; margin: .3em 0; }
+table.matrix th, table.matrix td { padding: .18em .35em; text-align: left; border: 1px solid #fff; }
+table.matrix td small { font-size: .85em; color: #333; }
 table.matrix td.cost { text-align: right; background: #f6f6f6; }
 table.matrix td.st { font-weight: 600; }
 .sym { display: inline-block; width: 1.1em; font-weight: 700; text-align: center; }
@@ -214,7 +214,7 @@ td.cls-writes, span.cls-writes { background: #b6d4ea; } td.cls-writes .sym, span
 td.cls-clean, span.cls-clean { background: #c4e8dc; } td.cls-clean .sym, span.cls-clean .sym { color: #00604a; }
 td.cls-unknown, span.cls-unknown { background: #e2e2e2; }
 td.cls-none { background: #f4f4f4; color: #777; }
-td.races { white-space: normal; min-width: 9em; }
+td.races { white-space: nowrap; }
 td.races span { display: inline-block; padding: 0 .3em; margin: 1px 0; border-radius: 3px; }
 td.races small { color: #555; }
 p.legend { font-size: .78em; color: #333; margin: .2em 0; max-width: 110em; }
@@ -239,7 +239,7 @@ figcaption { font-size: .9em; color: #444; max-width: 70em; }
 <tr><th title="registered strategy name">strategy</th>{{range .Answer.Scenarios}}<th title="the class of each strategy in scenario {{.}}: the median over its repetitions">{{.}}</th>{{end}}<th title="anomaly classes proved possible for the strategy by driven interleavings on real servers (ghostbench reproduce); hover for the cases">proved races</th>{{range .Answer.Costs}}<th title="{{.Title}}">{{.Text}}</th>{{end}}</tr>
 </thead>
 <tbody>
-{{range .Answer.Rows}}<tr data-strategy="{{.Strategy}}"><td class="st">{{.Strategy}}</td>{{range $i, $c := .Cells}}<td class="cls cls-{{$c.Class}}" data-scenario="{{index $.Answer.Scenarios $i}}" data-class="{{$c.Class}}" data-sort="{{$c.Sort}}" title="{{$c.Title}}"><span class="sym">{{$c.Symbol}}</span>{{$c.Text}}</td>{{end}}<td class="races" title="{{if .RacesTitle}}{{.RacesTitle}}{{else}}no race proved for this strategy{{end}}{{if .Handled}}&#10;handles:&#10;{{.Handled}}{{end}}">{{range .Races}}<span class="cls-{{.Class}}" title="{{.Title}}"><span class="sym">{{.Symbol}}</span>{{.Text}}</span> {{else}}-{{end}}{{if .HandledText}} <small title="{{.Handled}}">{{.HandledText}}</small>{{end}}</td>{{range .Costs}}<td class="cost" data-sort="{{.Sort}}" title="{{.Title}}">{{.Text}}</td>{{end}}</tr>
+{{range .Answer.Rows}}<tr data-strategy="{{.Strategy}}"><td class="st">{{.Strategy}}</td>{{range $i, $c := .Cells}}<td class="cls cls-{{$c.Class}}" data-scenario="{{index $.Answer.Scenarios $i}}" data-class="{{$c.Class}}" data-sort="{{$c.Sort}}" title="{{$c.Title}}"><span class="sym">{{$c.Symbol}}</span>{{$c.Text}}{{if $c.Extra}} <small>{{$c.Extra}}</small>{{end}}</td>{{end}}<td class="races" title="{{if .RacesTitle}}{{.RacesTitle}}{{else}}no race proved for this strategy{{end}}{{if .Handled}}&#10;handles:&#10;{{.Handled}}{{end}}">{{range .Races}}<span class="cls-{{.Class}}" title="{{.Title}}"><span class="sym">{{.Symbol}}</span>{{.Text}}</span> {{else}}-{{end}}</td>{{range .Costs}}<td class="cost" data-sort="{{.Sort}}" title="{{.Title}}">{{.Text}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
 <p class="legend">{{.Answer.Legend}}</p>

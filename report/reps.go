@@ -231,6 +231,15 @@ func usText(v float64) string {
 
 func pctText(v float64) string { return percent(&v) }
 
+// pct2Text renders a ratio as a percentage with 2 significant digits
+// ("0.045%"), for the matrix's cells.
+func pct2Text(v float64) string {
+	if v == 0 {
+		return "0%"
+	}
+	return strconv.FormatFloat(v*100, 'g', 2, 64) + "%"
+}
+
 func countText(v float64) string {
 	if v == math.Trunc(v) || v >= 100 {
 		return strconv.FormatFloat(v, 'f', 0, 64)
