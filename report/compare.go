@@ -73,6 +73,17 @@ type ClassChange struct {
 	OldText  string `json:"old_text"`
 	NewText  string `json:"new_text"`
 	Changed  bool   `json:"changed"`
+	// OldDecided and NewDecided say that at least two thirds of that
+	// bench's repetitions (4 of 6) had the cell's class: a class the
+	// bench is sure of. Two decided cells must agree.
+	OldDecided bool `json:"old_decided"`
+	NewDecided bool `json:"new_decided"`
+}
+
+// decided reports whether at least two thirds of cc's repetitions had
+// its class.
+func (cc CellClass) decided() bool {
+	return cc.Reps > 0 && 3*cc.Counts[cc.Class] >= 2*cc.Reps
 }
 
 // compareMetrics are the compared metrics: name, unit, value.
@@ -161,7 +172,7 @@ func Compare(oldName string, old *Matrix, newName string, nw *Matrix) *Compariso
 		cmp.Rows = append(cmp.Rows, row)
 		occ, ncc := oc.Classify(), nc.Classify()
 		cmp.Classes = append(cmp.Classes, ClassChange{Scenario: k[0], Strategy: k[1], Old: occ.Class.String(), New: ncc.Class.String(),
-			OldText: occ.Short(oc), NewText: ncc.Short(nc), Changed: occ.Class != ncc.Class})
+			OldText: occ.Short(oc), NewText: ncc.Short(nc), Changed: occ.Class != ncc.Class, OldDecided: occ.decided(), NewDecided: ncc.decided()})
 	}
 	cmp.Verdicts = Agree(old, nw)
 	return cmp
@@ -349,5 +360,23 @@ func (c *Comparison) writeClassesText(w io.Writer) {
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%d of %d cells changed class\n\n", changed, n)
+	fmt.Fprintf(w, "%d of %d cells changed class\n", changed, n)
+	both, same := 0, 0
+	var differ []string
+	for _, k := range c.Classes {
+		if !k.OldDecided || !k.NewDecided {
+			continue
+		}
+		both++
+		if !k.Changed {
+			same++
+		} else {
+			differ = append(differ, fmt.Sprintf("%s / %s (%s -> %s)", k.Scenario, k.Strategy, k.Old, k.New))
+		}
+	}
+	fmt.Fprintf(w, "decided in both (at least 2/3 of the repetitions in the cell's class): %d cells, %d of them the same class", both, same)
+	if len(differ) > 0 {
+		fmt.Fprintf(w, "; different: %s", strings.Join(differ, ", "))
+	}
+	fmt.Fprint(w, "\n\n")
 }
