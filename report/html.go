@@ -101,8 +101,9 @@ func mdToHTML(s string) template.HTML {
 }
 
 // WriteIndexHTML writes index.html for the bench in dir: a self-contained
-// page (inline CSS, no script, no font or file from the network) with the
-// comparison table and verdict of every scenario, every plot (the PNG,
+// page (inline CSS, one inline script that sorts the tables, no font or
+// file from the network) that starts with the class matrix (Answer), then
+// the comparison table and verdict of every scenario, every plot (the PNG,
 // linked to its SVG) and links to the raw files. Paths are relative to dir;
 // a raw file is linked only when it exists in dir, so that a pruned folder
 // (results/reference) has no dead links. Table rows carry data-scenario
