@@ -13,12 +13,6 @@ import (
 // benches must not contradict each other (Agree).
 var safetyCriteria = []string{MetricGhostReads, MetricGhostUntilTTL, MetricStaleUntilTTL, MetricStaleRatio, MetricMaxStaleWindow}
 
-var criterionName = map[string]string{
-	MetricGhostReads: "ghost reads", MetricGhostUntilTTL: "ghost-until-TTL keys", MetricStaleUntilTTL: "stale-until-TTL keys",
-	MetricStaleRatio: "stale-read ratio", MetricMaxStaleWindow: "max stale window", MetricReadP99: "p99 read latency",
-	MetricOpsPerSec: "throughput",
-}
-
 // classRateMetric is the rate that orders the strategies within a class;
 // the clean and unknown classes have none.
 var classRateMetric = map[Class]string{
