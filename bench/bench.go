@@ -79,10 +79,10 @@ type Config struct {
 	// verdicts test each look at the design's corrected level. 0 (or
 	// Count): every cell runs Count times.
 	MinCount int
-	// Budget, when positive, bounds the bench's wall time: a run (or a
+	// BudgetTime, when positive, bounds the bench's wall time: a run (or a
 	// sequential round) starts only when the runs so far say it will end
-	// within Budget of the start; what does not fit stays not-run.
-	Budget time.Duration
+	// within BudgetTime of the start; what does not fit stays not-run.
+	BudgetTime time.Duration
 	// Servers selects the servers to provision (docker.Provision).
 	Servers docker.Config
 	// Faults are the options of the scenarios' fault schedules.
@@ -98,6 +98,10 @@ type Config struct {
 	Flags map[string]string
 	// Observer receives the bench's events; its nil fields are skipped.
 	Observer Observer
+	// Budget is a consistency budget (report.ParseBudget) recorded in
+	// bench.json: the summary says which strategies kept it. It gates
+	// nothing.
+	Budget string
 }
 
 // Observer receives a bench's events, one at a time, from the goroutine
@@ -171,8 +175,11 @@ func NewPlan(cfg Config) (*Plan, error) {
 		return nil, errors.New("bench: Scenarios: none given")
 	case cfg.Count < 0 || cfg.Count > MaxCount:
 		return nil, fmt.Errorf("bench: Count %d: want 1..%d repetitions", cfg.Count, MaxCount)
-	case cfg.Budget < 0:
-		return nil, fmt.Errorf("bench: Budget %v: want a positive duration such as 5m, or 0 for none", cfg.Budget)
+	case cfg.BudgetTime < 0:
+		return nil, fmt.Errorf("bench: BudgetTime %v: want a positive duration such as 5m, or 0 for none", cfg.BudgetTime)
+	}
+	if _, err := report.ParseBudget(cfg.Budget); err != nil {
+		return nil, fmt.Errorf("bench: Budget: %w", err)
 	}
 	if cfg.Count == 0 {
 		cfg.Count = 1
@@ -304,12 +311,14 @@ func (p *Plan) Run(ctx context.Context) (*report.Bench, error) {
 		Schema: report.BenchSchemaVersion, Name: p.cfg.Name, Started: started.UTC(), Status: record.StatusInterrupted,
 		Seed: p.cfg.Seed, Count: p.cfg.Count, Duration: p.cfg.Duration.String(), Flags: p.cfg.Flags,
 		Scenarios: p.names, Strategies: p.cfg.Strategies, ScenarioInfo: p.infos,
+		ProvedRaces: ProvedRaces(p.cfg.Registry, p.cfg.Strategies), Budget: p.cfg.Budget,
 	}
 	d, seq := p.design()
 	if seq {
 		b.Sequential = &report.SequentialDesign{Method: stats.SequentialMethod, Alpha: d.Alpha, Looks: d.Looks(), Level: d.Level(),
-			First: d.First, Max: d.Max, Futility: d.Futility, BudgetSeconds: p.cfg.Budget.Seconds(), Rounds: d.First}
+			First: d.First, Max: d.Max, Futility: d.Futility, BudgetSeconds: p.cfg.BudgetTime.Seconds(), Rounds: d.First}
 	}
+	sampleLoad(b)
 	for _, c := range p.cells {
 		b.Runs = append(b.Runs, report.BenchRun{Scenario: c.sc.Name, Strategy: c.strategy, Status: record.StatusNotRun, Seed: c.sc.Seed,
 			Rep: c.rep, Schema: c.schema, Prefix: c.prefix})
@@ -369,7 +378,7 @@ func (p *Plan) sequential(ctx context.Context, m *matrix, d stats.Sequential) er
 		sd.Rounds, sd.Undecided = round, len(undecided)
 		cells := len(p.names) * len(p.cfg.Strategies)
 		if f := p.cfg.Observer.Round; f != nil {
-			f(RoundInfo{Round: round, Max: d.Max, Cells: cells, Undecided: len(undecided), Elapsed: time.Since(m.started), Budget: p.cfg.Budget})
+			f(RoundInfo{Round: round, Max: d.Max, Cells: cells, Undecided: len(undecided), Elapsed: time.Since(m.started), Budget: p.cfg.BudgetTime})
 		}
 		switch {
 		case len(undecided) == 0:

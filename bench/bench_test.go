@@ -50,7 +50,8 @@ func TestNewPlanRefuses(t *testing.T) {
 		{"invalid scenario", func(c *Config) { c.Scenarios = []*scenarios.Scenario{bad} }, "keys"},
 		{"min count", func(c *Config) { c.Count, c.MinCount = 6, 1 }, "MinCount 1: want 2..Count (6)"},
 		{"min count above count", func(c *Config) { c.Count, c.MinCount = 3, 4 }, "MinCount 4: want 2..Count (3)"},
-		{"budget", func(c *Config) { c.Budget = -time.Second }, "Budget -1s"},
+		{"budget", func(c *Config) { c.BudgetTime = -time.Second }, "BudgetTime -1s"},
+		{"budget", func(c *Config) { c.Budget = "stale-ratio>=0.1" }, `Budget: budget term "stale-ratio>=0.1": stale-ratio takes <=`},
 	}
 	if _, err := NewPlan(good()); err != nil {
 		t.Fatalf("NewPlan(good config): %v", err)

@@ -99,6 +99,7 @@ func (m *matrix) run(ctx context.Context, cells []cell, base int) error {
 				}
 			}
 		}
+		sampleLoad(m.bench)
 		if obs.RunFinished != nil {
 			obs.RunFinished(i, rec, res)
 		}
@@ -113,7 +114,7 @@ func (m *matrix) run(ctx context.Context, cells []cell, base int) error {
 // budget, at the mean wall time of the runs so far (always true without a
 // budget, and before any run ended).
 func (m *matrix) fits(n int) bool {
-	if m.cfg.Budget <= 0 {
+	if m.cfg.BudgetTime <= 0 {
 		return true
 	}
 	var sum float64
@@ -128,7 +129,7 @@ func (m *matrix) fits(n int) bool {
 		return true
 	}
 	need := time.Duration(sum / float64(done) * float64(n) * float64(time.Second))
-	return time.Since(m.started)+need <= m.cfg.Budget
+	return time.Since(m.started)+need <= m.cfg.BudgetTime
 }
 
 // close releases the servers.

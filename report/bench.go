@@ -63,6 +63,16 @@ type Bench struct {
 	// only where a verdict was undecided (nil: every cell ran Count
 	// times). Its verdicts test each look at Sequential.Level.
 	Sequential *SequentialDesign `json:"sequential,omitempty"`
+	// ProvedRaces are the anomalies shown possible for the bench's
+	// strategies by driven interleavings (and the interleavings shown
+	// handled), beside the measured rates.
+	ProvedRaces []ProvedRace `json:"proved_races,omitempty"`
+	// Load is the machine's load average while the bench ran; nil where
+	// it could not be read.
+	Load *LoadAverage `json:"load,omitempty"`
+	// Budget is the consistency budget (ParseBudget) the summary asks
+	// which strategies keep; empty: none given.
+	Budget string `json:"budget,omitempty"`
 }
 
 // SequentialDesign is a sequential bench's design (stats.Sequential) and
@@ -97,6 +107,33 @@ type SequentialDesign struct {
 // Design returns d as a stats.Sequential.
 func (d *SequentialDesign) Design() stats.Sequential {
 	return stats.Sequential{Alpha: d.Alpha, First: d.First, Max: d.Max, Futility: d.Futility}
+}
+
+// LoadAverage summarizes the 1-minute load average sampled while a bench
+// ran (before the first run and after each one): on a shared machine it
+// says how much of a latency is the machine's.
+type LoadAverage struct {
+	Samples int     `json:"samples"`
+	Min     float64 `json:"min"`
+	Mean    float64 `json:"mean"`
+	Max     float64 `json:"max"`
+}
+
+// Add adds one sample.
+func (l *LoadAverage) Add(v float64) {
+	if l.Samples == 0 || v < l.Min {
+		l.Min = v
+	}
+	if l.Samples == 0 || v > l.Max {
+		l.Max = v
+	}
+	l.Mean = (l.Mean*float64(l.Samples) + v) / float64(l.Samples+1)
+	l.Samples++
+}
+
+// String renders "mean 6.2 (min 4.1, max 9.8) over 451 samples".
+func (l *LoadAverage) String() string {
+	return fmt.Sprintf("mean %.1f (min %.1f, max %.1f) over %d samples", l.Mean, l.Min, l.Max, l.Samples)
 }
 
 // BenchScenario describes one scenario of a bench as it ran.

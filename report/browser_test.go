@@ -88,8 +88,8 @@ func checkPage(ctx context.Context, t *testing.T, b *browser, dir string, m *Mat
 	if !strings.Contains(pg.Title, m.Bench.Name) {
 		bad("title %q does not name the bench %q", pg.Title, m.Bench.Name)
 	}
-	if pg.Scripts != 0 || pg.External != 0 {
-		bad("page has %d scripts and %d external links/iframes; it must be self-contained", pg.Scripts, pg.External)
+	if pg.Scripts != 1 || pg.External != 0 {
+		bad("page has %d scripts and %d external links/iframes; it must be self-contained, with its one inline script (table sorting)", pg.Scripts, pg.External)
 	}
 	// Every plot, one image each, all loaded.
 	if want := len(m.Scenarios) * len(plotKinds); len(pg.Images) != want {
@@ -176,7 +176,7 @@ func testIndexInBrowser(t *testing.T, dir string, m *Matrix) {
 		t.Fatal(err)
 	}
 	problems := strings.Join(checkPage(ctx, t, b, broken, m), "\n")
-	for _, want := range []string{"planted error", "image " + gone + " did not load", "1 scripts"} {
+	for _, want := range []string{"planted error", "image " + gone + " did not load", "2 scripts"} {
 		if !strings.Contains(problems, want) {
 			t.Errorf("broken page: the inspection did not report %q; it reported:\n%s", want, problems)
 		}
@@ -322,55 +322,94 @@ func problem(msg cdpMessage) string {
 // the load event fired, with the problems reported meanwhile.
 func (b *browser) load(ctx context.Context, pageURL string) (pageInfo, []string, error) {
 	var pg pageInfo
-	target, err := b.call(ctx, "", "Target.createTarget", map[string]any{"url": "about:blank"})
+	raw, _, problems, err := b.view(ctx, pageURL, viewOptions{probe: pageProbe})
 	if err != nil {
 		return pg, nil, err
+	}
+	if err := json.Unmarshal([]byte(raw), &pg); err != nil {
+		return pg, nil, fmt.Errorf("page probe: %v: %s", err, raw)
+	}
+	return pg, problems, nil
+}
+
+// viewOptions says how view shows a page: the probe to evaluate, and a
+// window size (0: the browser's default) for a screenshot of the first
+// screen.
+type viewOptions struct {
+	probe         string
+	width, height int
+	screenshot    bool
+}
+
+// view opens pageURL in a new tab, in a window of the given size, and
+// returns the probe's result (a JSON string) once the load event fired,
+// a PNG of the first screen when asked, and the problems reported
+// meanwhile.
+func (b *browser) view(ctx context.Context, pageURL string, o viewOptions) (string, []byte, []string, error) {
+	target, err := b.call(ctx, "", "Target.createTarget", map[string]any{"url": "about:blank"})
+	if err != nil {
+		return "", nil, nil, err
 	}
 	var tr struct{ TargetID string }
 	if err := json.Unmarshal(target, &tr); err != nil {
-		return pg, nil, err
+		return "", nil, nil, err
 	}
+	defer b.call(ctx, "", "Target.closeTarget", map[string]any{"targetId": tr.TargetID})
 	att, err := b.call(ctx, "", "Target.attachToTarget", map[string]any{"targetId": tr.TargetID, "flatten": true})
 	if err != nil {
-		return pg, nil, err
+		return "", nil, nil, err
 	}
 	var as struct{ SessionID string }
 	if err := json.Unmarshal(att, &as); err != nil {
-		return pg, nil, err
+		return "", nil, nil, err
 	}
 	s := as.SessionID
 	for _, method := range []string{"Runtime.enable", "Log.enable", "Page.enable", "Network.enable"} {
 		if _, err := b.call(ctx, s, method, nil); err != nil {
-			return pg, nil, err
+			return "", nil, nil, err
+		}
+	}
+	if o.width > 0 {
+		if _, err := b.call(ctx, s, "Emulation.setDeviceMetricsOverride", map[string]any{
+			"width": o.width, "height": o.height, "deviceScaleFactor": 1, "mobile": false}); err != nil {
+			return "", nil, nil, err
 		}
 	}
 	loaded := b.waitEvent(s, "Page.loadEventFired")
 	if _, err := b.call(ctx, s, "Page.navigate", map[string]any{"url": pageURL}); err != nil {
-		return pg, nil, err
+		return "", nil, nil, err
 	}
 	select {
 	case <-loaded:
 	case <-ctx.Done():
-		return pg, nil, fmt.Errorf("page did not finish loading: %w", ctx.Err())
+		return "", nil, nil, fmt.Errorf("page did not finish loading: %w", ctx.Err())
 	}
-	res, err := b.call(ctx, s, "Runtime.evaluate", map[string]any{"expression": pageProbe, "returnByValue": true})
+	res, err := b.call(ctx, s, "Runtime.evaluate", map[string]any{"expression": o.probe, "returnByValue": true})
 	if err != nil {
-		return pg, nil, err
+		return "", nil, nil, err
 	}
 	var ev struct {
 		Result           struct{ Value string }
 		ExceptionDetails json.RawMessage
 	}
 	if err := json.Unmarshal(res, &ev); err != nil || ev.ExceptionDetails != nil {
-		return pg, nil, fmt.Errorf("evaluate: %v %s", err, ev.ExceptionDetails)
+		return "", nil, nil, fmt.Errorf("evaluate: %v %s", err, ev.ExceptionDetails)
 	}
-	if err := json.Unmarshal([]byte(ev.Result.Value), &pg); err != nil {
-		return pg, nil, fmt.Errorf("page probe: %v: %s", err, ev.Result.Value)
+	var png []byte
+	if o.screenshot {
+		shot, err := b.call(ctx, s, "Page.captureScreenshot", map[string]any{"format": "png"})
+		if err != nil {
+			return "", nil, nil, err
+		}
+		var sr struct{ Data []byte }
+		if err := json.Unmarshal(shot, &sr); err != nil {
+			return "", nil, nil, fmt.Errorf("screenshot: %w", err)
+		}
+		png = sr.Data
 	}
 	// Let late console messages arrive, then take this session's problems.
 	time.Sleep(200 * time.Millisecond)
-	b.call(ctx, "", "Target.closeTarget", map[string]any{"targetId": tr.TargetID})
-	return pg, b.problems(s), nil
+	return ev.Result.Value, png, b.problems(s), nil
 }
 
 // waitEvent returns a channel closed when the next event called method

@@ -55,8 +55,35 @@ type Comparison struct {
 	Old  string       `json:"old"`
 	New  string       `json:"new"`
 	Rows []CompareRow `json:"rows"`
+	// Classes is the class matrix of both benches, cell by cell (every
+	// strategy and scenario either has), in Rows' order.
+	Classes []ClassChange `json:"classes"`
 	// Verdicts compares the two benches' rankings scenario by scenario.
 	Verdicts []Agreement `json:"verdicts"`
+}
+
+// ClassChange is one cell of the class matrix in two benches: its class
+// (Class.String, "no-data" when a bench lacks the cell or completed no
+// repetition of it) and what the matrix shows, old and new.
+type ClassChange struct {
+	Scenario string `json:"scenario"`
+	Strategy string `json:"strategy"`
+	Old      string `json:"old"`
+	New      string `json:"new"`
+	OldText  string `json:"old_text"`
+	NewText  string `json:"new_text"`
+	Changed  bool   `json:"changed"`
+	// OldDecided and NewDecided say that at least two thirds of that
+	// bench's repetitions (4 of 6) had the cell's class: a class the
+	// bench is sure of. Two decided cells must agree.
+	OldDecided bool `json:"old_decided"`
+	NewDecided bool `json:"new_decided"`
+}
+
+// decided reports whether at least two thirds of cc's repetitions had
+// its class.
+func (cc CellClass) decided() bool {
+	return cc.Reps > 0 && 3*cc.Counts[cc.Class] >= 2*cc.Reps
 }
 
 // compareMetrics are the compared metrics: name, unit, value.
@@ -143,6 +170,9 @@ func Compare(oldName string, old *Matrix, newName string, nw *Matrix) *Compariso
 			row.Metrics = append(row.Metrics, m)
 		}
 		cmp.Rows = append(cmp.Rows, row)
+		occ, ncc := oc.Classify(), nc.Classify()
+		cmp.Classes = append(cmp.Classes, ClassChange{Scenario: k[0], Strategy: k[1], Old: occ.Class.String(), New: ncc.Class.String(),
+			OldText: occ.Short(oc), NewText: ncc.Short(nc), Changed: occ.Class != ncc.Class, OldDecided: occ.decided(), NewDecided: ncc.decided()})
 	}
 	cmp.Verdicts = Agree(old, nw)
 	return cmp
@@ -157,11 +187,13 @@ func formatValue(v *float64, unit string) string {
 	case "share":
 		return percent(v)
 	case "ratio":
-		return strconv.FormatFloat(*v, 'g', 4, 64)
+		return ratioText(*v)
 	case "us":
-		return FormatMicros(int64(math.Round(*v)))
+		return usText(*v)
+	case "per-million":
+		return perMillionText(*v)
 	}
-	return strconv.FormatFloat(*v, 'f', -1, 64)
+	return countText(*v)
 }
 
 // formatDelta renders a delta with its sign; for latencies also relative
@@ -180,14 +212,16 @@ func formatDelta(m CompareMetric) string {
 	case "share":
 		s = sign + strconv.FormatFloat(math.Abs(d)*100, 'g', 3, 64) + " pp"
 	case "ratio":
-		s = sign + strconv.FormatFloat(math.Abs(d), 'g', 3, 64)
+		s = sign + ratioText(math.Abs(d))
 	case "us":
-		s = sign + FormatMicros(int64(math.Round(math.Abs(d))))
+		s = sign + usText(math.Abs(d))
 		if *m.Old > 0 {
 			s += fmt.Sprintf(", %+.0f%%", d / *m.Old * 100)
 		}
+	case "per-million":
+		s = sign + perMillionText(math.Abs(d))
 	default:
-		s = sign + strconv.FormatFloat(math.Abs(d), 'f', -1, 64)
+		s = sign + countText(math.Abs(d))
 	}
 	if d == 0 {
 		s = "="
@@ -201,6 +235,7 @@ func formatDelta(m CompareMetric) string {
 func (c *Comparison) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "old: %s\nnew: %s\n\n", c.Old, c.New)
+	c.writeClassesText(ew)
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 	head := []string{"scenario", "strategy", "status"}
 	if len(c.Rows) > 0 {
@@ -279,4 +314,69 @@ func (c *Comparison) WriteCSV(w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// writeClassesText prints the class matrix, one row per strategy and one
+// column per scenario: "= ✓ clean" where the class did not change,
+// "✓ clean -> ◐ stale 0.05%" where it did, and how many cells changed.
+func (c *Comparison) writeClassesText(w io.Writer) {
+	if len(c.Classes) == 0 {
+		return
+	}
+	var scs, sts []string
+	seenSc, seenSt := map[string]bool{}, map[string]bool{}
+	cell := map[[2]string]ClassChange{}
+	for _, k := range c.Classes {
+		if !seenSc[k.Scenario] {
+			seenSc[k.Scenario] = true
+			scs = append(scs, k.Scenario)
+		}
+		if !seenSt[k.Strategy] {
+			seenSt[k.Strategy] = true
+			sts = append(sts, k.Strategy)
+		}
+		cell[[2]string{k.Scenario, k.Strategy}] = k
+	}
+	fmt.Fprintf(w, "classes, old -> new (= unchanged; the median class over each bench's repetitions):\n")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "strategy\t"+strings.Join(scs, "\t"))
+	changed, n := 0, 0
+	for _, st := range sts {
+		row := []string{st}
+		for _, sc := range scs {
+			k, ok := cell[[2]string{sc, st}]
+			switch {
+			case !ok:
+				row = append(row, "")
+				continue
+			case k.Changed:
+				changed++
+				row = append(row, k.OldText+" -> "+k.NewText)
+			default:
+				row = append(row, "= "+k.NewText)
+			}
+			n++
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d of %d cells changed class\n", changed, n)
+	both, same := 0, 0
+	var differ []string
+	for _, k := range c.Classes {
+		if !k.OldDecided || !k.NewDecided {
+			continue
+		}
+		both++
+		if !k.Changed {
+			same++
+		} else {
+			differ = append(differ, fmt.Sprintf("%s / %s (%s -> %s)", k.Scenario, k.Strategy, k.Old, k.New))
+		}
+	}
+	fmt.Fprintf(w, "decided in both (at least 2/3 of the repetitions in the cell's class): %d cells, %d of them the same class", both, same)
+	if len(differ) > 0 {
+		fmt.Fprintf(w, "; different: %s", strings.Join(differ, ", "))
+	}
+	fmt.Fprint(w, "\n\n")
 }

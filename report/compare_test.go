@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -71,8 +72,19 @@ func TestCompare(t *testing.T) {
 			line = l
 		}
 	}
-	if !strings.Contains(line, "0 -> 2 (+2 p=0.00216)") || !strings.Contains(line, "+100% p=0.00216") || !strings.Contains(line, "1 -> 1 (~ p=1)") {
+	if !strings.Contains(line, "0 -> 2 (+2 p=0.00216)") || !strings.Contains(line, "+100% p=0.00216") || !strings.Contains(line, "1.0000 -> 1.0000 (~ p=1)") {
 		t.Errorf("text line for redis-outage / cache-aside: %q, want ghost 0 -> 2 (+2 p=0.00216), read p99 +100%% and ~ where nothing changed", line)
+	}
+	// The class matrix, cell by cell: cache-aside went from clean to ghost
+	// in redis-outage, version-checked's steady-read-heavy cell is gone.
+	for _, want := range []string{"classes, old -> new", "✓ clean -> ✖ ghost 2 reads", "= ✓ clean", "✓ clean -> · -", "2 of 12 cells changed class"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, text.String())
+		}
+	}
+	// Every number formatted as the summary formats it: no raw float.
+	if raw := regexp.MustCompile(`[0-9]\.[0-9]{7,}`).FindString(text.String()); raw != "" {
+		t.Errorf("text prints a raw float %q:\n%s", raw, text.String())
 	}
 
 	var cb bytes.Buffer

@@ -7,43 +7,48 @@ import (
 	"strings"
 
 	"github.com/ghostbench/ghostbench/record"
-	"github.com/ghostbench/ghostbench/stats"
 )
 
-// safetyCriteria are the safety metrics in priority order.
+// safetyCriteria are the safety metrics in priority order, on which two
+// benches must not contradict each other (Agree).
 var safetyCriteria = []string{MetricGhostReads, MetricGhostUntilTTL, MetricStaleUntilTTL, MetricStaleRatio, MetricMaxStaleWindow}
 
-var criterionName = map[string]string{
-	MetricGhostReads: "ghost reads", MetricGhostUntilTTL: "ghost-until-TTL keys", MetricStaleUntilTTL: "stale-until-TTL keys",
-	MetricStaleRatio: "stale-read ratio", MetricMaxStaleWindow: "max stale window", MetricReadP99: "p99 read latency",
-	MetricOpsPerSec: "throughput",
+// classRateMetric is the rate that orders the strategies within a class;
+// the clean and unknown classes have none.
+var classRateMetric = map[Class]string{
+	ClassStaleReads: MetricStaleRatio, ClassStuckStale: MetricStaleUntilTTL, ClassGhost: MetricGhostReads,
 }
 
-// Ranking is the generated comparison of one scenario's strategies, by
-// significance across repetitions.
+// RateFactor is how much worse a strategy's rate must be, interval
+// against interval, to be set aside from the best of its class: the lower
+// end of its 95% interval above RateFactor times the upper end of the
+// best's. A smaller difference, even a significant one, is not what a
+// person should choose by: it flips with the machine's load.
+const RateFactor = 2
+
+// Ranking is the generated comparison of one scenario's strategies:
+// categories first, then rates only where they differ by RateFactor.
 //
 // Only cells with at least one completed repetition (status ok) of a
 // caching strategy are ranked; a strategy that served no read from the
-// cache (hit ratio 0 in its representative run, such as db-only) is a
+// cache (hit ratio 0 in every completed repetition, such as db-only) is a
 // baseline, shown but not ranked.
 //
 // Safest: among the ranked cells whose median write availability is 1,
-// the criteria are taken in priority order: ghost reads, ghost-until-TTL
-// keys, stale-until-TTL keys, stale-read ratio, max stale window. On each,
-// the best cell (lowest estimate) is found among the cells still in, and
-// every cell significantly worse than it (two-sided Mann-Whitney U over
-// the repetitions, at the level of the bench: stats.Alpha, or a sequential
-// bench's level per look) is set aside at that criterion. The
-// cells left after the last criterion are the Safest group, best first.
-// Order lists every eligible cell: those set aside later rank above those
-// set aside earlier, so a cell significantly worse on a higher-priority
-// criterion never ranks above one that is not; within a level, by the
-// estimates, lexicographically.
+// those of the best class (Cell.Classify: clean before stale reads before
+// stuck stale before ghost); within that class, every cell whose rate
+// (stale-read ratio, stale-until-TTL keys or ghost reads) has a 95%
+// interval wholly above RateFactor times the upper end of the best cell's
+// is set aside. The cells left are the Safest group, best first. Order
+// lists every eligible cell: by class, then set-aside cells after the
+// group, then by the rate's estimate.
 //
 // Fastest: the ranked cell with the lowest median p99 read latency and
-// every ranked cell not significantly slower. MostOps: the highest median
-// throughput and every cell not significantly lower.
+// every ranked cell not significantly slower (Mann-Whitney U over the
+// repetitions, alpha stats.Alpha). MostOps: the highest median throughput
+// and every cell not significantly lower.
 type Ranking struct {
+	m        *Matrix
 	Scenario string
 	// Reps is the smallest number of completed repetitions of a ranked
 	// cell: what the tests rest on; MaxReps the largest (more than Reps
@@ -55,8 +60,13 @@ type Ranking struct {
 	// Safest is the safest group, best first; Order every eligible cell
 	// in rank order (Safest is its prefix).
 	Safest, Order []*Cell
-	// SetAside[i] are the cells set aside at safetyCriteria[i].
-	SetAside [][]*Cell
+	// Class is the class of the safest group; Classes every ranked
+	// cell's classification.
+	Class   Class
+	Classes map[*Cell]CellClass
+	// WorseClass are the eligible cells of a worse class than the group's;
+	// Outranked those of its class set aside on their rate.
+	WorseClass, Outranked []*Cell
 	// Fastest and MostOps are groups, best first.
 	Fastest, MostOps []*Cell
 	// Ranked are every ranked cell; Baselines completed cells without
@@ -77,7 +87,7 @@ type Ranking struct {
 
 // Rank returns the ranking of one scenario of m.
 func (m *Matrix) Rank(scenario string) Ranking {
-	v := Ranking{Scenario: scenario, SetAside: make([][]*Cell, len(safetyCriteria))}
+	v := Ranking{m: m, Scenario: scenario, Classes: map[*Cell]CellClass{}}
 	for _, c := range m.Row(scenario) {
 		if _, n := c.behind(); n > 0 {
 			v.Behind = append(v.Behind, c)
@@ -85,7 +95,7 @@ func (m *Matrix) Rank(scenario string) Ranking {
 		switch {
 		case c.Status != record.StatusOK || c.Completed() == 0:
 			v.NotRanked = append(v.NotRanked, c)
-		case c.Row.HitRatio == nil || *c.Row.HitRatio == 0:
+		case !c.hit():
 			v.Baselines = append(v.Baselines, c)
 		default:
 			v.Ranked = append(v.Ranked, c)
@@ -100,7 +110,9 @@ func (m *Matrix) Rank(scenario string) Ranking {
 	for _, c := range v.Ranked {
 		v.Reps = min(v.Reps, c.Completed())
 		v.MaxReps = max(v.MaxReps, c.Completed())
-		if a := c.Estimate(MetricAvailability); a.N == 0 || stats.Median(c.Samples(MetricAvailability)) >= 1 {
+		cc := c.Classify()
+		v.Classes[c] = cc
+		if !cc.WritesFailed {
 			eligible = append(eligible, c)
 		} else {
 			v.Unavailable = append(v.Unavailable, c)
@@ -109,33 +121,51 @@ func (m *Matrix) Rank(scenario string) Ranking {
 	if len(eligible) == 0 {
 		eligible, v.AllUnavailable = v.Ranked, true
 	}
-	level := map[*Cell]int{}
-	in := eligible
-	for i, key := range safetyCriteria {
-		best := bestOf(in, key)
+	v.Class = ClassGhost
+	for _, c := range eligible {
+		v.Class = min(v.Class, v.Classes[c].Class)
+	}
+	var in []*Cell
+	for _, c := range eligible {
+		if v.Classes[c].Class == v.Class {
+			in = append(in, c)
+		} else {
+			v.WorseClass = append(v.WorseClass, c)
+		}
+	}
+	rate := classRateMetric[v.Class]
+	outranked := map[*Cell]bool{}
+	if rate != "" {
+		best := bestOf(in, rate)
+		bh := best.Estimate(rate).Hi
 		var keep []*Cell
 		for _, c := range in {
-			if o, _ := compareCells(c, best, key); o > 0 {
-				level[c] = i
-				v.SetAside[i] = append(v.SetAside[i], c)
+			if e := c.Estimate(rate); c != best && e.HasCI && e.Lo > RateFactor*bh {
+				v.Outranked = append(v.Outranked, c)
+				outranked[c] = true
 				continue
 			}
 			keep = append(keep, c)
 		}
 		in = keep
 	}
-	for _, c := range in {
-		level[c] = len(safetyCriteria)
-	}
 	v.Order = append([]*Cell(nil), eligible...)
 	sort.SliceStable(v.Order, func(i, j int) bool {
 		a, b := v.Order[i], v.Order[j]
-		if level[a] != level[b] {
-			return level[a] > level[b]
+		if ka, kb := v.Classes[a].Class, v.Classes[b].Class; ka != kb {
+			return ka < kb
+		}
+		if outranked[a] != outranked[b] {
+			return !outranked[a]
 		}
 		return lexLess(a, b)
 	})
 	v.Safest = v.Order[:len(in)]
+	// Within the group, strategies without a proved race worse than the
+	// group's class come first.
+	sort.SliceStable(v.Safest, func(i, j int) bool {
+		return m.raceNote(v.Safest[i].Strategy, v.Class) == "" && m.raceNote(v.Safest[j].Strategy, v.Class) != ""
+	})
 	v.Fastest = groupOf(v.Ranked, MetricReadP99)
 	v.MostOps = groupOf(v.Ranked, MetricOpsPerSec)
 	return v
@@ -208,87 +238,106 @@ func names(cs []*Cell) []string {
 	return out
 }
 
-// Sentence renders v as one paragraph of markdown: the safest, fastest and
-// highest-throughput groups, how many repetitions support them, and
-// plainly when the data cannot separate strategies.
+// Sentence renders v as two sentences of markdown: the safest group with
+// its class (and, for a member with a proved race worse than this load
+// showed, what the race can do), then the fastest group and the
+// throughput leader; each says when a group holds most strategies because
+// the data cannot separate them, and how much more data would (Power).
+// Notes has the rest.
 func (v Ranking) Sentence() string {
-	var b strings.Builder
 	if len(v.Safest) == 0 {
-		b.WriteString("No caching strategy completed this scenario, so none is ranked.")
-	} else {
-		reps := fmt.Sprintf("%d repetitions per strategy", v.Reps)
-		if v.Reps == 1 {
-			reps = "1 repetition per strategy, too few for any test to separate strategies"
-		}
-		test := fmt.Sprintf("Mann-Whitney U, alpha %.2g", stats.Alpha)
-		if v.Level > 0 && v.Level != stats.Alpha {
-			if v.MaxReps > v.Reps {
-				reps = fmt.Sprintf("%d to %d repetitions per strategy, added where the verdict was undecided", v.Reps, v.MaxReps)
-			}
-			test = fmt.Sprintf("Mann-Whitney U at %.2g per look, sequential", v.Level)
-		}
-		best := v.Safest[0]
-		fmt.Fprintf(&b, "**Safest: %s** (%s; %s). ", joinAnd(names(v.Safest)), reps, test)
-		fmt.Fprintf(&b, "Best: %s with ghost reads %s, ghost-until-TTL keys %s, stale-until-TTL keys %s, stale reads %s, max stale window %s.",
-			best.Strategy, estText(best.Estimate(MetricGhostReads), countText), estText(best.Estimate(MetricGhostUntilTTL), countText),
-			estText(best.Estimate(MetricStaleUntilTTL), countText), estText(best.Estimate(MetricStaleRatio), pctText),
-			estText(best.Estimate(MetricMaxStaleWindow), usText))
-		switch {
-		case len(v.Safest) == len(v.Order) && len(v.Order) > 1:
-			b.WriteString(" The data cannot separate these strategies on safety.")
-		case len(v.Safest) > 1:
-			b.WriteString(" The others in the group are not significantly less safe.")
-		}
-		var aside []string
-		for i, cs := range v.SetAside {
-			if len(cs) > 0 {
-				aside = append(aside, fmt.Sprintf("on %s: %s", criterionName[safetyCriteria[i]], strings.Join(names(cs), ", ")))
-			}
-		}
-		if len(aside) > 0 {
-			fmt.Fprintf(&b, " Significantly less safe, %s.", strings.Join(aside, "; "))
-		}
-		if v.AllUnavailable {
-			b.WriteString(" Every caching strategy failed some writes here (median write availability below 1), so all were ranked.")
-		}
-		f := v.Fastest[0]
-		fmt.Fprintf(&b, " **Fastest by p99 read latency: %s** (%s: %s)", joinAnd(names(v.Fastest)), f.Strategy, estText(f.Estimate(MetricReadP99), usText))
-		if len(v.Fastest) == len(v.Ranked) && len(v.Ranked) > 1 {
-			b.WriteString(", the data cannot separate them")
-		}
-		o := v.MostOps[0]
-		fmt.Fprintf(&b, "; most throughput: %s (%s: %s ops/s).", joinAnd(names(v.MostOps)), o.Strategy, estText(o.Estimate(MetricOpsPerSec), opsText))
+		return "No caching strategy completed this scenario, so none is ranked."
 	}
-	if len(v.Unavailable) > 0 && !v.AllUnavailable {
-		parts := make([]string, len(v.Unavailable))
-		for i, c := range v.Unavailable {
-			parts[i] = fmt.Sprintf("%s (%s)", c.Strategy, estText(c.Estimate(MetricAvailability), ratioText))
-		}
-		fmt.Fprintf(&b, " Not eligible for safest, median write availability below 1: %s.", strings.Join(parts, ", "))
+	var b strings.Builder
+	reps := fmt.Sprintf("%d repetitions", v.Reps)
+	if v.Reps == 1 {
+		reps = "1 repetition, too few to separate strategies"
 	}
-	if len(v.Baselines) > 0 {
-		parts := make([]string, len(v.Baselines))
-		for i, c := range v.Baselines {
-			parts[i] = fmt.Sprintf("%s (p99 read %s)", c.Strategy, estText(c.Estimate(MetricReadP99), usText))
+	fmt.Fprintf(&b, "**Safest: %s**", joinAnd(v.markedNames(v.Safest)))
+	best := v.Safest[0]
+	switch rate := classRateMetric[v.Class]; {
+	case rate != "":
+		fmt.Fprintf(&b, ", %s at the lowest rate: %s %s", v.Class.Label(), best.Strategy, best.classRate(v.Class, true))
+	default:
+		fmt.Fprintf(&b, ", %s in this load", v.Class.Label())
+	}
+	fmt.Fprintf(&b, " (the median class of %s; %d of %d caching strategies", reps, len(v.Safest), len(v.Ranked))
+	if n := len(v.WorseClass); n > 0 {
+		fmt.Fprintf(&b, ", %d in a worse class", n)
+	}
+	if n := len(v.Outranked); n > 0 {
+		fmt.Fprintf(&b, ", %d at over %d× the best rate", n, RateFactor)
+	}
+	if n := len(v.Unavailable); n > 0 && !v.AllUnavailable {
+		fmt.Fprintf(&b, ", %d with failed writes", n)
+	}
+	b.WriteString(")")
+	if p := v.safestPower(); p != "" {
+		b.WriteString("; " + p)
+	}
+	b.WriteString(". ")
+	f := v.Fastest[0]
+	fmt.Fprintf(&b, "**Fastest by p99 read latency: %s** (%s: %s)", joinAnd(names(v.Fastest)), f.Strategy, estText(f.Estimate(MetricReadP99), usText))
+	if p := v.fastestPower(); p != "" {
+		b.WriteString("; " + p)
+	}
+	o := v.MostOps[0]
+	fmt.Fprintf(&b, "; most throughput: %s (%s ops/s).", o.Strategy, estText(o.Estimate(MetricOpsPerSec), opsText))
+	return b.String()
+}
+
+// markedNames returns the names of cs, each of a strategy with a proved
+// race worse than its class here followed by what the race can do.
+func (v Ranking) markedNames(cs []*Cell) []string {
+	out := names(cs)
+	if v.m == nil {
+		return out
+	}
+	for i, c := range cs {
+		if note := v.m.raceNote(c.Strategy, v.Classes[c].Class); note != "" {
+			out[i] += " [" + note + "]"
 		}
-		fmt.Fprintf(&b, " Baseline without cache hits, not ranked: %s.", strings.Join(parts, ", "))
+	}
+	return out
+}
+
+// Notes returns the facts about the scenario beside the two sentences:
+// why the safest group was chosen among unavailable strategies, which did
+// not complete, and invalidation pipelines that fell behind.
+func (v Ranking) Notes() []string {
+	var out []string
+	if v.AllUnavailable {
+		out = append(out, "Every caching strategy failed some writes here (median write availability below 1), so the safest group was chosen among them.")
 	}
 	if len(v.NotRanked) > 0 {
 		parts := make([]string, len(v.NotRanked))
 		for i, c := range v.NotRanked {
 			parts[i] = fmt.Sprintf("%s (%s)", c.Strategy, c.Status)
 		}
-		fmt.Fprintf(&b, " Did not complete, not ranked: %s.", strings.Join(parts, ", "))
+		out = append(out, fmt.Sprintf("Did not complete, not ranked: %s.", strings.Join(parts, ", ")))
 	}
 	for _, c := range v.Behind {
 		r, n := c.behind()
-		fmt.Fprintf(&b, " **Warning, %s: %s", c.Strategy, r.LagWarning())
+		s := fmt.Sprintf("**Warning, %s: %s", c.Strategy, r.LagWarning())
 		if len(c.Reps) > 1 {
-			fmt.Fprintf(&b, " (in %d of %d repetitions)", n, len(c.Reps))
+			s += fmt.Sprintf(" (in %d of %d repetitions)", n, len(c.Reps))
 		}
-		b.WriteString(".**")
+		out = append(out, s+".**")
 	}
-	return b.String()
+	return out
+}
+
+// hit reports whether a completed repetition of c served a read from the
+// cache. On a machine so loaded that a short run's cache stays cold, one
+// repetition without a hit does not make a caching strategy a baseline.
+func (c *Cell) hit() bool {
+	for i := range c.Reps {
+		r := &c.Reps[i]
+		if r.measured() && r.Row.HitRatio != nil && *r.Row.HitRatio > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // behind returns the first measured repetition of c whose invalidation

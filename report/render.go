@@ -18,6 +18,9 @@ type RenderOptions struct {
 	// rewritten without indentation. A light folder can still be rendered
 	// again and compared.
 	Light bool
+	// Budget, when not empty, is the consistency budget (ParseBudget) the
+	// summary asks about instead of the one bench.json records.
+	Budget string
 }
 
 // RenderBench reads the bench in dir (bench.json and the run.json files,
@@ -27,6 +30,9 @@ func RenderBench(dir string, opt RenderOptions) (*Matrix, error) {
 	b, runs, err := LoadBench(dir)
 	if err != nil {
 		return nil, err
+	}
+	if opt.Budget != "" {
+		b.Budget = opt.Budget
 	}
 	m := NewMatrix(b, runs)
 	return m, Render(dir, m, opt)

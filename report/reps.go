@@ -171,6 +171,9 @@ func (c *Cell) Estimate(key string) stats.Estimate {
 
 // Completed returns the number of completed repetitions of c.
 func (c *Cell) Completed() int {
+	if c == nil {
+		return 0
+	}
 	n := 0
 	for i := range c.Reps {
 		if c.Reps[i].measured() {
@@ -238,12 +241,23 @@ func usText(v float64) string {
 
 func pctText(v float64) string { return percent(&v) }
 
+// pct2Text renders a ratio as a percentage with 2 significant digits
+// ("0.045%"), for the matrix's cells.
+func pct2Text(v float64) string {
+	if v == 0 {
+		return "0%"
+	}
+	return strconv.FormatFloat(v*100, 'g', 2, 64) + "%"
+}
+
 func countText(v float64) string {
-	if v == math.Trunc(v) {
+	if v == math.Trunc(v) || v >= 100 {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 2, 64)
 }
+
+func perMillionText(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 
 func ratioText(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
 

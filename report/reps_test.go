@@ -35,10 +35,10 @@ func editRows(c *Cell, f func(r *SummaryRow)) {
 	c.est = nil
 }
 
-func TestRankLexicographicBySignificance(t *testing.T) {
-	// a: 0 ghost reads but a high stale ratio; b: 1 ghost read per
-	// repetition, no stale read. Ghost reads come first: b is set aside on
-	// them, and ranks below a although it is better on the stale ratio.
+func TestRankClassesFirst(t *testing.T) {
+	// a: no ghost read but a high stale ratio; b: 1 ghost read per
+	// repetition, no stale read. Classes come first: b is of a worse class
+	// (ghost) and ranks below a although it is better on the stale ratio.
 	m := matrixOf("sc", []cellSpec{
 		ok("a", func(r *SummaryRow) { r.StaleRatio = f64(0.3) }),
 		ok("b", func(r *SummaryRow) { r.GhostReads = 1; r.StaleRatio = f64(0) }),
@@ -46,23 +46,29 @@ func TestRankLexicographicBySignificance(t *testing.T) {
 	})
 	v := m.Rank("sc")
 	if got := names(v.Order); len(got) != 3 || got[2] != "b" {
-		t.Errorf("order: got %v, want b last (significantly worse on ghost reads)", got)
+		t.Errorf("order: got %v, want b last (a worse class)", got)
 	}
 	if got := names(v.Safest); len(got) != 2 || got[0] != "a" || got[1] != "c" {
-		t.Errorf("safest: got %v, want [a c] (not separable)", got)
+		t.Errorf("safest: got %v, want [a c] (same class, same rate)", got)
 	}
-	if got := names(v.SetAside[0]); len(got) != 1 || got[0] != "b" {
-		t.Errorf("set aside on ghost reads: got %v, want [b]", got)
+	if got := names(v.WorseClass); len(got) != 1 || got[0] != "b" {
+		t.Errorf("worse class: got %v, want [b]", got)
+	}
+	if v.Class != ClassStaleReads {
+		t.Errorf("group class: got %v, want stale-reads", v.Class)
 	}
 }
 
 func TestRankSentenceSaysWhenNotSeparable(t *testing.T) {
 	m := matrixOf("sc", []cellSpec{ok("a", nil), ok("b", nil)})
 	s := m.Rank("sc").Sentence()
-	for _, want := range []string{"6 repetitions per strategy", "cannot separate these strategies on safety", "Mann-Whitney U"} {
+	for _, want := range []string{"6 repetitions", "clean in this load", "no rate to order them by", "Fastest by p99 read latency"} {
 		if !contains(s, want) {
 			t.Errorf("sentence lacks %q: %s", want, s)
 		}
+	}
+	if n := strings.Count(s, ". "); n != 1 {
+		t.Errorf("sentence has %d sentence breaks, want two sentences: %s", n, s)
 	}
 }
 

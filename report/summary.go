@@ -209,7 +209,7 @@ var tableColumns = []struct {
 	{"max stale window", "longest time after a commit that reads still returned an older version (0: no read did): median [95% CI]", est(MetricMaxStaleWindow, usText)},
 	{"inval lag p50 / p99", "achieved invalidation lag of a strategy with a pipeline (commit-ack to DEL returned), 50th / 99th percentile: medians over repetitions, p99 with [95% CI]; - for strategies without one", lagCell},
 	{"stale-until-TTL", "keys whose cache entry was older than the database at the end-of-run audit: mean per repetition [95% CI]", est(MetricStaleUntilTTL, countText)},
-	{"ryw/1M reads", "read-your-writes violations per million reads (an instance read an older version than its own acknowledged write), pooled over repetitions [95% CI]; - without the measure", est(MetricRYWPerMillion, func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) })},
+	{"ryw/1M reads", "read-your-writes violations per million reads (an instance read an older version than its own acknowledged write), pooled over repetitions [95% CI]; - without the measure", est(MetricRYWPerMillion, perMillionText)},
 	{"ghost reads", "reads that returned a value whose write never committed: mean per repetition [95% CI]", est(MetricGhostReads, countText)},
 	{"ghost-until-TTL", "keys whose cache entry held a never-committed value at the audit: mean per repetition [95% CI]", est(MetricGhostUntilTTL, countText)},
 	{"write avail", "write availability, committed / attempted writes: median [95% CI]", est(MetricAvailability, ratioText)},
@@ -245,38 +245,55 @@ const Definitions = `Definitions (DESIGN.md section 4). A read is **stale** when
 
 **Repetitions and intervals.** Every cell is run several times, interleaved (the whole matrix once, then again), each repetition with its own seed, schema and key prefix; a table cell shows the estimate across the completed repetitions and its 95% interval in brackets. Where fewer than 6 repetitions have the metric (p99 staleness counts only repetitions with stale reads), the brackets hold the range of those repetitions followed by the confidence that range has as an interval of the median (94% for 5, 88% for 4, 75% for 3, 50% for 2); one repetition shows "n=1" and no interval. Latencies, throughput, p99 staleness, max stale window and write availability: the median and the order-statistic confidence interval of the median (as benchstat prints it; it needs 6 repetitions at 95%). Ghost reads, stale- and ghost-until-TTL keys and the stale-read ratio are rare events that cluster (one bad write makes many stale reads), so the unit resampled is the repetition, not the read: the mean per repetition (the pooled ratio for stale reads) with the envelope of the exact Poisson interval, widened by the overdispersion between repetitions, and the Student t interval of the per-repetition values.
 
-**Safest** is a group. Among the caching strategies with completed repetitions whose median write availability is 1, the criteria are taken in priority order: ghost reads, ghost-until-TTL keys, stale-until-TTL keys, stale-read ratio, max stale window. On each, every strategy significantly worse than the best one still in (two-sided Mann-Whitney U test over the repetitions, alpha 0.05) is set aside; the strategies left after the last criterion form the group, and a strategy set aside on a higher-priority criterion never ranks above one that was not. A strategy with no cache hits (such as db-only) is a baseline and is not ranked. **Fastest** is the strategy with the lowest median p99 read latency and every strategy not significantly slower (write availability not required); the sentence also names the throughput group the same way.`
+**Classes before ranks.** Each repetition gets one class, the worst thing it showed: **ghost** (a ghost read or ghost-until-TTL key), **stuck stale** (a stale-until-TTL key), **stale reads**, **writes failed** (write availability below 1), else **clean** (or unverified, with unknown reads). A cell's class is the median of its repetitions' classes: the worst class more than half of them reached, so that one repetition on a loaded machine does not change it; a worse class seen in fewer is shown beside it. **Safest** is a group: among the caching strategies whose median write availability is 1, those of the best class; within it a rate (stale-read ratio, stale-until-TTL keys, ghost reads) sets a strategy aside only when the lower end of its 95% interval is above 2 times the upper end of the best one's, a difference that does not flip with the machine's load. A strategy with no cache hits (such as db-only) is a baseline and is not ranked. A **proved race** is an anomaly driven on real servers by a scripted interleaving (ghostbench reproduce): a strategy whose class here is better than its proved race is marked, because this load did not show what it can do. **Fastest** is the strategy with the lowest median p99 read latency and every strategy not significantly slower (two-sided Mann-Whitney U test over the repetitions, alpha 0.05; write availability not required); the sentence also names the throughput leader. Where a group holds most strategies because the data cannot separate them, the sentence says how many repetitions (or how long runs) would, from the observed spread.`
 
-// WriteSummaryMarkdown writes summary.md for m: a header saying what ran
-// and where, the definitions, then per scenario its description, fault
-// schedule, the generated verdict and a table with one row per strategy.
+// WriteSummaryMarkdown writes summary.md for m: first the answer (the
+// class matrix with proved races and costs, its legend and the questions
+// answered), then what ran and where, the proved races in full, the
+// definitions, and per scenario its description, fault schedule, two
+// sentences naming the safest and fastest groups and a table with one row
+// per strategy, its columns grouped into safety, freshness and cost.
 func WriteSummaryMarkdown(w io.Writer, m *Matrix) error {
 	ew := &errWriter{w: w}
 	b := m.Bench
 	fmt.Fprintf(ew, "# ghostbench bench: %s\n\n", b.Name)
-	fmt.Fprintf(ew, "%s\n\n", benchHeadline(m))
-	fmt.Fprintf(ew, "%s\n", Definitions)
+	m.Answer().WriteMarkdown(ew)
+	fmt.Fprintf(ew, "\n## The bench\n\n%s\n", benchHeadline(m))
+	if races := m.raceList(); len(races) > 0 {
+		fmt.Fprintf(ew, "\n## Proved races\n\n")
+		for _, r := range races {
+			fmt.Fprintf(ew, "- %s\n", r)
+		}
+	}
+	fmt.Fprintf(ew, "\n%s\n", Definitions)
+	order := columnOrder()
 	for _, sc := range m.Scenarios {
 		info := m.Info(sc)
 		fmt.Fprintf(ew, "\n## %s\n\n", sc)
 		if d := scenarioLine(info); d != "" {
 			fmt.Fprintf(ew, "%s\n\n", d)
 		}
-		fmt.Fprintf(ew, "%s\n\n", m.Rank(sc).Sentence())
-		heads := make([]string, len(tableColumns))
-		align := make([]string, len(tableColumns))
-		for i, col := range tableColumns {
-			heads[i] = col.head
+		v := m.Rank(sc)
+		fmt.Fprintf(ew, "%s\n\n", v.Sentence())
+		for _, n := range v.Notes() {
+			fmt.Fprintf(ew, "%s\n\n", n)
+		}
+		fmt.Fprintf(ew, "Columns: %s.\n\n", groupLine(order))
+		heads := make([]string, len(order))
+		align := make([]string, len(order))
+		for i, ci := range order {
+			heads[i] = tableColumns[ci].head
 			align[i] = "---:"
-			if i < 2 {
+			if ci < 2 {
 				align[i] = "---"
 			}
 		}
 		fmt.Fprintf(ew, "| %s |\n|%s|\n", strings.Join(heads, " | "), strings.Join(align, "|"))
 		for _, c := range m.Row(sc) {
-			cells := cellText(c)
-			for i := range cells {
-				cells[i] = strings.ReplaceAll(cells[i], "|", `\|`)
+			all := cellText(c)
+			cells := make([]string, len(order))
+			for i, ci := range order {
+				cells[i] = strings.ReplaceAll(all[ci], "|", `\|`)
 			}
 			fmt.Fprintf(ew, "| %s |\n", strings.Join(cells, " | "))
 		}
@@ -288,6 +305,99 @@ func WriteSummaryMarkdown(w io.Writer, m *Matrix) error {
 		}
 	}
 	return ew.err
+}
+
+// Column groups of the per-scenario tables.
+const (
+	GroupSafety    = "safety"
+	GroupFreshness = "freshness"
+	GroupCost      = "cost"
+	GroupOther     = "other"
+)
+
+// columnGroups puts each table column (by heading) in a group; a column
+// not listed is in GroupOther, after the others. strategy and status lead
+// the table, in no group.
+var columnGroups = map[string]string{
+	"ghost reads": GroupSafety, "ghost-until-TTL": GroupSafety, "stale-until-TTL": GroupSafety, "write avail": GroupSafety,
+	"stale reads": GroupFreshness, "p99 staleness": GroupFreshness, "max stale window": GroupFreshness,
+	"inval lag p50 / p99": GroupFreshness, "ryw/1M reads": GroupFreshness,
+	"ops/s": GroupCost, "read p50": GroupCost, "read p99": GroupCost, "read p99.9": GroupCost,
+	"write p50": GroupCost, "write p99": GroupCost, "write p99.9": GroupCost,
+}
+
+var groupOrder = []string{GroupSafety, GroupFreshness, GroupCost, GroupOther}
+
+// columnGroup returns the group of table column i ("" for strategy and
+// status).
+func columnGroup(i int) string {
+	if i < 2 {
+		return ""
+	}
+	if g, ok := columnGroups[tableColumns[i].head]; ok {
+		return g
+	}
+	return GroupOther
+}
+
+// columnOrder returns the indexes of tableColumns in display order:
+// strategy and status, then the groups in groupOrder, each keeping the
+// columns' order.
+func columnOrder() []int {
+	out := []int{0, 1}
+	for _, g := range groupOrder {
+		for i := 2; i < len(tableColumns); i++ {
+			if columnGroup(i) == g {
+				out = append(out, i)
+			}
+		}
+	}
+	return out
+}
+
+// groupLine says which columns are in which group: "safety: ghost reads,
+// ...; freshness: ...".
+func groupLine(order []int) string {
+	var parts []string
+	for _, g := range groupOrder {
+		var hs []string
+		for _, i := range order {
+			if columnGroup(i) == g {
+				hs = append(hs, tableColumns[i].head)
+			}
+		}
+		if len(hs) > 0 {
+			parts = append(parts, g+" ("+strings.Join(hs, ", ")+")")
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// raceList renders every proved race of the bench, one line each, by
+// strategy.
+func (m *Matrix) raceList() []string {
+	var out []string
+	for _, st := range m.Strategies {
+		for _, clean := range []bool{false, true} {
+			for _, p := range m.Races(st, clean) {
+				s := fmt.Sprintf("%s %s, %s: %s", p.class().Symbol(), st, classOrClean(p), p.Source)
+				if p.Params != "" {
+					s += " (with " + p.Params + ")"
+				}
+				if p.Why != "" {
+					s += ". " + strings.TrimSuffix(p.Why, ".") + "."
+				}
+				if p.Bound != "" {
+					s += " Bound: " + p.Bound + "."
+				}
+				if p.Link != "" && p.Link != p.Source {
+					s += " `" + p.Link + "`"
+				}
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 // scenarioLine describes a scenario and its fault schedule in one line.
@@ -340,6 +450,9 @@ func benchHeadline(m *Matrix) string {
 			fmt.Fprintf(&sb, ", ghostbench %s", c)
 		}
 		sb.WriteString(".")
+	}
+	if b.Load != nil {
+		fmt.Fprintf(&sb, " Load average (1 minute) during the bench: %s.", b.Load)
 	}
 	return sb.String()
 }

@@ -171,14 +171,23 @@ func TestJudge(t *testing.T) {
 			safest: []string{"b"}, fastest: "a", mostOps: "a",
 		},
 		{
-			name: "then ghost-until-TTL, stale-until-TTL, stale ratio, max window",
+			name: "then stuck stale, then stale reads; the window does not split a class",
 			cells: []cellSpec{
 				ok("a", func(r *SummaryRow) { r.GhostUntilTTL = 1 }),
 				ok("b", func(r *SummaryRow) { r.StaleUntilTTL = 1 }),
 				ok("c", func(r *SummaryRow) { r.StaleRatio = f64(0.01) }),
 				ok("d", func(r *SummaryRow) { r.StaleRatio = f64(0.01); r.MaxStaleWindowUs = 5 }),
 			},
-			safest: []string{"c"}, fastest: "a", mostOps: "a",
+			safest: []string{"c", "d"}, fastest: "a", mostOps: "a",
+		},
+		{
+			name: "a rate sets a strategy aside within its class only beyond a factor of 2",
+			cells: []cellSpec{
+				ok("a", func(r *SummaryRow) { r.StaleRatio = f64(0.010) }),
+				ok("b", func(r *SummaryRow) { r.StaleRatio = f64(0.015) }),
+				ok("c", func(r *SummaryRow) { r.StaleRatio = f64(0.05) }),
+			},
+			safest: []string{"a", "b"}, fastest: "a", mostOps: "a",
 		},
 		{
 			name: "ties are all named; fastest by p99 read, most ops separately",

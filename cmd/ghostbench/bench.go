@@ -28,7 +28,11 @@ and writes one results folder, <out>/<timestamp>-<name>/ (or -dir):
 
   bench.json                    the matrix: flags, seed, every run and its status
   runs/<scenario>/<strategy>/   run.json, read.hgrm and write.hgrm per run
-  summary.md                    a table per scenario and who is safest and fastest
+  summary.md                    first the answer: a class matrix (ghost, stuck
+                                stale, stale reads, writes failed, clean) per
+                                strategy and scenario, proved races, costs
+                                relative to db-only, questions answered; then
+                                a table per scenario and who is safest and fastest
   bench.txt                     Go benchmark format: benchstat old.txt new.txt
   plots/*.png, plots/*.svg      latency spectra, staleness, stale windows,
                                 time series with faults, trade-off
@@ -43,9 +47,11 @@ up to -count rounds, or until -budget-time would be exceeded: a
 group-sequential design whose level per look is corrected for the number
 of looks (Bonferroni), so that alpha stays 0.05 per comparison.
 -min-count equal to -count runs every cell exactly -count times. Tables
-show the estimate across repetitions with its 95% interval; safest and
-fastest are groups by the Mann-Whitney U test (summary.md says how and
-at which level). Runs are short: each scenario's duration is replaced by -duration and its warm-up
+show the estimate across repetitions with its 95% interval; safest is the
+best class, split by a rate only where it differs by a factor of 2
+interval against interval, and fastest a group by the Mann-Whitney U test
+(summary.md says how and at which level). At the end the class matrix is
+printed, as summary.md starts with it. Runs are short: each scenario's duration is replaced by -duration and its warm-up
 and fault schedule are scaled by the same factor (redis-outage, 3s down at
 3s of 10s, becomes 0.225s down at 0.225s of 0.75s).
 
@@ -104,6 +110,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		dir      = fs.String("dir", "", "write into exactly this `directory` instead of <out>/<timestamp>-<name>, replacing the bench files already there")
 		light    = fs.Bool("light", false, "keep the folder small (PNG plots only, no SVG or .hgrm, compact run.json), as for results/reference")
 		quiet    = fs.Bool("quiet", false, "no progress line, even on a terminal")
+		budgetS  = fs.String("budget", "", "consistency `budget` the summary asks about (which strategies kept it in every run), e.g. stale-ratio<=0.001,p99-staleness-ms<=100; it gates nothing")
 		pcfg     = docker.ConfigFromEnv()
 		ff       faultFlags
 		ef       execFlags
@@ -139,6 +146,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := df.check(); err != nil {
 		return err
+	}
+	if _, err := report.ParseBudget(*budgetS); err != nil {
+		return usagef("bench: -budget: %v", err)
 	}
 	if strings.TrimSpace(*name) == "" || strings.ContainsAny(*name, `/\`) {
 		return usagef("bench: -name %q: want a non-empty name without slashes", *name)
@@ -216,8 +226,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.VisitAll(func(f *flag.Flag) { flags[f.Name] = f.Value.String() })
 	plan, err := bench.NewPlan(bench.Config{
 		Name: *name, Dir: folder, Strategies: stNames, Registry: reg, Scenarios: scs,
-		Duration: *duration, Seed: *seed, Count: *count, MinCount: *minCount, Budget: *budget, Servers: pcfg, Faults: ff.options(), Flags: flags,
-		Schema: df.schema, Prefix: df.prefix, Keep: df.keep, IgnoreServerLock: df.ignoreLock,
+		Duration: *duration, Seed: *seed, Count: *count, MinCount: *minCount, BudgetTime: *budget, Servers: pcfg, Faults: ff.options(), Flags: flags,
+		Schema: df.schema, Prefix: df.prefix, Keep: df.keep, IgnoreServerLock: df.ignoreLock, Budget: *budgetS,
 		Observer: benchLog(stderr, folder, started, !*quiet && isTerminal(stderr)),
 	})
 	if err != nil {
@@ -245,7 +255,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		runErr = err
 	}
-	if _, rerr := report.RenderBench(folder, report.RenderOptions{Light: *light}); rerr != nil && werr == nil {
+	m, rerr := report.RenderBench(folder, report.RenderOptions{Light: *light})
+	if rerr != nil && werr == nil {
 		werr = rerr
 	}
 	failed := 0
@@ -255,6 +266,14 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	fmt.Fprintf(stderr, "bench %s in %.0fs: %s\n", b.Status, b.ElapsedSeconds, b.StatusCounts())
+	if m != nil {
+		// The answer, as summary.md and index.html start with it.
+		fmt.Fprintln(stdout)
+		if err := m.Answer().WriteText(stdout); err != nil && werr == nil {
+			werr = err
+		}
+		fmt.Fprintln(stdout)
+	}
 	if werr == nil {
 		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(folder, report.IndexFile))
 	}

@@ -32,6 +32,8 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"bench", "-scenarios", "steady-read-heavy,steady-read-heavy"}, exitUsage, "given twice"},
 		{[]string{"bench", "-name", "a/b"}, exitUsage, "-name"},
 		{[]string{"bench", "-scenarios", "steady-read-heavy", "-dir", notResults(t)}, exitUsage, "not a results folder"},
+		{[]string{"bench", "-budget", "stale<=x"}, exitUsage, `-budget: budget term "stale<=x": value "x" is not a number`},
+		{[]string{"report", "-budget", "nosuch<=1", t.TempDir()}, exitUsage, `-budget: budget term "nosuch<=1": unknown metric`},
 		{[]string{"report"}, exitUsage, "want one results folder"},
 		{[]string{"report", t.TempDir()}, exitUsage, "is not a results folder"},
 		{[]string{"compare", "only-one"}, exitUsage, "want two results folders"},
@@ -94,12 +96,28 @@ func TestBenchInterrupted(t *testing.T) {
 	if want := filepath.Join(dir, report.IndexFile); !strings.Contains(stdout.String(), want) {
 		t.Errorf("stdout %q does not give the report's path %s", stdout.String(), want)
 	}
+	// The class matrix, before the path, with a row per strategy.
+	for _, want := range []string{"steady-read-heavy  proved races", "\ncache-aside ", "\nwrite-through ", "Which keep writes available when Redis fails?"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+		}
+	}
 	b, runs, err := report.LoadBench(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if b.Status != record.StatusInterrupted || b.Seed != 3 || b.Duration != "1s" || b.Flags["strategies"] != "db-only,cache-aside,write-through" {
 		t.Errorf("bench.json: status %s, seed %d, duration %s, flags %v", b.Status, b.Seed, b.Duration, b.Flags)
+	}
+	if b.Load == nil || b.Load.Samples < 2 {
+		t.Errorf("bench.json: load average %+v, want a sample before the runs and one after each", b.Load)
+	}
+	races := map[string]bool{}
+	for _, p := range b.ProvedRaces {
+		races[p.Strategy+" "+p.Class+" "+p.Source] = true
+	}
+	if !races["cache-aside stuck-stale reproduce cache-aside-stale-set"] || !races["write-through ghost reproduce write-through-lost-reply"] {
+		t.Errorf("bench.json: proved races %+v lack cache-aside's stale set and write-through's lost reply", b.ProvedRaces)
 	}
 	wantStatus := []record.Status{record.StatusOK, record.StatusOK, record.StatusNotRun}
 	if len(b.Runs) != 3 {
@@ -144,8 +162,11 @@ func TestBenchInterrupted(t *testing.T) {
 	// report renders the same folder again.
 	os.Remove(filepath.Join(dir, report.IndexFile))
 	var out, errb bytes.Buffer
-	if code := Run(context.Background(), []string{"report", dir}, &out, &errb); code != exitOK {
+	if code := Run(context.Background(), []string{"report", "-budget", "stale-ratio<=0.5", dir}, &out, &errb); code != exitOK {
 		t.Fatalf("report: exit %d: %s", code, errb.String())
+	}
+	if summary, _ := os.ReadFile(filepath.Join(dir, report.SummaryFile)); !strings.Contains(string(summary), "within `stale-ratio<=0.5` in every run") {
+		t.Errorf("report -budget: summary.md does not answer for the budget:\n%.3000s", summary)
 	}
 	if _, err := os.Stat(filepath.Join(dir, report.IndexFile)); err != nil {
 		t.Errorf("report did not write index.html: %v", err)

@@ -14,7 +14,10 @@ import (
 
 const compareUsage = `usage: ghostbench compare [-format text|json|csv] OLD NEW
 
-Shows how two benches differ, per scenario and strategy: stale-read ratio,
+Shows how two benches differ. First the class matrix (ghost, stuck stale,
+stale reads, writes failed, clean; one row per strategy, one column per
+scenario) cell by cell: "= class" where it did not change, "old -> new"
+where it did (json: classes). Then per scenario and strategy: stale-read ratio,
 ghost reads, stale-until-TTL keys, write availability, p99 read and write
 latency, invalidation lag and read-your-writes violations, as old -> new:
 each side the estimate across its repetitions (with its 95% interval in
