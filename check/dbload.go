@@ -113,7 +113,8 @@ type Recovery struct {
 	// RecoveredAfterMs is the time from the heal to the end of the first
 	// bucket (from the heal's own on) whose hit ratio reached
 	// RecoveryFraction of PreHitRatio over at least RecoveryMinReads
-	// reads; null when none did before the measured window ended.
+	// reads; null when none did before the measured window ended, or
+	// when PreHitRatio is null or 0 (no cache hit to recover).
 	RecoveredAfterMs *float64 `json:"recovered_after_ms"`
 }
 
@@ -249,7 +250,9 @@ func (c *DBLoadChecker) Result(measuredEnd time.Duration, faults []FaultSpan) *D
 	out.PeakPerSecond, out.PeakAtS = c.peak(out.Series.DBReads, c.warmupEnd, end)
 	c.fills(out)
 	for _, f := range faults {
-		if f.End > f.Start {
+		// A fault healed when the run ended (or too near its end to
+		// leave a whole bucket after the heal's) has no after.
+		if f.End > f.Start && (int64(f.End)/c.bucket+2)*c.bucket <= end {
 			out.AfterFaults = append(out.AfterFaults, c.recovery(out.Series, f, end))
 		}
 	}
@@ -285,7 +288,7 @@ func (c *DBLoadChecker) recovery(s DBLoadSeries, f FaultSpan, end int64) Recover
 	rc.PreHitRatio = divideOrNil(hits, reads)
 	first := int64(f.End) / c.bucket // the heal's bucket
 	last := int64(len(s.DBReads)) - 1
-	if rc.PreHitRatio != nil {
+	if rc.PreHitRatio != nil && *rc.PreHitRatio > 0 { // without hits there is nothing to recover
 		want := RecoveryFraction * *rc.PreHitRatio
 		for i := first; i < int64(len(s.Reads)) && (i+1)*c.bucket <= end; i++ {
 			if s.Reads[i] >= RecoveryMinReads && float64(s.Hits[i]) >= want*float64(s.Reads[i]) {
