@@ -394,9 +394,9 @@ func builtin() []Claim {
 			"in the memcache paper the peak query rate of the keys prone to stampedes fell from 17K/s to 1.3K/s (13x).",
 		Source: "\"Scaling Memcache at Facebook\" (NSDI 2013), section 3.2.1, leases against thundering herds; our own leases strategy claims it",
 		Test: "hot-key-stampede (32 readers on 3 hot keys, one writer invalidating them every 50 ms, 10 ms added to every PostgreSQL reply so that misses overlap), " +
-			"leases with hot-miss=wait and wait=1s against cache-aside in the same repetitions, their order alternating. "+
-			"The wait is 1 s, not the default 100 ms, as memcache's clients keep waiting for the lease holder's fill: "+
-			"a first run with 100 ms at a load average of 35 had fills slower than that (the misses' median latency reached 0.5 s), "+
+			"leases with hot-miss=wait and wait=1s against cache-aside in the same repetitions, their order alternating. " +
+			"The wait is 1 s, not the default 100 ms, as memcache's clients keep waiting for the lease holder's fill: " +
+			"a first run with 100 ms at a load average of 35 had fills slower than that (the misses' median latency reached 0.5 s), " +
 			"and the waiters that gave up read the row themselves (leases' width p99 up to 22)",
 		Metric: "per repetition: the peak database reads per second over 100 ms buckets (rows read from PostgreSQL, recorded by the store as the strategy read them) " +
 			"and its ratio cache-aside / leases; the stampede width p99 (readers that read the same key and version from PostgreSQL within one fill, 99th percentile over the fills)",
