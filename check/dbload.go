@@ -148,16 +148,26 @@ type DBRead struct {
 }
 
 // DBLoadChecker counts database load online; Read and Observe may be
-// called from many goroutines at once.
+// called from many goroutines at once. Observe, called for every
+// operation, takes one of several mutexes chosen by the operation's
+// client, so that readers do not queue on one.
 type DBLoadChecker struct {
-	mu               sync.Mutex
-	bucket           int64
-	warmupEnd, end   int64
-	reads            []DBRead
-	truncated        bool
-	allDBReads       int64
-	allMisses        int64
-	dbReads, ok, hit []int64
+	mu             sync.Mutex
+	bucket         int64
+	warmupEnd, end int64
+	reads          []DBRead
+	truncated      bool
+	allDBReads     int64
+	dbReads        []int64
+	ops            [16]dbOpShard
+}
+
+// dbOpShard counts the reads of some clients.
+type dbOpShard struct {
+	mu      sync.Mutex
+	misses  int64
+	ok, hit []int64
+	_       [64]byte
 }
 
 // NewDBLoadChecker returns a checker with series buckets of width bucket
@@ -180,10 +190,12 @@ func (c *DBLoadChecker) SetWindow(warmupEnd, end time.Duration) {
 
 func (c *DBLoadChecker) inWindow(t int64) bool { return t >= c.warmupEnd && t < c.end }
 
-func (c *DBLoadChecker) bump(s *[]int64, t int64) {
+func (c *DBLoadChecker) bump(s *[]int64, t int64) { bumpAt(s, t, c.bucket) }
+
+func bumpAt(s *[]int64, t, bucket int64) {
 	i := int64(0)
 	if t > 0 {
-		i = min(t/c.bucket, maxSeriesBuckets-1)
+		i = min(t/bucket, maxSeriesBuckets-1)
 	}
 	if i >= int64(len(*s)) {
 		*s = append(*s, make([]int64, int(i)+1-len(*s))...)
@@ -212,18 +224,19 @@ func (c *DBLoadChecker) Observe(op *ghostbench.Op) {
 	if op.Kind != ghostbench.OpRead || op.Err != nil {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	sh := &c.ops[uint(op.Client)%uint(len(c.ops))]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
 	if !op.Hit {
-		c.allMisses++
+		sh.misses++
 	}
 	if !op.Measured {
 		return
 	}
 	t := int64(op.Complete)
-	c.bump(&c.ok, t)
+	bumpAt(&sh.ok, t, c.bucket)
 	if op.Hit {
-		c.bump(&c.hit, t)
+		bumpAt(&sh.hit, t, c.bucket)
 	}
 }
 
@@ -234,13 +247,31 @@ func (c *DBLoadChecker) Result(measuredEnd time.Duration, faults []FaultSpan) *D
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	end := min(int64(measuredEnd), c.end)
-	out := &DBLoad{Recorded: c.allDBReads > 0 || c.allMisses == 0}
+	var misses int64
+	var ok, hit []int64
+	add := func(dst *[]int64, src []int64) {
+		if len(src) > len(*dst) {
+			*dst = append(*dst, make([]int64, len(src)-len(*dst))...)
+		}
+		for i, v := range src {
+			(*dst)[i] += v
+		}
+	}
+	for i := range c.ops {
+		sh := &c.ops[i]
+		sh.mu.Lock()
+		misses += sh.misses
+		add(&ok, sh.ok)
+		add(&hit, sh.hit)
+		sh.mu.Unlock()
+	}
+	out := &DBLoad{Recorded: c.allDBReads > 0 || misses == 0}
 	if !out.Recorded {
 		return out
 	}
-	n := max(len(c.dbReads), len(c.ok), len(c.hit))
+	n := max(len(c.dbReads), len(ok), len(hit))
 	pad := func(s []int64) []int64 { return append(slices.Clone(s), make([]int64, n-len(s))...) }
-	out.Series = DBLoadSeries{BucketUs: c.bucket / 1000, DBReads: pad(c.dbReads), Reads: pad(c.ok), Hits: pad(c.hit)}
+	out.Series = DBLoadSeries{BucketUs: c.bucket / 1000, DBReads: pad(c.dbReads), Reads: pad(ok), Hits: pad(hit)}
 	for _, v := range out.Series.DBReads {
 		out.Reads += v
 	}

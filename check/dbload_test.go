@@ -2,6 +2,7 @@ package check
 
 import (
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -143,5 +144,36 @@ func TestDBLoadNotRecorded(t *testing.T) {
 	c.Observe(read(10*ms, true))
 	if got := c.Result(time.Second, nil); !got.Recorded || got.PerSecond == nil || *got.PerSecond != 0 {
 		t.Errorf("hits only: %+v, want recorded with 0 reads/s", got)
+	}
+}
+
+// TestDBLoadConcurrent feeds the checker from many goroutines at once
+// (run with -race): nothing is lost.
+func TestDBLoadConcurrent(t *testing.T) {
+	c := NewDBLoadChecker(10 * ms)
+	var wg sync.WaitGroup
+	const workers, each = 8, 500
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				at := time.Duration(i) * 100 * time.Microsecond
+				c.Read(DBRead{Key: ghostbench.Key(w), Version: int64(i), Start: at, OpEnd: at})
+				op := read(at, i%2 == 0)
+				op.Client = w
+				c.Observe(op)
+			}
+		}()
+	}
+	wg.Wait()
+	got := c.Result(time.Second, nil)
+	var reads, hits int64
+	for i := range got.Series.Reads {
+		reads += got.Series.Reads[i]
+		hits += got.Series.Hits[i]
+	}
+	if got.Reads != workers*each || got.Fills != workers*each || reads != workers*each || hits != workers*each/2 {
+		t.Errorf("db reads %d, fills %d, reads %d, hits %d; want %d, %d, %d, %d", got.Reads, got.Fills, reads, hits, workers*each, workers*each, workers*each, workers*each/2)
 	}
 }
