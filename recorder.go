@@ -1,6 +1,7 @@
 package ghostbench
 
 import (
+	"context"
 	"time"
 )
 
@@ -27,6 +28,20 @@ type Recorder interface {
 	Aborted(key Key, token Token, version int64, sent time.Duration)
 	// Indeterminate reports an attempt whose COMMIT outcome is unknown.
 	Indeterminate(key Key, token Token, version int64, sent time.Duration)
+}
+
+// ReadRecorder is an optional interface of a Recorder: the store reports
+// every row it reads from PostgreSQL for a strategy (its Read, a cache
+// miss's SELECT or a read that bypasses the cache) to a Recorder that also
+// implements it, so that the database load of a strategy is counted from
+// what it really did. Like the Recorder it must be fast and safe for
+// concurrent use.
+type ReadRecorder interface {
+	// DBRead reports a successful read of key that returned the row at
+	// version: start is the instant just before the SELECT was sent, end
+	// just after its row arrived. ctx is the context the read was made
+	// with, so that the recorder can tell the operation in flight.
+	DBRead(ctx context.Context, key Key, version int64, start, end time.Duration)
 }
 
 // NopRecorder discards everything.

@@ -131,6 +131,25 @@
 // omission) and the uncorrected histograms are kept beside them with the
 // suffix UncorrectedSuffix.
 //
+// # Database load
+//
+// DBLoadChecker (DBLoad in run.json's db_load) counts what a run cost
+// PostgreSQL in reads, from the rows the store read for the strategy
+// (ghostbench.ReadRecorder), each tied by the runner to the operation that
+// made it: reads per measured second, the peak rate over one series
+// bucket wholly inside the measured window, and the fills. A fill is the
+// set of reads of one key that returned the same committed version and
+// started between the start of the first of them and the return of the
+// operation that made it (by then its fill was done); its width is their
+// number, and a storm is a fill of width 2 or more (a stampede). After a
+// fault window that healed with a whole bucket left in the measured
+// window, Recovery gives the pre-fault hit ratio, the peak rate from the
+// heal's bucket until the hit ratio recovered (a bucket of at least
+// RecoveryMinReads reads reaching RecoveryFraction of it), and when. A run
+// whose reads missed the cache without a database read recorded (a
+// strategy reading PostgreSQL with its own SQL) has Recorded false and no
+// numbers. Memory is 32 bytes per database read, up to MaxDBReads.
+//
 // # A check that could not be made is unknown
 //
 // Nothing unverified is reported as a pass: reads whose classification

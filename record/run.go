@@ -67,6 +67,9 @@ type Run struct {
 	Instances *Instances `json:"instances,omitempty"`
 	// RYW is the read-your-writes check (nil in records made before it).
 	RYW *check.RYW `json:"read_your_writes,omitempty"`
+	// DBLoad is what the run cost PostgreSQL in reads (nil in records
+	// made before it).
+	DBLoad *check.DBLoad `json:"db_load,omitempty"`
 }
 
 // Environment records what a run ran on.

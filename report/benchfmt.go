@@ -40,6 +40,17 @@ var benchUnits = []benchUnit{
 	{"write-p999-sec", "lower", func(r SummaryRow) (float64, bool) { return sec(r.WriteP999), true }},
 	{"invalidation-lag-p50-sec", "lower", func(r SummaryRow) (float64, bool) { return optSec(r.InvalidationLagP50Us) }},
 	{"invalidation-lag-p99-sec", "lower", func(r SummaryRow) (float64, bool) { return optSec(r.InvalidationLagP99Us) }},
+	{"db-reads/s", "lower", dbValue(func(d *DBLoadRow) *float64 { return d.ReadsPerSec })},
+	{"db-peak-reads/s", "lower", dbValue(func(d *DBLoadRow) *float64 { return d.PeakPerSec })},
+	{"stampede-width-p99", "lower", dbValue(func(d *DBLoadRow) *float64 { return d.WidthP99 })},
+	{"db-peak-reads/s-after-fault", "lower", dbValue(func(d *DBLoadRow) *float64 { return d.FaultPeakPerSec })},
+	{"hit-ratio-recovered-after-sec", "lower", dbValue(func(d *DBLoadRow) *float64 {
+		if d.RecoveredAfterUs == nil {
+			return nil
+		}
+		v := *d.RecoveredAfterUs / 1e6
+		return &v
+	})},
 }
 
 // optSec returns microseconds v in seconds, false when absent.

@@ -14,8 +14,9 @@ import (
 )
 
 // CompareMetric is one metric of a comparison, old -> new. Unit is "share"
-// (a ratio shown as a percentage), "ratio", "reads", "keys" or "us"
-// (microseconds). Old and New are
+// (a ratio shown as a percentage), "ratio", "reads", "keys", "us"
+// (microseconds), "per-million", "per-second" (database reads) or
+// "readers" (stampede width). Old and New are
 // null when that side has no value (run missing, not completed, or a ratio
 // over nothing); Delta is New - Old, null unless both exist.
 //
@@ -100,6 +101,9 @@ var compareMetrics = []struct {
 	{"inval lag p50", "us", MetricInvalLagP50},
 	{"inval lag p99", "us", MetricInvalLagP99},
 	{"RYW per M", "per-million", MetricRYWPerMillion},
+	{"db reads/s", "per-second", MetricDBReadsPerSec},
+	{"db peak reads/s", "per-second", MetricDBPeakPerSec},
+	{"stampede width p99", "readers", MetricWidthP99},
 }
 
 func fptr(v float64) *float64 { return &v }

@@ -75,7 +75,10 @@ type htmlSection struct {
 	Ranking     template.HTML
 	Notes       []template.HTML
 	Rows        []htmlRow
-	Plots       []htmlPlot
+	// DBHeads and DBRows are the database load table (none without).
+	DBHeads []htmlHead
+	DBRows  [][]string
+	Plots   []htmlPlot
 }
 
 type htmlRow struct {
@@ -159,6 +162,12 @@ func WriteIndexHTML(w io.Writer, dir string, m *Matrix, plots []PlotFile) error 
 				}
 			}
 			sec.Rows = append(sec.Rows, row)
+		}
+		if heads, titles, rows, ok := dbTable(m, sc); ok {
+			for i := range heads {
+				sec.DBHeads = append(sec.DBHeads, htmlHead{Text: heads[i], Title: titles[i]})
+			}
+			sec.DBRows = rows
 		}
 		for _, p := range plots {
 			if p.Scenario != sc {
@@ -270,7 +279,16 @@ figcaption { font-size: .9em; color: #444; max-width: 70em; }
 {{end}}</tbody>
 </table>
 </div>
-{{range .Plots}}<figure>
+{{if .DBRows}}<p>Database load (reads of PostgreSQL recorded as the strategies made them; a fill's width is how many readers read the same key and version before its fill landed):</p>
+<div class="tablewrap">
+<table class="dbload" data-scenario="{{.Name}}">
+<thead><tr>{{range .DBHeads}}<th title="{{.Title}}">{{.Text}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .DBRows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table>
+</div>
+{{end}}{{range .Plots}}<figure>
 <a href="{{if .SVG}}{{.SVG}}{{else}}{{.PNG}}{{end}}"><img src="{{.PNG}}" alt="{{.Title}}" width="{{.Width}}" height="{{.Height}}"></a>
 <figcaption><strong>{{.Title}}.</strong> {{.Caption}}{{if .SVG}} <a href="{{.SVG}}">SVG</a>{{end}}</figcaption>
 </figure>

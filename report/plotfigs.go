@@ -263,11 +263,15 @@ func runWarmup(r *record.Run) time.Duration {
 // start, and one closing the last bucket (draw with plotter.PostStep).
 func seriesRates(r *record.Run, pick func(s *check.Series) []int64) plotter.XYs {
 	s := &r.Metrics.Series
-	vals := pick(s)
-	if s.BucketUs <= 0 || len(vals) == 0 {
+	return bucketRates(r, s.BucketUs, pick(s))
+}
+
+// bucketRates is seriesRates of vals in buckets of bucketUs.
+func bucketRates(r *record.Run, bucketUs int64, vals []int64) plotter.XYs {
+	if bucketUs <= 0 || len(vals) == 0 {
 		return nil
 	}
-	b := float64(s.BucketUs) / 1e6
+	b := float64(bucketUs) / 1e6
 	start := runWarmup(r).Seconds()
 	end := start + r.MeasuredSeconds
 	var xys plotter.XYs
@@ -385,8 +389,22 @@ func (m *Matrix) timeSeriesFigure(sc string) *figure {
 	spans := m.faultSpans(sc)
 	cells := m.measuredCells(sc)
 	runs := make([]*record.Run, len(cells))
+	dbLoad := false
 	for i, c := range cells {
 		runs[i] = c.Run
+		if d := c.Run.DBLoad; d != nil && d.Recorded {
+			dbLoad = true
+		}
+	}
+	if dbLoad {
+		// Database reads are not in the checker's series: the panel
+		// reads them from the run's database load (nil pick).
+		panels = append(panels, struct {
+			title, unit string
+			pick        func(s *check.Series) []int64
+		}{"database reads", "db reads/s", nil})
+		f.title = fmt.Sprintf("%s: throughput, errors, stale reads and database reads over time", sc)
+		f.caption += " Database reads: rows the strategy read from PostgreSQL, by the start of each read."
 	}
 	marks := faultEventMarks(runs)
 	minX, maxX := math.Inf(1), math.Inf(-1)
@@ -404,7 +422,13 @@ func (m *Matrix) timeSeriesFigure(sc string) *figure {
 		}
 		maxY := 0.0
 		for _, c := range cells {
-			xys := seriesRates(c.Run, pn.pick)
+			var xys plotter.XYs
+			switch d := c.Run.DBLoad; {
+			case pn.pick != nil:
+				xys = seriesRates(c.Run, pn.pick)
+			case d != nil && d.Recorded:
+				xys = bucketRates(c.Run, d.Series.BucketUs, d.Series.DBReads)
+			}
 			for _, xy := range xys {
 				maxY = math.Max(maxY, xy.Y)
 				minX, maxX = math.Min(minX, xy.X), math.Max(maxX, xy.X)

@@ -42,6 +42,15 @@ const (
 	MetricInvalLagP50    = "invalidation_lag_p50_us"
 	MetricInvalLagP99    = "invalidation_lag_p99_us"
 	MetricRYWPerMillion  = "ryw_violations_per_million"
+	// The database load (DBLoadRow).
+	MetricHitRatio        = "hit_ratio"
+	MetricDBReadsPerSec   = "db_reads_per_sec"
+	MetricDBPeakPerSec    = "db_peak_reads_per_sec"
+	MetricStorms          = "stampede_storms"
+	MetricWidthP99        = "stampede_width_p99"
+	MetricWidthMax        = "stampede_width_max"
+	MetricFaultPeakPerSec = "db_peak_reads_per_sec_after_fault"
+	MetricRecoveredAfter  = "hit_ratio_recovered_after_us"
 )
 
 // metricDef says how a metric is estimated across repetitions: a median
@@ -83,6 +92,14 @@ var metricDefs = []metricDef{
 	{key: MetricInvalLagP99, value: func(r SummaryRow) (float64, bool) { return optInt(r.InvalidationLagP99Us) }},
 	{key: MetricRYWPerMillion, value: func(r SummaryRow) (float64, bool) { return optFloat(r.RYWPerMillion) },
 		count: func(r SummaryRow) (int64, float64) { return r.RYWViolations, float64(r.OKReads) / 1e6 }, rate: true},
+	{key: MetricHitRatio, higher: true, value: func(r SummaryRow) (float64, bool) { return optFloat(r.HitRatio) }},
+	{key: MetricDBReadsPerSec, value: dbValue(func(d *DBLoadRow) *float64 { return d.ReadsPerSec })},
+	{key: MetricDBPeakPerSec, value: dbValue(func(d *DBLoadRow) *float64 { return d.PeakPerSec })},
+	{key: MetricStorms, value: dbValue(func(d *DBLoadRow) *float64 { return d.Storms })},
+	{key: MetricWidthP99, value: dbValue(func(d *DBLoadRow) *float64 { return d.WidthP99 })},
+	{key: MetricWidthMax, value: dbValue(func(d *DBLoadRow) *float64 { return d.WidthMax })},
+	{key: MetricFaultPeakPerSec, value: dbValue(func(d *DBLoadRow) *float64 { return d.FaultPeakPerSec })},
+	{key: MetricRecoveredAfter, value: dbValue(func(d *DBLoadRow) *float64 { return d.RecoveredAfterUs })},
 }
 
 // optInt returns *v as a float, ok false when absent.

@@ -297,6 +297,7 @@ func WriteSummaryMarkdown(w io.Writer, m *Matrix) error {
 			}
 			fmt.Fprintf(ew, "| %s |\n", strings.Join(cells, " | "))
 		}
+		writeDBLoadMarkdown(ew, m, sc)
 	}
 	if errs := runErrors(m); len(errs) > 0 {
 		fmt.Fprintf(ew, "\n## Errors\n\n")

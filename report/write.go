@@ -116,6 +116,9 @@ type SummaryRow struct {
 	RYWPerMillion *float64
 	RYWP99Us      int64
 	RYWViolations int64
+	// DB holds the database load (nil when the run record has none, or
+	// the strategy's database reads were not recorded).
+	DB *DBLoadRow
 }
 
 // Summarize returns the headline numbers of r. Read latency merges hits and
@@ -154,6 +157,7 @@ func Summarize(r *record.Run) SummaryRow {
 	if w := m.Latency[check.LatencyWrite]; w != nil {
 		row.WriteP50, row.WriteP99, row.WriteP999 = w.P50, w.P99, w.P999
 	}
+	row.DB = dbLoadRow(r)
 	if h := r.InvalidationLag; h != nil && h.Count > 0 {
 		row.InvalidationLagP50Us, row.InvalidationLagP99Us = i64ptr(h.P50), i64ptr(h.P99)
 		row.LagBehind = r.LagBehind()
@@ -316,6 +320,7 @@ func WriteRunText(w io.Writer, r *record.Run) error {
 			p("WARNING\t%s", w)
 		}
 	}
+	writeDBLoadText(p, r)
 	if m.FillWarnings > 0 {
 		p("fill warnings\t%d cache errors on the read path (reads served from the database or not cached)", m.FillWarnings)
 	}

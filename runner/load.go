@@ -39,7 +39,7 @@ func (r *run) closedLoop(ctx context.Context, wg *sync.WaitGroup) {
 		if isWriter {
 			kind = "writer"
 		}
-		wctx := gb.WithActor(ctx, gb.Actor{Kind: kind, ID: i})
+		wctx := withOpSlot(gb.WithActor(ctx, gb.Actor{Kind: kind, ID: i}))
 		rng := scenarios.NewRand(sc.Seed, uint64(i))
 		next := scenarios.NewKeyChooser(sc.Distribution, sc.Keys, rng)
 		inst := assign[i]
@@ -85,7 +85,7 @@ func (r *run) openLoop(ctx context.Context, wg *sync.WaitGroup) {
 	jobs := make(chan job, sc.Concurrency*4)
 	assign := assignment(sc)
 	for i := 0; i < sc.Concurrency; i++ {
-		wctx := gb.WithActor(ctx, gb.Actor{Kind: "worker", ID: i})
+		wctx := withOpSlot(gb.WithActor(ctx, gb.Actor{Kind: "worker", ID: i}))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -144,6 +144,10 @@ func (r *run) do(ctx context.Context, op *gb.Op, intended time.Duration) {
 		defer cancel()
 	}
 	r.touched.add(op.Key)
+	slot := opSlotOf(ctx)
+	if slot != nil {
+		slot.begin()
+	}
 	op.Invoke = r.clock.Now()
 	op.Intended = op.Invoke
 	if intended >= 0 {
@@ -158,6 +162,9 @@ func (r *run) do(ctx context.Context, op *gb.Op, intended time.Duration) {
 		op.Complete = r.clock.Now()
 		op.Err = err
 	}
+	if slot != nil {
+		slot.end(r.dbload, op.Complete)
+	}
 	op.Class = gb.Classify(op.Err)
 	// Measured: started inside the measured window, and not an
 	// operation cut short by the run's own cancellation.
@@ -169,4 +176,5 @@ func (r *run) do(ctx context.Context, op *gb.Op, intended time.Duration) {
 	}
 	r.checker.Observe(op)
 	r.ryw.Observe(op)
+	r.dbload.Observe(op)
 }

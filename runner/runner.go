@@ -152,6 +152,7 @@ type run struct {
 	strat    gb.Strategy // instance 0
 	fleet    *fleet      // every instance, strat included
 	ryw      *check.RYWChecker
+	dbload   *check.DBLoadChecker
 	prober   *prober
 	touched  *touchedKeys // the keys operations named: what the audit peeks
 
@@ -160,6 +161,7 @@ type run struct {
 	ops, errs, stale, ghost atomic.Int64
 	stopping                atomic.Bool
 	warmupEnd, end          time.Duration
+	measuredEnd             time.Duration
 }
 
 // normalize validates cfg (scenario, servers, strategy and parameters) and
@@ -285,6 +287,8 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 	if r.cfg.Tap != nil {
 		rec = teeRecorder{rec, r.cfg.Tap}
 	}
+	r.dbload = check.NewDBLoadChecker(0)
+	rec = dbReadRecorder{Recorder: rec, load: r.dbload}
 	r.store, err = store.New(r.db, store.Options{
 		Schema: r.cfg.Schema, Recorder: rec, Clock: r.clock, Hooks: r.cfg.Hooks,
 	})
@@ -380,6 +384,7 @@ func (r *run) execute(ctx context.Context) (*record.Run, error) {
 	// Load.
 	r.warmupEnd = sc.Warmup.D()
 	r.end = sc.Duration.D()
+	r.dbload.SetWindow(r.warmupEnd, r.end)
 	r.clock.Reset() // zero at load start; nothing has read it yet
 	r.out.Started = r.clock.Start()
 
@@ -415,6 +420,7 @@ func (r *run) execute(ctx context.Context) (*record.Run, error) {
 	r.stopping.Store(true)
 	wg.Wait()
 	measuredEnd := min(r.clock.Now(), r.end)
+	r.measuredEnd = measuredEnd
 	cancelLoad() // stops the fault scheduler, which heals what it injected
 	faultWG.Wait()
 	stopProgress()
@@ -459,6 +465,7 @@ func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupte
 	}
 	out.Instances = r.fleet.instancesRecord(r.sc)
 	out.RYW = r.ryw.Result()
+	out.DBLoad = r.dbload.Result(r.measuredEnd, faultSpans(out.Faults))
 	m, err := r.checker.Finish(cctx, r.store.Committed)
 	if err != nil && out.Error == "" {
 		out.Status, out.Error = record.StatusError, "finish: "+err.Error()

@@ -51,6 +51,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	r.warmupEnd = 0
 	r.end = 1<<63 - 1
+	r.dbload.SetWindow(r.warmupEnd, r.end)
 	r.clock.Reset()
 	r.out.Started = r.clock.Start()
 	return &Session{r: r, Barriers: b}, nil
@@ -59,7 +60,7 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 // Read reads key as actor and returns the recorded operation.
 func (s *Session) Read(ctx context.Context, actor gb.Actor, key gb.Key) gb.Op {
 	op := gb.Op{Kind: gb.OpRead, Key: key, Client: actor.ID, Instance: actor.Instance}
-	s.r.do(gb.WithActor(ctx, actor), &op, -1)
+	s.r.do(withOpSlot(gb.WithActor(ctx, actor)), &op, -1)
 	return op
 }
 
@@ -67,7 +68,7 @@ func (s *Session) Read(ctx context.Context, actor gb.Actor, key gb.Key) gb.Op {
 // operation.
 func (s *Session) Write(ctx context.Context, actor gb.Actor, key gb.Key, token gb.Token, delta int64) gb.Op {
 	op := gb.Op{Kind: gb.OpWrite, Key: key, Client: actor.ID, Token: token, Delta: delta, Instance: actor.Instance}
-	s.r.do(gb.WithActor(ctx, actor), &op, -1)
+	s.r.do(withOpSlot(gb.WithActor(ctx, actor)), &op, -1)
 	return op
 }
 

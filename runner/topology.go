@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	gb "github.com/ghostbench/ghostbench"
 	"github.com/ghostbench/ghostbench/docker"
 
 	"github.com/ghostbench/ghostbench/store"
@@ -24,7 +25,10 @@ func (r *run) openReplica(ctx context.Context, workers int) (*store.Store, error
 		return nil, fmt.Errorf("read replica: %w", err)
 	}
 	r.replicaDB = db
-	st, err := store.New(db, store.Options{Schema: r.cfg.Schema})
+	// Its reads are the fills' database reads: recorded like the
+	// primary's, on the run's clock.
+	st, err := store.New(db, store.Options{Schema: r.cfg.Schema, Clock: r.clock,
+		Recorder: dbReadRecorder{Recorder: gb.NopRecorder{}, load: r.dbload}})
 	if err != nil {
 		return nil, err
 	}

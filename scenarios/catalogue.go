@@ -64,6 +64,13 @@ func catalogue() []*Scenario {
 	s.Faults = []FaultStep{{At: sec(3), For: ms(200), Fault: "redis-restart"}}
 	out = append(out, s)
 
+	s = base("hot-key-stampede", "32 readers on 3 hot keys, one writer invalidating them every 50ms, 10ms added to every PostgreSQL reply "+
+		"for the whole run (slow fills, so misses overlap): the stampede on PostgreSQL after each invalidation")
+	s.Keys, s.Readers, s.Writers, s.WriteInterval = 300, 32, 1, ms(50)
+	s.Distribution = Distribution{Kind: "hotkey", HotOps: 100, HotKeys: 1}
+	s.Faults = []FaultStep{{At: 0, For: sec(10), Fault: "pg-latency", Params: map[string]string{"latency": "10ms"}}}
+	out = append(out, s)
+
 	// Topologies beyond one server each (DESIGN section 9).
 	s = fault("replica-lag", "pg-replica: the read replica's replication link delayed 100ms from 3s to 6s; fills with fill-from=replica cache rows older than the DEL",
 		"pg-replica-lag", map[string]string{"latency": "100ms"})

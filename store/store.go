@@ -41,7 +41,9 @@ type Options struct {
 	// Schema holds the tables; default DefaultSchema. It must be a plain
 	// lower-case identifier.
 	Schema string
-	// Recorder receives every write attempt; default ghostbench.NopRecorder.
+	// Recorder receives every write attempt, and every row Read returns
+	// when it is also a ghostbench.ReadRecorder; default
+	// ghostbench.NopRecorder.
 	Recorder gb.Recorder
 	// Clock is the run's clock; default a clock started by New.
 	Clock *gb.Clock
@@ -64,6 +66,7 @@ type Store struct {
 	schema string
 	owner  string
 	rec    gb.Recorder
+	reads  gb.ReadRecorder // rec, when it takes database reads
 	clock  *gb.Clock
 	hooks  *gb.Hooks
 	fail   atomic.Pointer[func(gb.Key, gb.Token) bool]
@@ -89,6 +92,7 @@ func New(pool *pgxpool.Pool, o Options) (*Store, error) {
 		o.Clock = gb.NewClock()
 	}
 	s := &Store{pool: pool, schema: o.Schema, owner: o.Owner, rec: o.Recorder, clock: o.Clock, hooks: o.Hooks}
+	s.reads, _ = o.Recorder.(gb.ReadRecorder)
 	s.SetFailCommit(o.FailCommit)
 	s.qRead = fmt.Sprintf(`SELECT version, token, balance FROM %s.rows WHERE id = $1`, s.schema)
 	// The plain UPDATE foreign code runs too (docs/protocol.md): the
@@ -328,12 +332,20 @@ func (s *Store) Drop(ctx context.Context) error {
 }
 
 // Read returns the committed row of key. Errors are classed as postgres (or
-// timeout).
+// timeout). A successful read is reported to the Recorder when it is a
+// ghostbench.ReadRecorder, with the instants around the SELECT.
 func (s *Store) Read(ctx context.Context, key gb.Key) (gb.Value, error) {
 	var v gb.Value
+	var start time.Duration
+	if s.reads != nil {
+		start = s.clock.Now()
+	}
 	err := s.pool.QueryRow(ctx, s.qRead, int64(key)).Scan(&v.Version, &v.Token, &v.Balance)
 	if err != nil {
 		return gb.Value{}, gb.Postgres(fmt.Errorf("read key %d: %w", key, err))
+	}
+	if s.reads != nil {
+		s.reads.DBRead(ctx, key, v.Version, start, s.clock.Now())
 	}
 	return v, nil
 }

@@ -19,7 +19,8 @@ stale reads, writes failed, clean; one row per strategy, one column per
 scenario) cell by cell: "= class" where it did not change, "old -> new"
 where it did (json: classes). Then per scenario and strategy: stale-read ratio,
 ghost reads, stale-until-TTL keys, write availability, p99 read and write
-latency, invalidation lag and read-your-writes violations, as old -> new:
+latency, invalidation lag, read-your-writes violations, database reads/s,
+their 100 ms peak and the stampede width p99, as old -> new:
 each side the estimate across its repetitions (with its 95% interval in
 json and csv), then the delta and the two-sided Mann-Whitney U p-value of
 old's repetitions against new's, or "~" when p >= 0.05 (as benchstat
