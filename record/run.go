@@ -61,6 +61,10 @@ type Run struct {
 	// to invalidate with, in microseconds (async-invalidation's lag); 0
 	// for a pipeline meant to invalidate at once. See LagBehind.
 	InvalidationLagConfiguredUs int64 `json:"invalidation_lag_configured_us,omitempty"`
+	// InvalidationLagStages is the invalidation lag stage by stage, in
+	// order from commit-ack to the DEL's reply, for a pipeline that
+	// observes instants in between (see LagStage); nil otherwise.
+	InvalidationLagStages []LagStage `json:"invalidation_lag_stages,omitempty"`
 
 	// Instances is set for runs with several application instances or
 	// with in-process caches.

@@ -144,6 +144,7 @@ func newCDCInvalidation(env Env) (gb.Strategy, error) {
 		progress:  make(chan struct{}),
 		streaming: make(chan struct{}),
 	}
+	s.setStages(cdcStages)
 	go s.run()
 	// Wait for the stream, so that a server that refuses replication
 	// fails the build instead of a run, and a run's first writes are
@@ -330,6 +331,7 @@ func (s *cdcInvalidation) read(ctx context.Context, a *applier) (started bool, e
 			return true, err
 		}
 		msg, err := conn.ReceiveMessage(context.Background())
+		received := time.Now()
 		if err != nil {
 			if ctx.Err() != nil {
 				return true, ctx.Err()
@@ -409,8 +411,11 @@ func (s *cdcInvalidation) read(ctx context.Context, a *applier) (started bool, e
 					nextStatus = time.Time{}
 				}
 			}
-			if c, ok := s.change(rels[rel], tuple); ok && !a.send(ctx, c) {
-				return true, ctx.Err()
+			if c, ok := s.change(rels[rel], tuple); ok {
+				c.mid = stamps{}.with(xld.ServerTime).with(received)
+				if !a.send(ctx, c) {
+					return true, ctx.Err()
+				}
 			}
 		}
 	}

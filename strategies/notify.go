@@ -88,6 +88,7 @@ func newNotifyInvalidation(env Env) (gb.Strategy, error) {
 		exited:   make(chan struct{}),
 		progress: make(chan struct{}),
 	}
+	s.setStages(notifyStages)
 	// Wait for the first LISTEN, so that no write of the run can be sent
 	// before anybody listens.
 	ready := s.progressChan()
@@ -214,6 +215,7 @@ func (s *notifyInvalidation) listen1(ctx context.Context, a *applier) (listened 
 	defer stop()
 	for {
 		n, err := conn.WaitForNotification(context.Background())
+		received := time.Now()
 		if err != nil {
 			if ctx.Err() != nil {
 				return true, ctx.Err()
@@ -230,7 +232,7 @@ func (s *notifyInvalidation) listen1(ctx context.Context, a *applier) (listened 
 				s.env.warn(-1, err)
 				continue
 			}
-			c = change{key: key, token: token, hasToken: true}
+			c = change{key: key, token: token, hasToken: true, mid: stamps{}.with(received)}
 		}
 		if !a.send(ctx, c) {
 			return true, ctx.Err()
