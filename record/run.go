@@ -65,6 +65,10 @@ type Run struct {
 	// order from commit-ack to the DEL's reply, for a pipeline that
 	// observes instants in between (see LagStage); nil otherwise.
 	InvalidationLagStages []LagStage `json:"invalidation_lag_stages,omitempty"`
+	// Notices are what the strategy reported in words during the run and
+	// no metric shows (cdc-invalidation: its replication slot found gone
+	// after a failover, and what that loses); nil when none.
+	Notices []string `json:"notices,omitempty"`
 
 	// Instances is set for runs with several application instances or
 	// with in-process caches.

@@ -323,6 +323,9 @@ func WriteRunText(w io.Writer, r *record.Run) error {
 			p("WARNING\t%s", w)
 		}
 	}
+	for _, n := range r.Notices {
+		p("WARNING\t%s", n)
+	}
 	if m.FillWarnings > 0 {
 		p("fill warnings\t%d cache errors on the read path (reads served from the database or not cached)", m.FillWarnings)
 	}

@@ -128,6 +128,17 @@ func (f *fleet) lags() (lags []time.Duration, ok bool) {
 	return lags, ok
 }
 
+// notices returns the notices of every instance that reports them.
+func (f *fleet) notices() []string {
+	var out []string
+	for _, s := range f.strats {
+		if nr, ok := s.(strategies.NoticeReporter); ok {
+			out = append(out, nr.Notices()...)
+		}
+	}
+	return out
+}
+
 // lagStages merges the invalidation lag stages of the instances that
 // report them, by name, in the order of the first instance that has each.
 func (f *fleet) lagStages() []record.LagStage {

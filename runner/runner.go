@@ -440,6 +440,7 @@ func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupte
 			out.InvalidationLagConfiguredUs = lc.ConfiguredLag().Microseconds()
 		}
 	}
+	out.Notices = r.fleet.notices()
 	r.prober.stop()
 	if proberDone != nil {
 		<-proberDone

@@ -90,6 +90,15 @@ type LagReporter interface {
 	InvalidationLag() []time.Duration
 }
 
+// NoticeReporter is implemented by strategies that can report, in words,
+// events of a run a user must know about and that no metric shows (the
+// cdc consumer finding its replication slot gone after a failover).
+// A run record lists them.
+type NoticeReporter interface {
+	// Notices returns the notices so far, oldest first.
+	Notices() []string
+}
+
 // lagSamples bounds the lags a lagRecorder keeps.
 const lagSamples = 1 << 16
 
