@@ -21,7 +21,8 @@ import (
 // up with any write rate Redis can absorb: the lag it achieves is the one
 // configured plus a round trip, not a backlog. The achieved lag, from the
 // writer's commit-ack to the DEL's reply, is recorded per write
-// (LagReporter). The max-dels-per-sec parameter caps the DEL rate across
+// (LagReporter), and by stage (LagStageReporter: commit-to-enqueued,
+// enqueued-to-due, due-to-applied). The max-dels-per-sec parameter caps the DEL rate across
 // the workers, to study a pipeline that falls behind on purpose.
 type asyncInvalidation struct {
 	fillRead

@@ -62,7 +62,15 @@ const cdcConfirmAfterCommit = 100 * time.Millisecond
 // Reads are cache-aside's, with cache-aside's stale set: a fill of a row
 // read before a commit that lands after the consumer's DEL stays until its
 // TTL. The invalidation lag (commit-ack to DEL) is measured per write
-// (LagReporter).
+// (LagReporter), and by stage (LagStageReporter): commit-to-sent (the
+// send time the walsender stamps on each XLogData message),
+// sent-to-received, received-to-applied.
+//
+// A slot lives on its primary only (PostgreSQL 15): after a failover the
+// consumer finds no slot on the new primary. It then records a notice
+// naming the slot (NoticeReporter) and a warning, and starts a new slot
+// of the same name at the new primary's current position; the changes in
+// between are never invalidated.
 type cdcInvalidation struct {
 	fillRead
 	lagRecorder

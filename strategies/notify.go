@@ -44,7 +44,9 @@ const notifyDrainEvery = 200 * time.Millisecond
 // listener has received it: notifications are delivered in commit order,
 // so every earlier one that was delivered at all has then been applied.
 // Reads are cache-aside's. The invalidation lag (commit-ack to DEL) is
-// measured per write (LagReporter).
+// measured per write (LagReporter), and by stage (LagStageReporter):
+// commit-to-received (a notification carries no send time) and
+// received-to-applied.
 type notifyInvalidation struct {
 	fillRead
 	lagRecorder
