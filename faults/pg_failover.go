@@ -39,12 +39,13 @@ func pgFailoverKind() Kind {
 // the servers have no standby afterwards (a bench provisions new ones
 // before the next run).
 type pgFailover struct {
-	env     Env
-	front   *docker.Relay
-	primary *docker.Server
-	replica *docker.Server
-	log     *eventLog
-	done    bool
+	env      Env
+	front    *docker.Relay
+	primary  *docker.Server
+	replica  *docker.Server
+	log      *eventLog
+	killed   bool
+	promoted bool
 }
 
 func newPGFailover(_ context.Context, env Env, _ Params) (fault.Fault, error) {
@@ -66,8 +67,11 @@ func (f *pgFailover) Name() string { return "pg-failover" }
 // Events implements the optional interface the runner records.
 func (f *pgFailover) Events() []record.FaultEvent { return f.log.Events() }
 
+// Inject kills the primary and promotes the standby. Once the primary is
+// dead the promotion is carried through even when ctx ends (a failover
+// left half done leaves no primary at all), within failoverBound.
 func (f *pgFailover) Inject(ctx context.Context) error {
-	if f.done {
+	if f.killed {
 		return errors.New("pg-failover: the servers have no standby left (one failover per set of servers)")
 	}
 	var ok bool
@@ -78,22 +82,37 @@ func (f *pgFailover) Inject(ctx context.Context) error {
 		return fmt.Errorf("pg-failover: kill the primary: %w", err)
 	}
 	f.front.Cut() // what a dead host's connections do, at once
-	f.done = true
+	f.killed = true
 	f.log.add("primary killed")
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), failoverBound)
+	defer cancel()
+	return f.promote(pctx)
+}
+
+// promote promotes the standby and points the clients' relay at it.
+func (f *pgFailover) promote(ctx context.Context) error {
+	var ok bool
 	if err := queryReplica(ctx, f.replica.URL, "SELECT pg_promote(true, 30)", &ok); err != nil || !ok {
 		return fmt.Errorf("pg-failover: promote the standby %s: promoted %v: %v", f.replica.Addr, ok, err)
 	}
 	f.log.add("standby promoted")
 	f.front.SetUpstream(f.replica.Addr)
+	f.promoted = true
 	f.log.add("clients' address points at the new primary")
 	return nil
 }
 
-// Heal returns once the clients' address reaches a primary that accepts
-// writes.
+// Heal finishes a promotion that Inject could not (and fails if that
+// fails again), then returns once the clients' address reaches a primary
+// that accepts writes.
 func (f *pgFailover) Heal(ctx context.Context) error {
-	if !f.done {
+	if !f.killed {
 		return nil
+	}
+	if !f.promoted {
+		if err := f.promote(ctx); err != nil {
+			return err
+		}
 	}
 	return pollUntil(ctx, failoverBound, "a writable primary behind the clients' address", func(ctx context.Context) (bool, error) {
 		var inRecovery bool

@@ -229,8 +229,6 @@ WHERE slot_name LIKE $1 AND NOT active AND database = current_database()`, like)
 func (s *cdcInvalidation) replaceSlot(ctx context.Context, lost pglogrepl.LSN) error {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	var timeline string
-	_ = s.env.DB.QueryRow(cctx, "SELECT timeline_id::text FROM pg_control_checkpoint()").Scan(&timeline)
 	// The publication is a catalog row: a standby has it; create it when
 	// it is missing all the same.
 	var pubs int
@@ -251,7 +249,7 @@ func (s *cdcInvalidation) replaceSlot(ctx context.Context, lost pglogrepl.LSN) e
 		return fmt.Errorf("replication slot %s: %w", s.slot, err)
 	}
 	notice := fmt.Sprintf("cdc-invalidation: replication slot %s was gone on reconnect (applied up to %s; a failover to a standby loses logical slots, which PostgreSQL 15 keeps on the primary only); "+
-		"a new slot starts at %s on the server now answering (timeline %s): changes committed in between were never invalidated and stay stale until their TTL", s.slot, lost, start, timeline)
+		"a new slot starts at %s on the server now answering: changes committed in between were never invalidated and stay stale until their TTL", s.slot, lost, start)
 	s.mu.Lock()
 	s.notices = append(s.notices, notice)
 	s.slotsLost++
