@@ -316,3 +316,37 @@ func TestRunSequential(t *testing.T) {
 	}
 	_ = m
 }
+
+// TestRunPGFailoverTwice: pg-failover leaves the servers without a
+// standby, so the bench checks them after the run and provisions new
+// ones before the next: both runs fail over.
+func TestRunPGFailoverTwice(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "bench")
+	pcfg := docker.ConfigFromEnv()
+	pcfg.Logf = t.Logf
+	pcfg.Topology = docker.TopologyPGReplica
+	var unhealthy []string
+	obs := Observer{Unhealthy: func(err error) { unhealthy = append(unhealthy, err.Error()) }}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	b, err := Run(ctx, Config{
+		Name: "failover", Dir: dir, Duration: 2 * time.Second, Seed: 1,
+		Strategies: []string{"cache-aside", "version-checked"}, Scenarios: []*scenarios.Scenario{builtin(t, "pg-failover")},
+		Servers: pcfg, Observer: obs,
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	_, runs, err := report.LoadBench(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range runs {
+		if r == nil || r.Status != record.StatusOK || len(r.Faults) != 1 || r.Faults[0].InjectError != "" || r.Faults[0].HealError != "" {
+			t.Fatalf("run %d: %+v", i, r)
+		}
+	}
+	if b.Provisions != 2 || len(unhealthy) != 1 || !strings.Contains(unhealthy[0], "no standby left") {
+		t.Errorf("provisions %d, unhealthy %q; want 2 and one check that found the standby promoted", b.Provisions, unhealthy)
+	}
+}

@@ -2,8 +2,11 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/ghostbench/ghostbench/docker"
 	"github.com/ghostbench/ghostbench/fault"
@@ -131,6 +134,21 @@ func pingServers(ctx context.Context, srv *docker.Servers) error {
 	defer db.Close()
 	if err := db.Ping(ctx); err != nil {
 		return fmt.Errorf("postgres: %w", err)
+	}
+	if rep := srv.Topology.PostgresReplica; rep != nil {
+		// A standby promoted by pg-failover is no standby any more.
+		conn, err := pgx.Connect(ctx, rep.URL)
+		if err != nil {
+			return fmt.Errorf("postgres standby: %w", err)
+		}
+		defer conn.Close(ctx)
+		var standby bool
+		if err := conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&standby); err != nil {
+			return fmt.Errorf("postgres standby: %w", err)
+		}
+		if !standby {
+			return errors.New("postgres standby: promoted (a pg-failover), no standby left")
+		}
 	}
 	return nil
 }

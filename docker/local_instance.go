@@ -165,14 +165,19 @@ func provisionLocal(ctx context.Context, cfg *Config, bins *localBinaries) (s *S
 	if err := joinErrors(pgErr, redisErr); err != nil {
 		return nil, err
 	}
-	pgURL, redisURL := loopbackURLs(pair.postgres.port, pair.redis.port, localPostgresUser, "", localPostgresDB)
+	pgPort := pair.postgres.port
+	if f := pair.topo.PostgresFront; f != nil {
+		_, port, _ := net.SplitHostPort(f.Addr())
+		pgPort, _ = strconv.Atoi(port)
+	}
+	pgURL, redisURL := loopbackURLs(pgPort, pair.redis.port, localPostgresUser, "", localPostgresDB)
 	rs, err := redisServer(redisURL)
 	if err != nil {
 		return nil, err
 	}
 	rs.Control = pair.redis
 	s = &Servers{
-		Postgres:  &Server{Name: "postgres", Addr: fmt.Sprintf("127.0.0.1:%d", pair.postgres.port), URL: pgURL, Control: pair.postgres},
+		Postgres:  &Server{Name: "postgres", Addr: fmt.Sprintf("127.0.0.1:%d", pgPort), URL: pgURL, Control: pair.postgres},
 		Redis:     rs,
 		Topology:  pair.topo,
 		teardown:  pair.teardown,

@@ -85,6 +85,15 @@ func (p *localPair) startStandby(ctx context.Context, cfg *Config, bins *localBi
 	pgURL, _ := loopbackURLs(srv.port, 0, localPostgresUser, "", localPostgresDB)
 	p.topo.PostgresReplica = &Server{Name: "postgres-replica", Addr: fmt.Sprintf("127.0.0.1:%d", srv.port), URL: pgURL, Control: srv}
 	p.topo.PostgresLink = relay
+	// Clients reach the primary through a relay of their own, as they
+	// would through a virtual IP or a proxy: pg-failover points it at
+	// the promoted standby, and clients that reconnect follow.
+	front, err := startRelay("postgres-clients", fmt.Sprintf("127.0.0.1:%d", p.postgres.port))
+	if err != nil {
+		return err
+	}
+	p.addRelay(front)
+	p.topo.PostgresFront = front
 	return nil
 }
 

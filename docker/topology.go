@@ -113,6 +113,11 @@ type Topology struct {
 	// PostgresLink and RedisLink carry the replication links of the local
 	// provider; nil elsewhere.
 	PostgresLink, RedisLink *Relay
+	// PostgresFront is the relay clients reach the PostgreSQL primary
+	// through (pg-replica on the local provider: Servers.Postgres's
+	// address is the relay's, its Control the primary's process), so that
+	// a failover can point them at the promoted standby; nil elsewhere.
+	PostgresFront *Relay
 }
 
 // TopologyName returns the topology of s: single when none was asked.

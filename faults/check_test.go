@@ -106,7 +106,7 @@ func TestCheck(t *testing.T) {
 
 func TestRegistry(t *testing.T) {
 	r := faults.Default()
-	want := []string{"app-barrier", "app-crash", "app-delay", "app-freeze", "pg-commit-fail", "pg-conn-kill", "pg-latency", "pg-replica-lag",
+	want := []string{"app-barrier", "app-crash", "app-delay", "app-freeze", "pg-commit-fail", "pg-conn-kill", "pg-failover", "pg-latency", "pg-replica-lag",
 		"redis-cluster-failover", "redis-down", "redis-failover", "redis-latency", "redis-lost-replies", "redis-oom", "redis-partition",
 		"redis-pause", "redis-restart", "redis-slot-migration", "redis-tracking-kill"}
 	if got := strings.Join(r.Names(), " "); got != strings.Join(want, " ") {

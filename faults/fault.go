@@ -164,7 +164,7 @@ func Default() *Registry {
 		redisPartitionKind(), redisRestartKind(), redisPauseKind(),
 		pgLatencyKind(), pgConnKillKind(), pgCommitFailKind(),
 		appDelayKind(), appBarrierKind(), appCrashKind(), appFreezeKind(), redisTrackingKillKind(),
-		pgReplicaLagKind(), redisFailoverKind(), redisClusterFailoverKind(), redisSlotMigrationKind(),
+		pgReplicaLagKind(), pgFailoverKind(), redisFailoverKind(), redisClusterFailoverKind(), redisSlotMigrationKind(),
 	} {
 		r.Register(k)
 	}

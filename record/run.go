@@ -61,6 +61,14 @@ type Run struct {
 	// to invalidate with, in microseconds (async-invalidation's lag); 0
 	// for a pipeline meant to invalidate at once. See LagBehind.
 	InvalidationLagConfiguredUs int64 `json:"invalidation_lag_configured_us,omitempty"`
+	// InvalidationLagStages is the invalidation lag stage by stage, in
+	// order from commit-ack to the DEL's reply, for a pipeline that
+	// observes instants in between (see LagStage); nil otherwise.
+	InvalidationLagStages []LagStage `json:"invalidation_lag_stages,omitempty"`
+	// Notices are what the strategy reported in words during the run and
+	// no metric shows (cdc-invalidation: its replication slot found gone
+	// after a failover, and what that loses); nil when none.
+	Notices []string `json:"notices,omitempty"`
 
 	// Instances is set for runs with several application instances or
 	// with in-process caches.

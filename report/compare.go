@@ -151,35 +151,41 @@ func Compare(oldName string, old *Matrix, newName string, nw *Matrix) *Compariso
 			row.NewStatus = string(nc.Status)
 		}
 		for _, cm := range compareMetrics {
-			m := CompareMetric{Name: cm.name, Unit: cm.unit}
-			if oc.measured() {
-				e := oc.Estimate(cm.key)
-				m.Old, m.OldN = finite(e.Value), e.N
-				if e.HasCI {
-					m.OldLo, m.OldHi = finite(e.Lo), finite(e.Hi)
-				}
-			}
-			if nc.measured() {
-				e := nc.Estimate(cm.key)
-				m.New, m.NewN = finite(e.Value), e.N
-				if e.HasCI {
-					m.NewLo, m.NewHi = finite(e.Lo), finite(e.Hi)
-				}
-			}
-			if m.Old != nil && m.New != nil {
-				m.Delta = fptr(*m.New - *m.Old)
-				p := stats.MannWhitney(oc.Samples(cm.key), nc.Samples(cm.key))
-				m.P, m.Significant = &p, p < stats.Alpha
-			}
-			row.Metrics = append(row.Metrics, m)
+			row.Metrics = append(row.Metrics, compareMetric(cm.name, cm.unit, cm.key, oc, nc))
 		}
 		cmp.Rows = append(cmp.Rows, row)
 		occ, ncc := oc.Classify(), nc.Classify()
 		cmp.Classes = append(cmp.Classes, ClassChange{Scenario: k[0], Strategy: k[1], Old: occ.Class.String(), New: ncc.Class.String(),
 			OldText: occ.Short(oc), NewText: ncc.Short(nc), Changed: occ.Class != ncc.Class, OldDecided: occ.decided(), NewDecided: ncc.decided()})
 	}
+	addLagStageMetrics(cmp, old, nw)
 	cmp.Verdicts = Agree(old, nw)
 	return cmp
+}
+
+// compareMetric compares metric key of two cells (either may be nil).
+func compareMetric(name, unit, key string, oc, nc *Cell) CompareMetric {
+	m := CompareMetric{Name: name, Unit: unit}
+	if oc.measured() {
+		e := oc.Estimate(key)
+		m.Old, m.OldN = finite(e.Value), e.N
+		if e.HasCI {
+			m.OldLo, m.OldHi = finite(e.Lo), finite(e.Hi)
+		}
+	}
+	if nc.measured() {
+		e := nc.Estimate(key)
+		m.New, m.NewN = finite(e.Value), e.N
+		if e.HasCI {
+			m.NewLo, m.NewHi = finite(e.Lo), finite(e.Hi)
+		}
+	}
+	if m.Old != nil && m.New != nil {
+		m.Delta = fptr(*m.New - *m.Old)
+		p := stats.MannWhitney(oc.Samples(key), nc.Samples(key))
+		m.P, m.Significant = &p, p < stats.Alpha
+	}
+	return m
 }
 
 // formatValue renders v in unit for people.
@@ -280,6 +286,19 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 	return enc.Encode(c)
 }
 
+// metricHeads returns the metrics every row carries (name and unit): the
+// fixed ones, then the lag stages of either bench.
+func (c *Comparison) metricHeads() []CompareMetric {
+	if len(c.Rows) > 0 {
+		return c.Rows[0].Metrics
+	}
+	var out []CompareMetric
+	for _, m := range compareMetrics {
+		out = append(out, CompareMetric{Name: m.name, Unit: m.unit})
+	}
+	return out
+}
+
 // WriteCSV writes a header and one row per scenario and strategy: status
 // old and new, then per metric old with its interval, new with its
 // interval, delta, p-value and whether it is significant (latencies in
@@ -287,9 +306,9 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 func (c *Comparison) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	head := []string{"scenario", "strategy", "old_status", "new_status"}
-	for _, m := range compareMetrics {
-		n := strings.NewReplacer(" ", "_", "-", "_").Replace(strings.ToLower(m.name))
-		if m.unit == "us" {
+	for _, m := range c.metricHeads() {
+		n := strings.NewReplacer(" ", "_", "-", "_").Replace(strings.ToLower(m.Name))
+		if m.Unit == "us" {
 			n += "_us"
 		}
 		head = append(head, n+"_old", n+"_old_lo", n+"_old_hi", n+"_new", n+"_new_lo", n+"_new_hi", n+"_delta", n+"_p", n+"_significant")

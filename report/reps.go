@@ -116,6 +116,9 @@ func metricDefOf(key string) metricDef {
 			return d
 		}
 	}
+	if d, ok := lagStageDef(key); ok {
+		return d
+	}
 	panic("report: unknown metric " + key) // a programming error: keys are constants
 }
 
@@ -205,6 +208,9 @@ func (c *Cell) Estimates() map[string]stats.Estimate {
 	out := make(map[string]stats.Estimate, len(metricDefs))
 	for _, d := range metricDefs {
 		out[d.key] = c.Estimate(d.key)
+	}
+	for _, k := range lagStageKeys(c) {
+		out[k] = c.Estimate(k)
 	}
 	return out
 }

@@ -208,6 +208,7 @@ var tableColumns = []struct {
 	{"p99 staleness", "99th percentile of staleness age over stale reads: median over repetitions with stale reads [95% CI]", est(MetricP99Staleness, usText)},
 	{"max stale window", "longest time after a commit that reads still returned an older version (0: no read did): median [95% CI]", est(MetricMaxStaleWindow, usText)},
 	{"inval lag p50 / p99", "achieved invalidation lag of a strategy with a pipeline (commit-ack to DEL returned), 50th / 99th percentile: medians over repetitions, p99 with [95% CI]; - for strategies without one", lagCell},
+	{"inval lag stages p99", "the invalidation lag stage by stage (commit-to-sent: PostgreSQL's walsender; sent-to-received and received-to-applied: the consumer; docs/measurement.md), each stage's 99th percentile: median over repetitions [95% CI]; - for strategies without stages", lagStagesCell},
 	{"stale-until-TTL", "keys whose cache entry was older than the database at the end-of-run audit: mean per repetition [95% CI]", est(MetricStaleUntilTTL, countText)},
 	{"ryw/1M reads", "read-your-writes violations per million reads (an instance read an older version than its own acknowledged write), pooled over repetitions [95% CI]; - without the measure", est(MetricRYWPerMillion, perMillionText)},
 	{"ghost reads", "reads that returned a value whose write never committed: mean per repetition [95% CI]", est(MetricGhostReads, countText)},
@@ -322,7 +323,7 @@ const (
 var columnGroups = map[string]string{
 	"ghost reads": GroupSafety, "ghost-until-TTL": GroupSafety, "stale-until-TTL": GroupSafety, "write avail": GroupSafety,
 	"stale reads": GroupFreshness, "p99 staleness": GroupFreshness, "max stale window": GroupFreshness,
-	"inval lag p50 / p99": GroupFreshness, "ryw/1M reads": GroupFreshness,
+	"inval lag p50 / p99": GroupFreshness, "inval lag stages p99": GroupFreshness, "ryw/1M reads": GroupFreshness,
 	"ops/s": GroupCost, "read p50": GroupCost, "read p99": GroupCost, "read p99.9": GroupCost,
 	"write p50": GroupCost, "write p99": GroupCost, "write p99.9": GroupCost,
 }

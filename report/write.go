@@ -110,6 +110,9 @@ type SummaryRow struct {
 	// LagBehind is Run.LagBehind.
 	InvalidationLagP50Us, InvalidationLagP99Us *int64
 	LagBehind                                  bool
+	// InvalidationLagStages are the stages of the invalidation lag with
+	// samples (record.LagStage), in order; nil without stages.
+	InvalidationLagStages []LagStageRow
 	// RYWPerMillion is read-your-writes violations per million reads
 	// (nil when the run record has no such measure); RYWP99Us the 99th
 	// percentile of their age.
@@ -161,6 +164,7 @@ func Summarize(r *record.Run) SummaryRow {
 	if h := r.InvalidationLag; h != nil && h.Count > 0 {
 		row.InvalidationLagP50Us, row.InvalidationLagP99Us = i64ptr(h.P50), i64ptr(h.P99)
 		row.LagBehind = r.LagBehind()
+		row.InvalidationLagStages = lagStageRows(r)
 	}
 	return row
 }
@@ -175,6 +179,7 @@ var summaryHeader = []string{
 	"scenario", "strategy", "status", "ops/s", "stale ratio", "stale", "ghost", "early",
 	"p99 staleness", "max stale window", "inval lag p50", "inval lag p99", "stale-until-TTL", "ghost-until-TTL",
 	"ryw/1M reads", "ryw p99 age", "write avail", "hit ratio", "read p50", "read p99", "read p99.9", "write p50", "write p99", "write p99.9",
+	"inval lag stages p50/p99",
 }
 
 func (s SummaryRow) cells(human bool) []string {
@@ -198,6 +203,7 @@ func (s SummaryRow) cells(human bool) []string {
 		i(s.StaleUntilTTL), i(s.GhostUntilTTL),
 		f(s.RYWPerMillion, 1), us(s.RYWP99Us), f(s.Availability, 4), f(s.HitRatio, 3), us(s.ReadP50), us(s.ReadP99), us(s.ReadP999),
 		us(s.WriteP50), us(s.WriteP99), us(s.WriteP999),
+		lagStagesText(s.InvalidationLagStages, human),
 	}
 }
 
@@ -316,11 +322,15 @@ func WriteRunText(w io.Writer, r *record.Run) error {
 	}
 	if h := r.InvalidationLag; h != nil && h.Count > 0 {
 		p("invalidation lag\tp50 %s  p99 %s  max %s  (n=%d, configured %s)", FormatMicros(h.P50), FormatMicros(h.P99), FormatMicros(h.Max), h.Count, FormatMicros(r.InvalidationLagConfiguredUs))
+		writeLagStagesText(p, r)
 		if w := r.LagWarning(); w != "" {
 			p("WARNING\t%s", w)
 		}
 	}
 	writeDBLoadText(p, r)
+	for _, n := range r.Notices {
+		p("WARNING\t%s", n)
+	}
 	if m.FillWarnings > 0 {
 		p("fill warnings\t%d cache errors on the read path (reads served from the database or not cached)", m.FillWarnings)
 	}

@@ -128,6 +128,45 @@ func (f *fleet) lags() (lags []time.Duration, ok bool) {
 	return lags, ok
 }
 
+// notices returns the notices of every instance that reports them.
+func (f *fleet) notices() []string {
+	var out []string
+	for _, s := range f.strats {
+		if nr, ok := s.(strategies.NoticeReporter); ok {
+			out = append(out, nr.Notices()...)
+		}
+	}
+	return out
+}
+
+// lagStages merges the invalidation lag stages of the instances that
+// report them, by name, in the order of the first instance that has each.
+func (f *fleet) lagStages() []record.LagStage {
+	var order []strategies.LagStage
+	at := map[string]int{}
+	for _, s := range f.strats {
+		lr, ok := s.(strategies.LagStageReporter)
+		if !ok {
+			continue
+		}
+		for _, st := range lr.InvalidationLagStages() {
+			i, seen := at[st.Name]
+			if !seen {
+				at[st.Name] = len(order)
+				order = append(order, strategies.LagStage{Name: st.Name, Did: st.Did, After: st.After})
+				i = len(order) - 1
+			}
+			order[i].Lags = append(order[i].Lags, st.Lags...)
+		}
+	}
+	var out []record.LagStage
+	for _, st := range order {
+		h, neg := check.DurationHistogram(st.Lags)
+		out = append(out, record.LagStage{Name: st.Name, Did: st.Did, After: st.After, Histogram: h, Negative: neg})
+	}
+	return out
+}
+
 // entry is one cache entry of a key: Redis's or one instance's local one.
 type entry struct {
 	v       gb.Value

@@ -452,10 +452,12 @@ func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupte
 	}
 	if lags, ok := r.fleet.lags(); ok {
 		out.InvalidationLag, out.InvalidationLagNegative = check.DurationHistogram(lags)
+		out.InvalidationLagStages = r.fleet.lagStages()
 		if lc, ok := r.strat.(strategies.LagConfigurer); ok {
 			out.InvalidationLagConfiguredUs = lc.ConfiguredLag().Microseconds()
 		}
 	}
+	out.Notices = r.fleet.notices()
 	r.prober.stop()
 	if proberDone != nil {
 		<-proberDone

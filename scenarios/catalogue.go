@@ -76,6 +76,10 @@ func catalogue() []*Scenario {
 		"pg-replica-lag", map[string]string{"latency": "100ms"})
 	s.Topology, s.Keys = "pg-replica", 200
 	out = append(out, s)
+	s = base("pg-failover", "pg-replica: at 3s the PostgreSQL primary is killed and its standby promoted; clients and consumers reconnect to it; logical replication slots do not survive")
+	s.Topology = "pg-replica"
+	s.Faults = []FaultStep{{At: sec(3), For: sec(2), Fault: "pg-failover"}}
+	out = append(out, s)
 	s = base("redis-failover", "redis-replica: at 3s the replica's link is held 200ms, then the primary is killed; Sentinel promotes the replica, which never got those DELs")
 	s.Topology = "redis-replica"
 	s.Faults = []FaultStep{{At: sec(3), For: sec(4), Fault: "redis-failover", Params: map[string]string{"link-delay": "200ms"}}}

@@ -21,7 +21,8 @@ import (
 // up with any write rate Redis can absorb: the lag it achieves is the one
 // configured plus a round trip, not a backlog. The achieved lag, from the
 // writer's commit-ack to the DEL's reply, is recorded per write
-// (LagReporter). The max-dels-per-sec parameter caps the DEL rate across
+// (LagReporter), and by stage (LagStageReporter: commit-to-enqueued,
+// enqueued-to-due, due-to-applied). The max-dels-per-sec parameter caps the DEL rate across
 // the workers, to study a pipeline that falls behind on purpose.
 type asyncInvalidation struct {
 	fillRead
@@ -46,9 +47,10 @@ type asyncShard struct {
 }
 
 type pendingDel struct {
-	key   gb.Key
-	acked time.Time // the writer saw COMMIT return
-	due   time.Time // acked + lag
+	key      gb.Key
+	acked    time.Time // the writer saw COMMIT return
+	enqueued time.Time // the writer queued the DEL (after the after-commit point)
+	due      time.Time // acked + lag
 }
 
 // asyncRetries is how often a worker tries a batch whose pipeline failed
@@ -80,6 +82,7 @@ func newAsyncInvalidation(env Env) (gb.Strategy, error) {
 		stop:     cancel,
 		exited:   make(chan struct{}),
 	}
+	s.setStages(asyncStages)
 	var wg sync.WaitGroup
 	ctx = gb.WithActor(ctx, gb.Actor{Kind: "worker"})
 	for range workers {
@@ -120,7 +123,7 @@ func (s *asyncInvalidation) enqueue(key gb.Key, acked time.Time) {
 	s.queued++
 	s.mu.Unlock()
 	sh.mu.Lock()
-	sh.queue = append(sh.queue, pendingDel{key: key, acked: acked, due: acked.Add(s.lag)})
+	sh.queue = append(sh.queue, pendingDel{key: key, acked: acked, enqueued: time.Now(), due: acked.Add(s.lag)})
 	sh.mu.Unlock()
 	select {
 	case sh.wake <- struct{}{}:
@@ -185,6 +188,7 @@ func (s *asyncInvalidation) worker(ctx context.Context, sh *asyncShard) {
 func (s *asyncInvalidation) apply(ctx context.Context, batch []pendingDel) {
 	keys := make([]gb.Key, 0, len(batch))
 	acks := make([]time.Time, 0, len(batch))
+	mids := make([]stamps, 0, len(batch))
 	for _, it := range batch {
 		if err := s.env.Hooks.At(ctx, gb.PointBeforeApply, it.key); err != nil {
 			s.env.warn(it.key, err)
@@ -192,6 +196,7 @@ func (s *asyncInvalidation) apply(ctx context.Context, batch []pendingDel) {
 		}
 		keys = append(keys, it.key)
 		acks = append(acks, it.acked)
+		mids = append(mids, stamps{}.with(it.enqueued).with(it.due))
 	}
 	if len(keys) == 0 {
 		return
@@ -199,7 +204,7 @@ func (s *asyncInvalidation) apply(ctx context.Context, batch []pendingDel) {
 	var err error
 	for i := 0; i < asyncRetries; i++ {
 		if err = delPipelined(ctx, s.cache, keys); err == nil {
-			s.recordSince(acks, time.Now())
+			s.recordPaired(acks, mids, time.Now())
 			return
 		}
 		if ctx.Err() != nil || !wait.Sleep(ctx, time.Duration(10<<i)*time.Millisecond) {

@@ -62,7 +62,15 @@ const cdcConfirmAfterCommit = 100 * time.Millisecond
 // Reads are cache-aside's, with cache-aside's stale set: a fill of a row
 // read before a commit that lands after the consumer's DEL stays until its
 // TTL. The invalidation lag (commit-ack to DEL) is measured per write
-// (LagReporter).
+// (LagReporter), and by stage (LagStageReporter): commit-to-sent (the
+// send time the walsender stamps on each XLogData message),
+// sent-to-received, received-to-applied.
+//
+// A slot lives on its primary only (PostgreSQL 15): after a failover the
+// consumer finds no slot on the new primary. It then records a notice
+// naming the slot (NoticeReporter) and a warning, and starts a new slot
+// of the same name at the new primary's current position; the changes in
+// between are never invalidated.
 type cdcInvalidation struct {
 	fillRead
 	lagRecorder
@@ -83,6 +91,8 @@ type cdcInvalidation struct {
 	reconnects int
 	streaming  chan struct{} // closed when the first stream has started
 	lastErr    error         // why the last stream ended
+	notices    []string      // slots found gone (Notices)
+	slotsLost  int
 }
 
 func newCDCInvalidation(env Env) (gb.Strategy, error) {
@@ -144,6 +154,7 @@ func newCDCInvalidation(env Env) (gb.Strategy, error) {
 		progress:  make(chan struct{}),
 		streaming: make(chan struct{}),
 	}
+	s.setStages(cdcStages)
 	go s.run()
 	// Wait for the stream, so that a server that refuses replication
 	// fails the build instead of a run, and a run's first writes are
@@ -209,6 +220,62 @@ WHERE slot_name LIKE $1 AND NOT active AND database = current_database()`, like)
 		}
 	}
 	return nil
+}
+
+// replaceSlot makes a new slot of the same name after the old one was
+// found gone (the consumer had applied everything before lost), records
+// the loss as a notice and a warning, and moves the position to the new
+// slot's start. The stream starts again from there at the next try.
+func (s *cdcInvalidation) replaceSlot(ctx context.Context, lost pglogrepl.LSN) error {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	// The publication is a catalog row: a standby has it; create it when
+	// it is missing all the same.
+	var pubs int
+	if err := s.env.DB.QueryRow(cctx, "SELECT count(*) FROM pg_publication WHERE pubname = $1", s.pub).Scan(&pubs); err != nil {
+		return fmt.Errorf("replication slot %s is gone; look for its publication: %w", s.slot, err)
+	}
+	if pubs == 0 {
+		if err := createPublication(cctx, s.env, pgx.Identifier{s.pub}.Sanitize(), pgx.Identifier{s.schema, "rows"}.Sanitize()); err != nil {
+			return fmt.Errorf("replication slot %s is gone; recreate its publication: %w", s.slot, err)
+		}
+	}
+	var lsnText string
+	if err := s.env.DB.QueryRow(cctx, "SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')", s.slot).Scan(&lsnText); err != nil {
+		return fmt.Errorf("replication slot %s is gone; create a new one: %w", s.slot, err)
+	}
+	start, err := pglogrepl.ParseLSN(lsnText)
+	if err != nil {
+		return fmt.Errorf("replication slot %s: %w", s.slot, err)
+	}
+	notice := fmt.Sprintf("cdc-invalidation: replication slot %s was gone on reconnect (applied up to %s; a failover to a standby loses logical slots, which PostgreSQL 15 keeps on the primary only); "+
+		"a new slot starts at %s on the server now answering: changes committed in between were never invalidated and stay stale until their TTL", s.slot, lost, start)
+	s.mu.Lock()
+	s.notices = append(s.notices, notice)
+	s.slotsLost++
+	s.pos = start
+	s.mu.Unlock()
+	s.env.warn(-1, errors.New(notice))
+	if s.env.Log != nil {
+		s.env.Log.Warn(notice)
+	}
+	s.signal()
+	return fmt.Errorf("replication slot %s was gone; replaced", s.slot)
+}
+
+// Notices implements NoticeReporter: one line per replication slot found
+// gone.
+func (s *cdcInvalidation) Notices() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.notices...)
+}
+
+// SlotsLost returns how often the consumer found its slot gone.
+func (s *cdcInvalidation) SlotsLost() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.slotsLost
 }
 
 // Slot returns the name of the strategy's replication slot (and
@@ -284,6 +351,15 @@ func (s *cdcInvalidation) read(ctx context.Context, a *applier) (started bool, e
 	})
 	cancel()
 	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "42704" && ctx.Err() == nil { // undefined_object
+			// The slot is gone: this is another server than the one
+			// that had it (a standby promoted by a failover: PostgreSQL
+			// 15 keeps slots on the primary only), or someone dropped
+			// it. Every change between its position and a new slot is
+			// never invalidated; say so, and go on from a new slot.
+			return false, s.replaceSlot(ctx, start)
+		}
 		return false, fmt.Errorf("start replication on slot %s at %s: %w", s.slot, start, err)
 	}
 	s.logf("streaming from %s", start)
@@ -330,6 +406,7 @@ func (s *cdcInvalidation) read(ctx context.Context, a *applier) (started bool, e
 			return true, err
 		}
 		msg, err := conn.ReceiveMessage(context.Background())
+		received := time.Now()
 		if err != nil {
 			if ctx.Err() != nil {
 				return true, ctx.Err()
@@ -409,8 +486,11 @@ func (s *cdcInvalidation) read(ctx context.Context, a *applier) (started bool, e
 					nextStatus = time.Time{}
 				}
 			}
-			if c, ok := s.change(rels[rel], tuple); ok && !a.send(ctx, c) {
-				return true, ctx.Err()
+			if c, ok := s.change(rels[rel], tuple); ok {
+				c.mid = stamps{}.with(xld.ServerTime).with(received)
+				if !a.send(ctx, c) {
+					return true, ctx.Err()
+				}
 			}
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	gb "github.com/ghostbench/ghostbench"
@@ -91,6 +90,15 @@ type LagReporter interface {
 	InvalidationLag() []time.Duration
 }
 
+// NoticeReporter is implemented by strategies that can report, in words,
+// events of a run a user must know about and that no metric shows (the
+// cdc consumer finding its replication slot gone after a failover).
+// A run record lists them.
+type NoticeReporter interface {
+	// Notices returns the notices so far, oldest first.
+	Notices() []string
+}
+
 // lagSamples bounds the lags a lagRecorder keeps.
 const lagSamples = 1 << 16
 
@@ -98,80 +106,6 @@ const lagSamples = 1 << 16
 // past it they are forgotten, so a consumer that never catches up, or DELs
 // of writes made by someone else, cannot grow memory without bound.
 const lagPending = 1 << 16
-
-// lagRecorder pairs commit-acks with DELs by token. Its zero value is ready.
-type lagRecorder struct {
-	mu      sync.Mutex
-	acked   map[gb.Token]time.Time
-	deleted map[gb.Token]time.Time
-	samples []time.Duration // ring of at most lagSamples
-	next    int
-	count   uint64 // lags ever recorded
-}
-
-// ack records that the write with token t saw COMMIT return at now.
-func (l *lagRecorder) ack(t gb.Token, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if d, ok := l.deleted[t]; ok {
-		delete(l.deleted, t)
-		l.add(d.Sub(now))
-		return
-	}
-	if l.acked == nil {
-		l.acked = map[gb.Token]time.Time{}
-	}
-	trim(l.acked)
-	l.acked[t] = now
-}
-
-// appliedLocked records that the invalidation of the write with token t
-// returned at now; l.mu must be held (appliedAll takes it once per batch).
-func (l *lagRecorder) appliedLocked(t gb.Token, now time.Time) {
-	if a, ok := l.acked[t]; ok {
-		delete(l.acked, t)
-		l.add(now.Sub(a))
-		return
-	}
-	if l.deleted == nil {
-		l.deleted = map[gb.Token]time.Time{}
-	}
-	trim(l.deleted)
-	l.deleted[t] = now
-}
-
-func trim(m map[gb.Token]time.Time) {
-	if len(m) >= lagPending {
-		clear(m) // forget them all: cheap, and only costs samples
-	}
-}
-
-func (l *lagRecorder) add(d time.Duration) {
-	l.count++
-	if len(l.samples) < lagSamples {
-		l.samples = append(l.samples, d)
-		return
-	}
-	l.samples[l.next] = d
-	l.next = (l.next + 1) % lagSamples
-}
-
-// lagCount returns how many lags have been recorded so far (the ring keeps
-// only the newest lagSamples of them).
-func (l *lagRecorder) lagCount() uint64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.count
-}
-
-// InvalidationLag implements LagReporter.
-func (l *lagRecorder) InvalidationLag() []time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := make([]time.Duration, 0, len(l.samples))
-	out = append(out, l.samples[l.next:]...)
-	return append(out, l.samples[:l.next]...)
-}
 
 // instanceName returns "<kind>_<schema>_<8 hex>", a PostgreSQL identifier
 // unique to one strategy instance (for slots, publications and channels),

@@ -44,7 +44,9 @@ const notifyDrainEvery = 200 * time.Millisecond
 // listener has received it: notifications are delivered in commit order,
 // so every earlier one that was delivered at all has then been applied.
 // Reads are cache-aside's. The invalidation lag (commit-ack to DEL) is
-// measured per write (LagReporter).
+// measured per write (LagReporter), and by stage (LagStageReporter):
+// commit-to-received (a notification carries no send time) and
+// received-to-applied.
 type notifyInvalidation struct {
 	fillRead
 	lagRecorder
@@ -88,6 +90,7 @@ func newNotifyInvalidation(env Env) (gb.Strategy, error) {
 		exited:   make(chan struct{}),
 		progress: make(chan struct{}),
 	}
+	s.setStages(notifyStages)
 	// Wait for the first LISTEN, so that no write of the run can be sent
 	// before anybody listens.
 	ready := s.progressChan()
@@ -214,6 +217,7 @@ func (s *notifyInvalidation) listen1(ctx context.Context, a *applier) (listened 
 	defer stop()
 	for {
 		n, err := conn.WaitForNotification(context.Background())
+		received := time.Now()
 		if err != nil {
 			if ctx.Err() != nil {
 				return true, ctx.Err()
@@ -230,7 +234,7 @@ func (s *notifyInvalidation) listen1(ctx context.Context, a *applier) (listened 
 				s.env.warn(-1, err)
 				continue
 			}
-			c = change{key: key, token: token, hasToken: true}
+			c = change{key: key, token: token, hasToken: true, mid: stamps{}.with(received)}
 		}
 		if !a.send(ctx, c) {
 			return true, ctx.Err()

@@ -174,22 +174,25 @@ type LagConfigurer interface {
 	ConfiguredLag() time.Duration
 }
 
-// recordSince records, for every instant of acks, the lag from it to now.
-func (l *lagRecorder) recordSince(acks []time.Time, now time.Time) {
+// recordPaired records, for every acked[i], the lag to now, and its
+// stages through mids[i] (async-invalidation knows its own acks: nothing
+// to pair by token).
+func (l *lagRecorder) recordPaired(acked []time.Time, mids []stamps, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, a := range acks {
-		l.add(now.Sub(a))
+	for i, a := range acked {
+		l.pairLocked(a, mids[i], now)
 	}
 }
 
 // appliedAll records that the invalidations of the writes with tokens
-// returned at now, under one lock.
-func (l *lagRecorder) appliedAll(tokens []gb.Token, now time.Time) {
+// returned at now, under one lock; mids[i] are the instants tokens[i]'s
+// change went through.
+func (l *lagRecorder) appliedAll(tokens []gb.Token, mids []stamps, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, t := range tokens {
-		l.appliedLocked(t, now)
+	for i, t := range tokens {
+		l.appliedLocked(t, mids[i], now)
 	}
 }
 
@@ -208,6 +211,10 @@ type change struct {
 	hasToken bool
 	isMark   bool
 	mark     uint64
+	// mid are the instants the change went through before the applier
+	// took it (PostgreSQL sent it, the reader received it): the inner
+	// boundaries of the strategy's lag stages.
+	mid stamps
 }
 
 // applier is the half of a consumer that DELs: it takes every change its
@@ -247,6 +254,7 @@ func (a *applier) send(ctx context.Context, c change) bool {
 func (a *applier) run(ctx context.Context) error {
 	var keys []gb.Key
 	var tokens []gb.Token
+	var mids []stamps
 	for {
 		var mark uint64
 		marked := false
@@ -258,6 +266,7 @@ func (a *applier) run(ctx context.Context) error {
 			keys = append(keys, c.key)
 			if c.hasToken {
 				tokens = append(tokens, c.token)
+				mids = append(mids, c.mid)
 			}
 		}
 		select {
@@ -294,12 +303,12 @@ func (a *applier) run(ctx context.Context) error {
 			if err := delBatchUntilApplied(ctx, a.env, a.cache, keys); err != nil {
 				return err
 			}
-			a.lag.appliedAll(tokens, time.Now())
+			a.lag.appliedAll(tokens, mids, time.Now())
 		}
 		if marked {
 			a.done(mark)
 		}
-		keys, tokens = keys[:0], tokens[:0]
+		keys, tokens, mids = keys[:0], tokens[:0], mids[:0]
 	}
 }
 

@@ -182,6 +182,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if w := res.LagWarning(); w != "" {
 		fmt.Fprintf(stderr, "warning: %s: %s\n", res.Strategy, w)
 	}
+	for _, n := range res.Notices {
+		fmt.Fprintf(stderr, "warning: %s\n", n)
+	}
 	fmt.Fprintf(stderr, "wrote %s\n", path)
 	switch res.Status {
 	case record.StatusInterrupted:
