@@ -280,7 +280,7 @@ func (s *Strategy) launch(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: postgres URL: %w", s.describe(nil), err)
 	}
-	c, err := start(s.cfg.Command, s.cfg.Dir, os.Environ(), s.errW, s.cfg.MaxLine, s.onLine, s.onEnd)
+	c, err := start(s.cfg.Command, s.cfg.Dir, os.Environ(), s.errW, s.cfg.MaxLine, s.onLine, func(c *child, err error) { s.failWith(c, err) }, s.onEnd)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.describe(nil), err)
 	}
@@ -457,12 +457,21 @@ func (s *Strategy) onEnd(c *child, rerr error) {
 	default:
 		problem = fmt.Errorf("exited (%v)", exitStatus(c.exit))
 	}
+	if left := c.leftBehind(); len(left) > 0 && why == "" && !closing {
+		problem = fmt.Errorf("%v; %v", problem, leftError(left))
+	}
 	if why == "" && !closing {
 		s.failWith(c, problem)
 	}
 	for _, cl := range gone {
 		cl.reply <- &msg{Type: typeError, Class: "other", Text: problem.Error()}
 	}
+}
+
+// leftError says which processes a process left running when it ended
+// (killed by the harness).
+func leftError(left []string) error {
+	return fmt.Errorf("left %d process(es) running after it ended, killed by the harness: %s", len(left), strings.Join(left, ", "))
 }
 
 func exitStatus(err error) string {
@@ -666,6 +675,9 @@ func (s *Strategy) shutdown() {
 	s.mu.Unlock()
 	if c != nil {
 		c.stop(stopGrace)
+		if left := c.leftBehind(); len(left) > 0 {
+			s.failWith(c, leftError(left))
+		}
 	}
 	s.bg.Wait()
 	if s.errF != nil {

@@ -1,0 +1,132 @@
+package process_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ghostbench/ghostbench/docker"
+	"github.com/ghostbench/ghostbench/internal/servertest"
+	"github.com/ghostbench/ghostbench/record"
+	"github.com/ghostbench/ghostbench/runner"
+	"github.com/ghostbench/ghostbench/scenarios"
+	"github.com/ghostbench/ghostbench/strategies"
+	"github.com/ghostbench/ghostbench/strategies/process"
+)
+
+// hostile returns the command of testdata/hostile.py in mode, with a
+// token on its command line that finds every process of this test in
+// /proc. It needs only Debian's python3, no client library.
+func hostile(t testing.TB, mode string) (argv []string, token string) {
+	t.Helper()
+	if _, err := os.Stat(python); err != nil {
+		t.Skipf("SKIPPED, NOT PASSED: %s is missing (make deps installs it): %v", python, err)
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	token = "gbtest-" + hex.EncodeToString(b)
+	script, err := filepath.Abs(filepath.Join("testdata", "hostile.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{python, script, mode, token}, token
+}
+
+// processesWith returns the processes (zombies included) whose command line
+// holds token.
+func processesWith(token string) []string {
+	ents, _ := os.ReadDir("/proc")
+	var out []string
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil && bytes.Contains(b, []byte(token)) {
+			out = append(out, e.Name()+" "+strings.ReplaceAll(string(b), "\x00", " "))
+		}
+	}
+	return out
+}
+
+// TestEscapedGrandchild: a process whose grandchild calls setsid() (and
+// keeps stdout and stderr open, or closes them) neither holds the run nor
+// outlives it: Close returns within the shutdown grace plus 2 s with an
+// error naming the grandchild, and no process of the test's is left.
+func TestEscapedGrandchild(t *testing.T) {
+	srv := servertest.Start(t)
+	for i, mode := range []string{"escape-pipes", "escape-closed"} {
+		t.Run(mode, func(t *testing.T) {
+			argv, token := hostile(t, mode)
+			e := env(t, srv, "gbproc_escape_"+strconv.Itoa(i))
+			st, err := process.New(context.Background(), process.Config{Command: argv, Name: "hostile", RequestTimeout: 5 * time.Second}, e)
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, err := st.Read(ctx, 1); err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+			if left := processesWith(token); len(left) < 2 {
+				t.Fatalf("the grandchild did not start: processes %q", left)
+			}
+			t0 := time.Now()
+			cerr := st.Close()
+			took := time.Since(t0)
+			t.Logf("Close took %v: %v", took, cerr)
+			if bound := 2*time.Second + 2*time.Second; took > bound {
+				t.Errorf("Close took %v, want at most the shutdown grace plus 2s (%v)", took, bound)
+			}
+			if cerr == nil || !strings.Contains(cerr.Error(), "left 1 process(es) running after it ended, killed by the harness: pid ") ||
+				!strings.Contains(cerr.Error()[strings.Index(cerr.Error(), "killed by the harness"):], token) {
+				t.Errorf("Close: %v, want an error naming the grandchild (%s)", cerr, token)
+			}
+			if left := processesWith(token); len(left) > 0 {
+				t.Errorf("processes of the test left after Close: %q", left)
+			}
+		})
+	}
+}
+
+// TestEscapedGrandchildRun: the same through the runner, on real servers:
+// the run ends with status error naming the grandchild.
+func TestEscapedGrandchildRun(t *testing.T) {
+	srv := servertest.Start(t)
+	argv, token := hostile(t, "escape-pipes")
+	res := runHostile(t, srv, argv)
+	if res.Status != record.StatusError || !strings.Contains(res.Error, "left 1 process(es) running") || !strings.Contains(res.Error, token) {
+		t.Errorf("run: status %s, error %q; want error naming the grandchild", res.Status, res.Error)
+	}
+	if left := processesWith(token); len(left) > 0 {
+		t.Errorf("processes of the test left after the run: %q", left)
+	}
+}
+
+// runHostile runs argv as the strategy of a 2 s scenario with one reader and
+// one writer.
+func runHostile(t *testing.T, srv *docker.Servers, argv []string) *record.Run {
+	t.Helper()
+	info := process.Info(process.Config{Command: argv, Name: "hostile", StderrPath: filepath.Join(t.TempDir(), "process.stderr.log")})
+	sc := &scenarios.Scenario{Name: "hostile", Keys: 20, Readers: 1, Writers: 1, Duration: scenarios.Duration(2 * time.Second), TTL: scenarios.Duration(time.Minute), Seed: 1}
+	sc.Defaults()
+	if err := sc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	reg := strategies.Default()
+	reg.Register(info)
+	res, err := runner.Run(ctx, runner.Config{Scenario: sc, Strategy: info.Name, Registry: reg, Servers: srv})
+	if err != nil {
+		t.Fatalf("runner.Run: %v", err)
+	}
+	return res
+}
