@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -130,3 +131,18 @@ func runHostile(t *testing.T, srv *docker.Servers, argv []string) *record.Run {
 	}
 	return res
 }
+
+// TestLyingWriteOK: a process that answers write_ok with a version for
+// writes it never committed breaks the run, naming the write and what the
+// ledger says, although the reply carries a version (one the harness need
+// not look up).
+func TestLyingWriteOK(t *testing.T) {
+	srv := servertest.Start(t)
+	argv, _ := hostile(t, "lie-version")
+	res := runHostile(t, srv, argv)
+	if res.Status != record.StatusError || !lyingWrite.MatchString(res.Error) {
+		t.Errorf("run: status %s, error %q; want error naming the write and the ledger's answer", res.Status, res.Error)
+	}
+}
+
+var lyingWrite = regexp.MustCompile(`write key \d+ token \d+: write_ok with version \d+, but the ledger has no such committed write`)

@@ -77,6 +77,10 @@ type Config struct {
 	InitTimeout time.Duration
 	// MaxLine bounds one line from the process; default DefaultMaxLine.
 	MaxLine int
+
+	// noLedgerCheck skips the check of write_ok versions (benchmarks of
+	// the protocol alone, whose fake commits nothing).
+	noLedgerCheck bool
 }
 
 // DefaultName derives a strategy name from a command: "exec-" and the base
@@ -126,6 +130,8 @@ type Strategy struct {
 	clock *gb.Clock
 	tail  *tail
 	errW  io.Writer
+	// verify checks write_ok versions against the ledger.
+	verify *verifier
 	errF  *os.File
 
 	nextID atomic.Int64
@@ -200,6 +206,7 @@ func New(ctx context.Context, cfg Config, env strategies.Env) (gb.Strategy, erro
 		s.errF = f
 		s.errW = io.MultiWriter(f, s.tail)
 	}
+	s.verify = newVerifier(s)
 	if err := s.launch(ctx); err != nil {
 		s.shutdown()
 		return nil, err
@@ -679,6 +686,7 @@ func (s *Strategy) shutdown() {
 			s.failWith(c, leftError(left))
 		}
 	}
+	s.verify.finish()
 	s.bg.Wait()
 	if s.errF != nil {
 		_ = s.errF.Close()
