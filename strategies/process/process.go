@@ -132,7 +132,7 @@ type Strategy struct {
 	errW  io.Writer
 	// verify checks write_ok versions against the ledger.
 	verify *verifier
-	errF  *os.File
+	errF   *os.File
 
 	nextID atomic.Int64
 	starts atomic.Int64
