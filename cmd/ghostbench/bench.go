@@ -208,6 +208,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := checkOutDir("bench: -dir", folder); err != nil {
 			return err
 		}
+		if err := bench.CheckDir(folder); errors.Is(err, bench.ErrNotResults) {
+			return usagef("bench: -dir %s: %w", folder, err)
+		}
 	}
 	unlock, err := bench.LockDir(folder)
 	if busy := (*bench.BusyError)(nil); errors.As(err, &busy) {
