@@ -264,6 +264,9 @@ func WriteRunText(w io.Writer, r *record.Run) error {
 	if r.Error != "" {
 		p("error\t%s", r.Error)
 	}
+	for _, n := range r.Notes {
+		p("note\t%s", n)
+	}
 	p("strategy / scenario\t%s / %s, seed %d", r.Strategy, r.Scenario, r.Seed)
 	if t := r.Env.Topology; t != "" {
 		p("topology\t%s", t)

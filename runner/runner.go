@@ -19,6 +19,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -311,7 +312,13 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 func (r *run) close() error {
 	var err error
 	if r.fleet != nil {
+		strats := slices.Clone(r.fleet.strats)
 		err = r.fleet.close()
+		for _, s := range strats {
+			if n, ok := s.(Noter); ok && r.out != nil {
+				r.out.Notes = append(r.out.Notes, n.Notes()...)
+			}
+		}
 		r.fleet, r.strat = nil, nil
 	}
 	if r.made && r.external && !r.cfg.Keep && r.db != nil {
@@ -539,6 +546,13 @@ func environment(s *docker.Servers) record.Environment {
 		env.GitCommit = os.Getenv("GHOSTBENCH_GIT_COMMIT")
 	}
 	return env
+}
+
+// Noter is implemented by strategies that have something to say in the
+// run's summary beyond its metrics (a foreign process's stderr log that
+// was cut); Notes is called after Close.
+type Noter interface {
+	Notes() []string
 }
 
 // Failer is implemented by strategies that can break for good mid-run (a

@@ -115,7 +115,13 @@ func TestEscapedGrandchildRun(t *testing.T) {
 // one writer.
 func runHostile(t *testing.T, srv *docker.Servers, argv []string) *record.Run {
 	t.Helper()
-	info := process.Info(process.Config{Command: argv, Name: "hostile", StderrPath: filepath.Join(t.TempDir(), "process.stderr.log")})
+	return runHostileLog(t, srv, argv, filepath.Join(t.TempDir(), "process.stderr.log"))
+}
+
+// runHostileLog is runHostile with the process's stderr log at logPath.
+func runHostileLog(t *testing.T, srv *docker.Servers, argv []string, logPath string) *record.Run {
+	t.Helper()
+	info := process.Info(process.Config{Command: argv, Name: "hostile", StderrPath: logPath})
 	sc := &scenarios.Scenario{Name: "hostile", Keys: 20, Readers: 1, Writers: 1, Duration: scenarios.Duration(2 * time.Second), TTL: scenarios.Duration(time.Minute), Seed: 1}
 	sc.Defaults()
 	if err := sc.Validate(); err != nil {
@@ -146,3 +152,32 @@ func TestLyingWriteOK(t *testing.T) {
 }
 
 var lyingWrite = regexp.MustCompile(`write key \d+ token \d+: write_ok with version \d+, but the ledger has no such committed write`)
+
+// TestStderrLogCapped: a process that writes 10 MiB to stderr leaves a log
+// of about process.DefaultMaxLog, its first and last lines kept, the cut
+// said in the log and in the run's notes.
+func TestStderrLogCapped(t *testing.T) {
+	srv := servertest.Start(t)
+	argv, _ := hostile(t, "spew")
+	logPath := filepath.Join(t.TempDir(), "process.stderr.log")
+	res := runHostileLog(t, srv, argv, logPath)
+	if res.Status != record.StatusOK {
+		t.Fatalf("run: status %s, error %q", res.Status, res.Error)
+	}
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > process.DefaultMaxLog+1024 {
+		t.Errorf("log of %d bytes, want at most about %d", len(b), process.DefaultMaxLog)
+	}
+	log := string(b)
+	for _, want := range []string{"spew: the first line", "spew: the last line", "bytes of the process's stderr left out here"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q", want)
+		}
+	}
+	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "its stderr log "+logPath+" was cut") {
+		t.Errorf("notes %q, want one saying the log was cut", res.Notes)
+	}
+}

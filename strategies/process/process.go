@@ -31,6 +31,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -77,6 +78,9 @@ type Config struct {
 	InitTimeout time.Duration
 	// MaxLine bounds one line from the process; default DefaultMaxLine.
 	MaxLine int
+	// MaxLog bounds the stderr log of one strategy (head and tail kept);
+	// default DefaultMaxLog.
+	MaxLog int64
 
 	// noLedgerCheck skips the check of write_ok versions (benchmarks of
 	// the protocol alone, whose fake commits nothing).
@@ -132,7 +136,7 @@ type Strategy struct {
 	errW  io.Writer
 	// verify checks write_ok versions against the ledger.
 	verify *verifier
-	errF   *os.File
+	errF   *capLog
 
 	nextID atomic.Int64
 	starts atomic.Int64
@@ -148,6 +152,7 @@ type Strategy struct {
 	crashAt string // app-crash: kill the process when it reaches this point
 
 	fatal      error
+	notes      []string // said in the run's summary
 	failed     chan struct{}
 	failedOnce sync.Once
 	bg         sync.WaitGroup // point handlers
@@ -183,6 +188,9 @@ func New(ctx context.Context, cfg Config, env strategies.Env) (gb.Strategy, erro
 	if cfg.MaxLine <= 0 {
 		cfg.MaxLine = DefaultMaxLine
 	}
+	if cfg.MaxLog <= 0 {
+		cfg.MaxLog = DefaultMaxLog
+	}
 	if cfg.InitTimeout <= 0 {
 		cfg.InitTimeout = DefaultInitTimeout
 	}
@@ -199,12 +207,14 @@ func New(ctx context.Context, cfg Config, env strategies.Env) (gb.Strategy, erro
 		if err := os.MkdirAll(filepath.Dir(cfg.StderrPath), 0o755); err != nil {
 			return nil, fmt.Errorf("process %s: stderr log: %w", cfg.Name, err)
 		}
-		f, err := os.OpenFile(cfg.StderrPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		// O_NOFOLLOW: a link planted in the results folder is refused,
+		// not written through.
+		f, err := os.OpenFile(cfg.StderrPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, 0o644)
 		if err != nil {
 			return nil, fmt.Errorf("process %s: stderr log: %w", cfg.Name, err)
 		}
-		s.errF = f
-		s.errW = io.MultiWriter(f, s.tail)
+		s.errF = newCapLog(f, cfg.MaxLog)
+		s.errW = io.MultiWriter(s.errF, s.tail)
 	}
 	s.verify = newVerifier(s)
 	if err := s.launch(ctx); err != nil {
@@ -689,9 +699,24 @@ func (s *Strategy) shutdown() {
 	s.verify.finish()
 	s.bg.Wait()
 	if s.errF != nil {
+		if n := s.errF.Truncated(); n > 0 {
+			note := fmt.Sprintf("%s: its stderr log %s was cut: %d bytes left out between the first and the last %d bytes",
+				s.describe(nil), s.cfg.StderrPath, n, s.cfg.MaxLog/2)
+			s.mu.Lock()
+			s.notes = append(s.notes, note)
+			s.mu.Unlock()
+		}
 		_ = s.errF.Close()
 		s.errF = nil
 	}
+}
+
+// Notes returns what the run's summary should say about the process
+// beyond its metrics (a stderr log that was cut); call it after Close.
+func (s *Strategy) Notes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.notes)
 }
 
 // Crash kills the process group with SIGKILL (the app-crash fault). Calls

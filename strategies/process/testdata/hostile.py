@@ -16,6 +16,8 @@ Modes:
   lie-version     answers every write with write_ok and a version, and
                   commits nothing
   negative-read   answers reads with version -3
+  spew            writes 10 MiB to stderr at init, between a first and a
+                  last line
   quiet           behaves (reads and failed writes only)
 """
 import json
@@ -49,6 +51,14 @@ def main():
                 escape(False)
             elif mode == "escape-closed":
                 escape(True)
+            elif mode == "spew":
+                err = sys.stderr
+                err.write("spew: the first line\n")
+                line = "x" * 1023 + "\n"
+                for _ in range(10 * 1024):
+                    err.write(line)
+                err.write("spew: the last line\n")
+                err.flush()
             r = {"type": "init_ok", "in_reply_to": rid, "protocol": 1, "name": "hostile-" + mode}
         elif t == "read":
             v = -3 if mode == "negative-read" else 0
