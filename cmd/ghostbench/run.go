@@ -195,7 +195,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	path := filepath.Join(runDir, report.RunFile)
-	if werr := bench.WriteRun(path, res); werr != nil {
+	if werr := bench.WriteRun(runDir, report.RunFile, res); werr != nil {
 		return werr
 	}
 	if err := printRun(stdout, *format, res); err != nil {
