@@ -451,7 +451,13 @@ func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupte
 		<-proberDone
 	}
 	if err := r.audit(cctx); err != nil {
-		out.Status, out.Error = record.StatusError, "audit: "+err.Error()
+		label := "audit: "
+		if broke(r.strat) {
+			// The strategy broke during the run (a foreign process
+			// failed): the audit only met its error again.
+			label = "strategy: "
+		}
+		out.Status, out.Error = record.StatusError, label+err.Error()
 	}
 	out.Instances = r.fleet.instancesRecord(r.sc)
 	out.RYW = r.ryw.Result()
@@ -560,6 +566,16 @@ type Noter interface {
 // the run stops early, and Close returns the reason.
 type Failer interface {
 	Failed() <-chan struct{}
+}
+
+// broke reports whether s is a Failer that has broken.
+func broke(s gb.Strategy) bool {
+	select {
+	case <-failed(s):
+		return true
+	default:
+		return false
+	}
 }
 
 // failed returns s's Failed channel, nil (never ready) when s is no Failer.

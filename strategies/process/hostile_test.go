@@ -149,6 +149,24 @@ func TestLyingWriteOK(t *testing.T) {
 	if res.Status != record.StatusError || !lyingWrite.MatchString(res.Error) {
 		t.Errorf("run: status %s, error %q; want error naming the write and the ledger's answer", res.Status, res.Error)
 	}
+	// It broke mid-run: not an error of the audit's.
+	if strings.HasPrefix(res.Error, "audit:") {
+		t.Errorf("error %q is labelled audit, want the strategy's", res.Error)
+	}
+}
+
+// TestNegativeVersionRead: a read reply with a negative version breaks the
+// run (no write makes one), rather than being counted as unknown reads.
+func TestNegativeVersionRead(t *testing.T) {
+	srv := servertest.Start(t)
+	argv, _ := hostile(t, "negative-read")
+	res := runHostile(t, srv, argv)
+	if res.Status != record.StatusError || !strings.Contains(res.Error, "answered with version -3, want a version >= 0") {
+		t.Errorf("run: status %s, error %q; want error naming the version", res.Status, res.Error)
+	}
+	if res.Metrics != nil && res.Metrics.Reads.Unknown > 0 {
+		t.Errorf("%d reads counted unknown", res.Metrics.Reads.Unknown)
+	}
 }
 
 var lyingWrite = regexp.MustCompile(`write key \d+ token \d+: write_ok with version \d+, but the ledger has no such committed write`)

@@ -633,6 +633,10 @@ func (s *Strategy) Read(ctx context.Context, key gb.Key) (gb.ReadResult, error) 
 		return gb.ReadResult{}, s.remoteErr(r, fmt.Sprintf("read key %d", key))
 	case r.Type != typeReadOK || r.Value == nil:
 		return gb.ReadResult{}, s.failWith(nil, fmt.Errorf("read key %d answered with %s (value %v), want read_ok with a value", key, r.Type, r.Value))
+	case r.Value.Version < 0:
+		// No write makes a negative version: the checker would count
+		// every such read as unknown rather than say the process lies.
+		return gb.ReadResult{}, s.failWith(nil, fmt.Errorf("read key %d answered with version %d, want a version >= 0", key, r.Value.Version))
 	}
 	return gb.ReadResult{Value: *r.Value, Hit: r.Hit}, nil
 }
