@@ -45,3 +45,33 @@ func TestRunLyingProcess(t *testing.T) {
 		t.Errorf("run.json files %v, want one", runs)
 	}
 }
+
+// TestClaimsDirIsFile: a file given as claims -dir is a usage error, before
+// any server starts.
+func TestClaimsDirIsFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), []string{"claims", "-all", "-dir", file}, &out, &errb)
+	if code != exitUsage || !strings.Contains(errb.String(), "claims: -dir "+file) || strings.Contains(errb.String(), "servers:") {
+		t.Errorf("exit %d, stderr %q; want %d naming -dir before any server", code, errb.String(), exitUsage)
+	}
+}
+
+// TestClaimsInterrupted: an interrupted claims says so in its last line,
+// with where the evidence is, rather than ending on "context canceled".
+func TestClaimsInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr := &cancelOn{match: "servers:", cancel: cancel}
+	var out bytes.Buffer
+	dir := t.TempDir()
+	code := Run(ctx, []string{"claims", "-all", "-out", dir}, &out, stderr)
+	last := strings.TrimSpace(stderr.buf.String())
+	last = last[strings.LastIndex(last, "\n")+1:]
+	if code != exitError || !strings.Contains(last, "claims interrupted") || !strings.Contains(last, "evidence so far in "+dir) || strings.HasSuffix(last, "context canceled") {
+		t.Errorf("exit %d, last line %q; want %d saying claims was interrupted", code, last, exitError)
+	}
+}
