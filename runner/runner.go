@@ -11,6 +11,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -110,9 +111,10 @@ const drainBound = 30 * time.Second
 const cleanupBound = 60 * time.Second
 
 // Run executes cfg. It returns the run record, also when ctx was cancelled
-// (Status record.StatusInterrupted, partial metrics). It returns an error, with a nil
-// run, only when nothing could be measured (bad configuration, servers
-// unreachable).
+// (Status record.StatusInterrupted, partial metrics) and when the strategy
+// could not be started (Status record.StatusError, no metrics, Error
+// "start strategy: ..."). It returns an error, with a nil run, only when
+// nothing could be measured (bad configuration, servers unreachable).
 func Run(ctx context.Context, cfg Config) (*record.Run, error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
@@ -292,7 +294,7 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 		PostgresTimeout: sc.Timeouts.Postgres.D(), RedisTimeout: sc.Timeouts.Redis.D(),
 	}, func() redis.UniversalClient { return r.cfg.Servers.RedisClient(cc) })
 	if err != nil {
-		return err
+		return &startError{err}
 	}
 	r.strat = r.fleet.strats[0]
 	r.prober.on = r.fleet.inspectable()
@@ -362,6 +364,19 @@ func (r *run) execute(ctx context.Context) (*record.Run, error) {
 		workers = sc.Concurrency
 	}
 	if err := r.prepare(ctx, workers); err != nil {
+		var se *startError
+		if errors.As(err, &se) && ctx.Err() == nil {
+			// The strategy did not start (a foreign process that does
+			// not start or answer init): a run with status error that
+			// says so, recorded like any other.
+			out := &record.Run{
+				Schema: record.SchemaVersion, ID: cmp.Or(r.cfg.ID, DefaultID(time.Now(), r.cfg.Strategy, sc.Name)), Strategy: r.cfg.Strategy,
+				Params: r.cfg.Params, Scenario: sc.Name, Seed: sc.Seed, Env: environment(r.cfg.Servers),
+				Status: record.StatusError, Error: "start strategy: " + se.err.Error(),
+			}
+			out.Config, _ = json.Marshal(sc)
+			return out, nil
+		}
 		return nil, err
 	}
 	defer r.close()
@@ -553,6 +568,12 @@ func environment(s *docker.Servers) record.Environment {
 	}
 	return env
 }
+
+// startError is a strategy that could not be made (its New failed).
+type startError struct{ err error }
+
+func (e *startError) Error() string { return e.err.Error() }
+func (e *startError) Unwrap() error { return e.err }
 
 // Noter is implemented by strategies that have something to say in the
 // run's summary beyond its metrics (a foreign process's stderr log that

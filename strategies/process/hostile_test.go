@@ -199,3 +199,14 @@ func TestStderrLogCapped(t *testing.T) {
 		t.Errorf("notes %q, want one saying the log was cut", res.Notes)
 	}
 }
+
+// TestFailedStartRecorded: a process that does not start gives a run
+// record with status error saying so (written as run.json by the
+// command), not just an error.
+func TestFailedStartRecorded(t *testing.T) {
+	srv := servertest.Start(t)
+	res := runHostileLog(t, srv, []string{"/nonexistent/strategy"}, filepath.Join(t.TempDir(), "process.stderr.log"))
+	if res.Status != record.StatusError || !strings.HasPrefix(res.Error, "start strategy: ") || !strings.Contains(res.Error, `process hostile (/nonexistent/strategy): command "/nonexistent/strategy" does not start`) {
+		t.Errorf("run: status %s, error %q; want error saying the process did not start", res.Status, res.Error)
+	}
+}
