@@ -166,7 +166,7 @@ func (c *child) afterExit(readDone, errDone <-chan struct{}) {
 			c.mu.Lock()
 			stopping := c.stopping
 			c.mu.Unlock()
-			if !stopping || !familyAlive(c.pid, c.since, c.mark, nil, c.knownSet()) {
+			if !stopping || !knownAlive(c.knownSet()) {
 				break
 			}
 		}

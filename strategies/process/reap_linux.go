@@ -268,9 +268,15 @@ func snapshot(root int, since uint64, mark string) map[int]uint64 {
 	return out
 }
 
-// familyAlive reports whether any process of root's family is alive.
-func familyAlive(root int, since uint64, mark string, pipes []string, known map[int]uint64) bool {
-	return len(family(root, since, mark, pipes, known)) > 0
+// knownAlive reports whether any process of known (pid to start time) is
+// alive: a cheap poll, no scan of /proc.
+func knownAlive(known map[int]uint64) bool {
+	for pid, start := range known {
+		if st, ok := readStat(pid); ok && st.start == start && st.state != 'Z' && st.state != 'X' {
+			return true
+		}
+	}
+	return false
 }
 
 // startTime returns pid's start time (0 if unknown).

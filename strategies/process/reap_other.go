@@ -15,6 +15,6 @@ func snapshot(int, uint64, string) map[int]uint64 { return nil }
 
 func killFamily(int, uint64, string, []string, map[int]uint64) []string { return nil }
 
-func familyAlive(int, uint64, string, []string, map[int]uint64) bool { return false }
+func knownAlive(map[int]uint64) bool { return false }
 
 func startTime(int) uint64 { return 0 }
