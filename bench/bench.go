@@ -436,20 +436,31 @@ var ErrNotResults = errors.New("not empty and not a results folder (no " + repor
 // is not a results folder: it is refused with ErrNotResults rather than
 // cleared. Other errors are the file system's.
 func ClearDir(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
+	if err := CheckDir(dir); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
 		return err
-	}
-	if _, err := os.Stat(filepath.Join(dir, report.BenchFile)); len(entries) > 0 && err != nil {
-		return ErrNotResults
 	}
 	for _, n := range []string{report.BenchFile, report.SummaryFile, report.BenchFmtFile, report.IndexFile, "runs", report.PlotsDir} {
 		if err := os.RemoveAll(filepath.Join(dir, n)); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// CheckDir returns ErrNotResults for a folder that is not empty and holds
+// no bench.json (a lock file alone does not count), the file system's
+// error when it cannot be read, and nil otherwise.
+func CheckDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	entries = slices.DeleteFunc(entries, func(e os.DirEntry) bool { return e.Name() == LockFile })
+	if _, err := os.Stat(filepath.Join(dir, report.BenchFile)); len(entries) > 0 && err != nil {
+		return ErrNotResults
 	}
 	return nil
 }

@@ -2,8 +2,10 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -110,10 +112,15 @@ func ExecuteRun(ctx context.Context, spec RunSpec) (*record.Run, error) {
 	})
 }
 
-// WriteRun writes res to path (a run.json), atomically.
-func WriteRun(path string, res *record.Run) error {
-	if err := report.WriteJSON(path, res); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+// WriteRun writes res to rel (a run.json) inside the results folder root,
+// atomically, never through a symbolic link (report.WriteFileIn).
+func WriteRun(root, rel string, res *record.Run) error {
+	data, err := json.MarshalIndent(res, "", "  ")
+	if err == nil {
+		err = report.WriteFileIn(root, rel, append(data, '\n'))
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Join(root, rel), err)
 	}
 	return nil
 }

@@ -87,7 +87,7 @@ func (m *matrix) run(ctx context.Context, cells []cell, base int) error {
 			if m.cfg.Count > 1 {
 				rec.Dir = report.RepDir(c.sc.Name, c.strategy, c.rep)
 			}
-			if werr := WriteRun(filepath.Join(m.cfg.Dir, rec.Dir, report.RunFile), res); werr != nil {
+			if werr := WriteRun(m.cfg.Dir, filepath.Join(rec.Dir, report.RunFile), res); werr != nil {
 				return werr
 			}
 			if res.Status == record.StatusError {

@@ -16,8 +16,7 @@ import (
 // tears them down. It returns an error when no servers could be had, after
 // printing how to fix that. Passwords never appear in what it writes.
 func Doctor(ctx context.Context, cfg Config, w io.Writer) error {
-	secrets := secretsOf(cfg.PostgresURL, cfg.RedisURL)
-	out := &scrubWriter{w: w, secrets: secrets}
+	out := &scrubWriter{w: w}
 	p := func(format string, args ...any) { fmt.Fprintf(out, format, args...) }
 
 	provider := cfg.Provider
@@ -134,16 +133,15 @@ func formatSettings(m map[string]string) string {
 	return strings.Join(parts, " ")
 }
 
-// scrubWriter replaces secrets in everything written through it. Each
-// Write must carry whole secrets, which holds for the formatted lines
-// Doctor writes.
+// scrubWriter replaces the passwords of the URLs in everything written
+// through it (scrub). Each Write must carry whole URLs, which holds for the
+// formatted lines Doctor writes.
 type scrubWriter struct {
-	w       io.Writer
-	secrets []string
+	w io.Writer
 }
 
 func (s *scrubWriter) Write(b []byte) (int, error) {
-	if _, err := io.WriteString(s.w, scrub(string(b), s.secrets)); err != nil {
+	if _, err := io.WriteString(s.w, scrub(string(b))); err != nil {
 		return 0, err
 	}
 	return len(b), nil

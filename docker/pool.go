@@ -120,7 +120,7 @@ func (s *Servers) PostgresPool(ctx context.Context, cc ClientConfig, opts ...Poo
 	}
 	cfg, err := pgxpool.ParseConfig(target.URL)
 	if err != nil {
-		return nil, scrubError(fmt.Errorf("postgres pool for %s: %w", target.Redacted(), err), s.secrets)
+		return nil, scrubError(fmt.Errorf("postgres pool for %s: %w", target.Redacted(), err))
 	}
 	cfg.ConnConfig.ConnectTimeout = cc.DialTimeout
 	if cc.PoolSize > 0 {
@@ -144,7 +144,7 @@ func (s *Servers) PostgresPool(ctx context.Context, cc ClientConfig, opts ...Poo
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, scrubError(fmt.Errorf("postgres pool for %s: %w", target.Redacted(), err), s.secrets)
+		return nil, scrubError(fmt.Errorf("postgres pool for %s: %w", target.Redacted(), err))
 	}
 	pctx := ctx
 	if o.pingTimeout > 0 {
@@ -154,7 +154,7 @@ func (s *Servers) PostgresPool(ctx context.Context, cc ClientConfig, opts ...Poo
 	}
 	if err := pool.Ping(pctx); err != nil {
 		pool.Close()
-		return nil, scrubError(fmt.Errorf("postgres pool for %s: %w", target.Redacted(), err), s.secrets)
+		return nil, scrubError(fmt.Errorf("postgres pool for %s: %w", target.Redacted(), err))
 	}
 	return pool, nil
 }

@@ -12,7 +12,9 @@ const redactedPassword = "xxxxx"
 
 // redactURL returns raw with any password replaced by "xxxxx". It also
 // handles strings that do not parse as URLs, and key=value connection
-// strings.
+// strings. Only the password's place in the URL is replaced (between the
+// ':' of the user information and its '@'), never other text that
+// happens to equal it.
 func redactURL(raw string) string {
 	if raw == "" {
 		return ""
@@ -24,85 +26,59 @@ func redactURL(raw string) string {
 		return raw
 	}
 	s := raw
-	if pw := rawPassword(raw); pw != "" {
-		s = strings.ReplaceAll(s, pw, redactedPassword)
+	if lo, hi, ok := passwordSpan(raw); ok {
+		s = raw[:lo] + redactedPassword + raw[hi:]
 	}
 	return dsnPasswordRE.ReplaceAllString(s, "${1}"+redactedPassword)
 }
 
 var dsnPasswordRE = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`)
 
-// rawPassword extracts the password of a URL-like string without parsing
+// passwordSpan finds the password of a URL-like string without parsing
 // it: the text between the first ':' of the user information and the last
-// '@'. It returns "" when there is none.
-func rawPassword(raw string) string {
-	rest := raw
-	if i := strings.Index(rest, "://"); i >= 0 {
-		rest = rest[i+3:]
+// '@'. ok is false when there is none.
+func passwordSpan(raw string) (lo, hi int, ok bool) {
+	off := 0
+	if i := strings.Index(raw, "://"); i >= 0 {
+		off = i + 3
 	}
+	rest := raw[off:]
 	at := strings.LastIndex(rest, "@")
 	if at < 0 {
-		return ""
+		return 0, 0, false
 	}
-	userinfo := rest[:at]
-	colon := strings.Index(userinfo, ":")
-	if colon < 0 {
-		return ""
+	colon := strings.Index(rest[:at], ":")
+	if colon < 0 || colon+1 == at {
+		return 0, 0, false
 	}
-	return userinfo[colon+1:]
+	return off + colon + 1, off + at, true
 }
 
-// secretsOf returns the passwords in the given URLs, in every spelling that
-// could end up in a message: as written and percent-decoded.
-func secretsOf(urls ...string) []string {
-	var out []string
-	add := func(s string) {
-		if s == "" || s == redactedPassword {
-			return
-		}
-		for _, have := range out {
-			if have == s {
-				return
-			}
-		}
-		out = append(out, s)
+// rawPassword returns the password passwordSpan finds, "" when none.
+func rawPassword(raw string) string {
+	lo, hi, ok := passwordSpan(raw)
+	if !ok {
+		return ""
 	}
-	for _, raw := range urls {
-		if raw == "" {
-			continue
-		}
-		if u, err := url.Parse(raw); err == nil && u.User != nil {
-			if pw, ok := u.User.Password(); ok {
-				add(pw)
-				add(url.QueryEscape(pw))
-				add(url.PathEscape(pw))
-			}
-		}
-		pw := rawPassword(raw)
-		add(pw)
-		if dec, err := url.PathUnescape(pw); err == nil {
-			add(dec)
-		}
-		for _, m := range dsnPasswordRE.FindAllStringSubmatch(raw, -1) {
-			add(strings.Trim(m[2], "'"))
-		}
-	}
-	// Longest first, so that a password containing another is replaced
-	// whole.
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && len(out[j]) > len(out[j-1]); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
+	return raw[lo:hi]
 }
 
-// scrub replaces every secret in s by "xxxxx".
-func scrub(s string, secrets []string) string {
-	for _, sec := range secrets {
-		s = strings.ReplaceAll(s, sec, redactedPassword)
+// textURLPasswordRE finds the password of every URL written in a text:
+// scheme://user:PASSWORD@ within one run of non-blank characters.
+var textURLPasswordRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)\S*@`)
+
+// scrub replaces the password of every URL and of every password=...
+// setting in s by "xxxxx". It works on the URLs' parts, never by searching
+// s for a secret's text: a password that is also a word ("e", the
+// database's name) leaves the rest of the message alone. Messages are
+// kept free of bare secrets where they are made (URLs are printed with
+// Server.Redacted or redactURL).
+func scrub(s string) string {
+	if !strings.Contains(s, "://") && !strings.Contains(strings.ToLower(s), "password") {
+		return s
 	}
-	return s
+	s = textURLPasswordRE.ReplaceAllString(s, "${1}"+redactedPassword+"@")
+	return dsnPasswordRE.ReplaceAllString(s, "${1}"+redactedPassword)
 }
 
 // redactedError is an error whose message had its secrets replaced. It
@@ -119,14 +95,14 @@ func (e *redactedError) Error() string { return e.msg }
 // Is reports whether the original error matches target.
 func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) }
 
-// scrubError returns err with every secret replaced in its message, or err
-// itself when its message holds none.
-func scrubError(err error, secrets []string) error {
+// scrubError returns err with the passwords of the URLs in its message
+// replaced (scrub), or err itself when its message holds none.
+func scrubError(err error) error {
 	if err == nil {
 		return nil
 	}
 	msg := err.Error()
-	clean := scrub(msg, secrets)
+	clean := scrub(msg)
 	if clean == msg {
 		return err
 	}

@@ -29,7 +29,6 @@ type Servers struct {
 
 	teardown  func(ctx context.Context) error // nil for external servers
 	footprint func() Footprint
-	secrets   []string
 
 	closeOnce sync.Once
 	closeErr  error
@@ -128,7 +127,7 @@ func (s *Servers) Close() error {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), teardownTimeout)
 		defer cancel()
-		s.closeErr = scrubError(s.teardown(ctx), s.secrets)
+		s.closeErr = scrubError(s.teardown(ctx))
 	})
 	return s.closeErr
 }
@@ -146,18 +145,16 @@ func (s *Servers) Close() error {
 // or ctx is cancelled while servers start, it tears down what it started
 // before returning.
 func Provision(ctx context.Context, cfg Config) (*Servers, error) {
-	secrets := secretsOf(cfg.PostgresURL, cfg.RedisURL, cfg.PostgresReplicaURL, cfg.RedisSentinelURL, cfg.RedisClusterURL)
 	if cfg.Logf != nil {
 		logf := cfg.Logf
-		cfg.Logf = func(format string, args ...any) { logf("%s", scrub(fmt.Sprintf(format, args...), secrets)) }
+		cfg.Logf = func(format string, args ...any) { logf("%s", scrub(fmt.Sprintf(format, args...))) }
 	} else {
 		cfg.Logf = func(string, ...any) {}
 	}
 	s, err := provision(ctx, &cfg)
 	if err != nil {
-		return nil, scrubError(err, secrets)
+		return nil, scrubError(err)
 	}
-	s.secrets = secrets
 	return s, nil
 }
 

@@ -42,6 +42,9 @@ type Run struct {
 	// or StatusError (Error says why).
 	Status Status `json:"status"`
 	Error  string `json:"error,omitempty"`
+	// Notes are what the reader of the run should know beyond its
+	// metrics (a strategy process's stderr log that was cut).
+	Notes []string `json:"notes,omitempty"`
 
 	Faults []FaultWindow `json:"faults,omitempty"`
 	// Drain reports how the end-of-run drain went.

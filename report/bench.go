@@ -225,14 +225,18 @@ const (
 
 // WriteBench writes b to dir/bench.json, atomically.
 func WriteBench(dir string, b *Bench) error {
-	return WriteJSON(filepath.Join(dir, BenchFile), b)
+	data, err := json.MarshalIndent(b, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileIn(dir, BenchFile, append(data, '\n'))
 }
 
 // ReadBench reads dir/bench.json. It returns an error for a missing file,
 // invalid JSON or another schema version.
 func ReadBench(dir string) (*Bench, error) {
 	path := filepath.Join(dir, BenchFile)
-	data, err := os.ReadFile(path)
+	data, err := ReadFileIn(dir, BenchFile)
 	if err != nil {
 		return nil, err
 	}
@@ -243,6 +247,7 @@ func ReadBench(dir string) (*Bench, error) {
 	if b.Schema != BenchSchemaVersion {
 		return nil, fmt.Errorf("%s: schema %d, this ghostbench reads schema %d", path, b.Schema, BenchSchemaVersion)
 	}
+	seen := map[string]int{}
 	for i, br := range b.Runs {
 		if br.Dir == "" {
 			continue
@@ -250,6 +255,12 @@ func ReadBench(dir string) (*Bench, error) {
 		if _, err := checkRunDir(dir, br.Dir, fmt.Sprintf("runs[%d].dir", i)); err != nil {
 			return nil, err
 		}
+		// One run counted twice would pass for two repetitions.
+		d := filepath.Clean(br.Dir)
+		if j, ok := seen[d]; ok {
+			return nil, fmt.Errorf("%s: runs[%d] and runs[%d] list the same run %s; each run is listed once", path, j, i, br.Dir)
+		}
+		seen[d] = i
 	}
 	return &b, nil
 }
@@ -267,7 +278,7 @@ func LoadBench(dir string) (b *Bench, runs []*record.Run, err error) {
 		if br.Dir == "" {
 			continue
 		}
-		r, err := ReadRun(filepath.Join(dir, br.Dir, RunFile))
+		r, err := readRunIn(dir, filepath.Join(br.Dir, RunFile))
 		if errors.Is(err, os.ErrNotExist) && br.Status != record.StatusOK {
 			continue // an error or interrupted run that measured nothing
 		}

@@ -86,7 +86,7 @@ func WritePlots(dir string, m *Matrix, opt RenderOptions) ([]PlotFile, error) {
 			base := PlotBase(sc, kind)
 			if opt.Light {
 				formats = []string{"png"}
-				if err := removeIfExists(filepath.Join(dir, filepath.FromSlash(base)+".svg")); err != nil {
+				if err := removeIn(dir, filepath.FromSlash(base)+".svg"); err != nil {
 					return out, err
 				}
 			}
@@ -95,7 +95,7 @@ func WritePlots(dir string, m *Matrix, opt RenderOptions) ([]PlotFile, error) {
 				if err != nil {
 					return out, fmt.Errorf("plot %s: %w", base, err)
 				}
-				if err := WriteFileAtomic(filepath.Join(dir, filepath.FromSlash(base)+"."+format), data); err != nil {
+				if err := WriteFileIn(dir, filepath.FromSlash(base)+"."+format, data); err != nil {
 					return out, err
 				}
 			}

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 )
 
@@ -59,12 +57,12 @@ func Render(dir string, m *Matrix, opt RenderOptions) error {
 				}
 				if opt.Light {
 					for _, kind := range []string{HgrmRead, HgrmWrite} {
-						note("remove .hgrm", removeIfExists(filepath.Join(dir, c.Dir, kind+".hgrm")))
+						note("remove .hgrm", removeIn(dir, filepath.Join(c.Dir, kind+".hgrm")))
 					}
 					if data, err := json.Marshal(c.Run); err != nil {
 						note(c.Dir, err)
 					} else {
-						note(c.Dir, WriteFileAtomic(filepath.Join(dir, c.Dir, RunFile), append(data, '\n')))
+						note(c.Dir, WriteFileIn(dir, filepath.Join(c.Dir, RunFile), append(data, '\n')))
 					}
 					continue
 				}
@@ -73,13 +71,14 @@ func Render(dir string, m *Matrix, opt RenderOptions) error {
 					if h == nil {
 						continue
 					}
-					path := filepath.Join(dir, c.Dir, kind+".hgrm")
+					rel := filepath.Join(c.Dir, kind+".hgrm")
+					path := filepath.Join(dir, rel)
 					var buf bytes.Buffer
 					if err := WriteHgrm(&buf, h); err != nil {
 						note(path, err)
 						continue
 					}
-					note(path, WriteFileAtomic(path, buf.Bytes()))
+					note(path, WriteFileIn(dir, rel, buf.Bytes()))
 				}
 			}
 		}
@@ -90,7 +89,7 @@ func Render(dir string, m *Matrix, opt RenderOptions) error {
 			note(name, err)
 			return
 		}
-		note(name, WriteFileAtomic(filepath.Join(dir, name), buf.Bytes()))
+		note(name, WriteFileIn(dir, name, buf.Bytes()))
 	}
 	write(SummaryFile, func(b *bytes.Buffer) error { return WriteSummaryMarkdown(b, m) })
 	write(BenchFmtFile, func(b *bytes.Buffer) error { return WriteBenchFmt(b, m) })
@@ -98,12 +97,4 @@ func Render(dir string, m *Matrix, opt RenderOptions) error {
 	note("plots", err)
 	write(IndexFile, func(b *bytes.Buffer) error { return WriteIndexHTML(b, dir, m, plots) })
 	return errors.Join(errs...)
-}
-
-// removeIfExists removes path; a missing file is not an error.
-func removeIfExists(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
 }

@@ -1,8 +1,11 @@
 package report
 
 import (
+	"crypto/rand"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -55,6 +58,118 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
+// ErrLink is returned for a symbolic link met inside a results folder:
+// ghostbench neither writes nor reads through one there, so that a
+// planted link cannot send files elsewhere.
+var ErrLink = errors.New("a symbolic link inside the results folder; ghostbench does not follow links there (remove it)")
+
+// noLinks returns an error wrapping ErrLink when rel, or a folder on the
+// way to it, is a symbolic link in r. What does not exist yet is fine.
+func noLinks(r *os.Root, rel string) error {
+	rel = filepath.Clean(rel)
+	parts := strings.Split(rel, string(filepath.Separator))
+	for i := range parts {
+		p := filepath.Join(parts[:i+1]...)
+		fi, err := r.Lstat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			return fmt.Errorf("%s: %w", filepath.Join(r.Name(), p), ErrLink)
+		}
+	}
+	return nil
+}
+
+// WriteFileIn writes data to rel inside the folder root, atomically
+// (a temporary file and a rename), creating the folders on the way. It
+// works relative to root (os.Root: nothing outside it can be reached) and
+// refuses a symbolic link on the way with ErrLink.
+func WriteFileIn(root, rel string, data []byte) error {
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return err
+	}
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if err := noLinks(r, rel); err != nil {
+		return err
+	}
+	if d := filepath.Dir(rel); d != "." {
+		if err := r.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	var tmp string
+	var f *os.File
+	for range 10 {
+		tmp = filepath.Join(filepath.Dir(rel), "."+filepath.Base(rel)+".tmp"+randomTag())
+		f, err = r.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if !errors.Is(err, os.ErrExist) {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(data)
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := firstErr(werr, serr, cerr); err != nil {
+		r.Remove(tmp)
+		return err
+	}
+	if err := r.Rename(tmp, rel); err != nil {
+		r.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// ReadFileIn reads rel inside the folder root, refusing a symbolic link on
+// the way (ErrLink) and anything outside root.
+func ReadFileIn(root, rel string) ([]byte, error) {
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	if err := noLinks(r, rel); err != nil {
+		return nil, err
+	}
+	return r.ReadFile(rel)
+}
+
+// removeIn removes rel inside root when it exists, never through a link.
+func removeIn(root, rel string) error {
+	r, err := os.OpenRoot(root)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if err := noLinks(r, filepath.Dir(rel)); err != nil {
+		return err
+	}
+	if err := r.Remove(rel); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func randomTag() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
 // WriteJSON writes v as indented JSON to path, atomically.
 func WriteJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
@@ -70,6 +185,20 @@ func ReadRun(path string) (*record.Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeRun(path, b)
+}
+
+// readRunIn reads the run.json rel inside the results folder root, never
+// through a link.
+func readRunIn(root, rel string) (*record.Run, error) {
+	b, err := ReadFileIn(root, rel)
+	if err != nil {
+		return nil, err
+	}
+	return decodeRun(filepath.Join(root, rel), b)
+}
+
+func decodeRun(path string, b []byte) (*record.Run, error) {
 	var r record.Run
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -273,6 +402,9 @@ func WriteRunText(w io.Writer, r *record.Run) error {
 	p("run\t%s (%s)", r.ID, r.Status)
 	if r.Error != "" {
 		p("error\t%s", r.Error)
+	}
+	for _, n := range r.Notes {
+		p("note\t%s", n)
 	}
 	p("strategy / scenario\t%s / %s, seed %d", r.Strategy, r.Scenario, r.Seed)
 	if t := r.Env.Topology; t != "" {

@@ -11,6 +11,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -114,9 +116,10 @@ const drainBound = 30 * time.Second
 const cleanupBound = 60 * time.Second
 
 // Run executes cfg. It returns the run record, also when ctx was cancelled
-// (Status record.StatusInterrupted, partial metrics). It returns an error, with a nil
-// run, only when nothing could be measured (bad configuration, servers
-// unreachable).
+// (Status record.StatusInterrupted, partial metrics) and when the strategy
+// could not be started (Status record.StatusError, no metrics, Error
+// "start strategy: ..."). It returns an error, with a nil run, only when
+// nothing could be measured (bad configuration, servers unreachable).
 func Run(ctx context.Context, cfg Config) (*record.Run, error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
@@ -306,7 +309,7 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 		PostgresTimeout: sc.Timeouts.Postgres.D(), RedisTimeout: sc.Timeouts.Redis.D(),
 	}, func() redis.UniversalClient { return r.cfg.Servers.RedisClient(cc) })
 	if err != nil {
-		return err
+		return &startError{err}
 	}
 	r.strat = r.fleet.strats[0]
 	r.prober.on = r.fleet.inspectable()
@@ -326,7 +329,13 @@ func (r *run) prepare(ctx context.Context, workers int) (err error) {
 func (r *run) close() error {
 	var err error
 	if r.fleet != nil {
+		strats := slices.Clone(r.fleet.strats)
 		err = r.fleet.close()
+		for _, s := range strats {
+			if n, ok := s.(Noter); ok && r.out != nil {
+				r.out.Notes = append(r.out.Notes, n.Notes()...)
+			}
+		}
 		r.fleet, r.strat = nil, nil
 	}
 	if r.made && r.external && !r.cfg.Keep && r.db != nil {
@@ -370,6 +379,19 @@ func (r *run) execute(ctx context.Context) (*record.Run, error) {
 		workers = sc.Concurrency
 	}
 	if err := r.prepare(ctx, workers); err != nil {
+		var se *startError
+		if errors.As(err, &se) && ctx.Err() == nil {
+			// The strategy did not start (a foreign process that does
+			// not start or answer init): a run with status error that
+			// says so, recorded like any other.
+			out := &record.Run{
+				Schema: record.SchemaVersion, ID: cmp.Or(r.cfg.ID, DefaultID(time.Now(), r.cfg.Strategy, sc.Name)), Strategy: r.cfg.Strategy,
+				Params: r.cfg.Params, Scenario: sc.Name, Seed: sc.Seed, Env: environment(r.cfg.Servers),
+				Status: record.StatusError, Error: "start strategy: " + se.err.Error(),
+			}
+			out.Config, _ = json.Marshal(sc)
+			return out, nil
+		}
 		return nil, err
 	}
 	defer r.close()
@@ -463,7 +485,13 @@ func (r *run) finish(ctx context.Context, proberDone <-chan struct{}, interrupte
 		<-proberDone
 	}
 	if err := r.audit(cctx); err != nil {
-		out.Status, out.Error = record.StatusError, "audit: "+err.Error()
+		label := "audit: "
+		if broke(r.strat) {
+			// The strategy broke during the run (a foreign process
+			// failed): the audit only met its error again.
+			label = "strategy: "
+		}
+		out.Status, out.Error = record.StatusError, label+err.Error()
 	}
 	out.Instances = r.fleet.instancesRecord(r.sc)
 	out.RYW = r.ryw.Result()
@@ -561,11 +589,34 @@ func environment(s *docker.Servers) record.Environment {
 	return env
 }
 
+// startError is a strategy that could not be made (its New failed).
+type startError struct{ err error }
+
+func (e *startError) Error() string { return e.err.Error() }
+func (e *startError) Unwrap() error { return e.err }
+
+// Noter is implemented by strategies that have something to say in the
+// run's summary beyond its metrics (a foreign process's stderr log that
+// was cut); Notes is called after Close.
+type Noter interface {
+	Notes() []string
+}
+
 // Failer is implemented by strategies that can break for good mid-run (a
 // foreign process that exited or stopped answering): Failed is closed then,
 // the run stops early, and Close returns the reason.
 type Failer interface {
 	Failed() <-chan struct{}
+}
+
+// broke reports whether s is a Failer that has broken.
+func broke(s gb.Strategy) bool {
+	select {
+	case <-failed(s):
+		return true
+	default:
+		return false
+	}
 }
 
 // failed returns s's Failed channel, nil (never ready) when s is no Failer.

@@ -8,6 +8,7 @@ package scenarios
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"io"
 	"math"
@@ -307,7 +308,18 @@ func Parse(data []byte) (*Scenario, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("scenario: %w", err)
+		// yaml.v3 puts each problem on a line of its own: one line here.
+		return nil, fmt.Errorf("scenario: %s", oneLine(err.Error()))
+	}
+	// A zipfian s written as 0 is a value, not a field left out: it is
+	// refused rather than replaced by the default.
+	var given struct {
+		Distribution map[string]any `yaml:"distribution"`
+	}
+	if yaml.Unmarshal(data, &given) == nil && s.Distribution.Kind == "zipfian" && s.Distribution.S == 0 {
+		if _, ok := given.Distribution["s"]; ok {
+			return nil, fmt.Errorf("scenario %s: distribution.s = 0: want more than 1 and at most 10 (zipfian exponent), or leave it out for 1.1", cmp.Or(s.Name, "custom"))
+		}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err != io.EOF {
@@ -321,6 +333,17 @@ func Parse(data []byte) (*Scenario, error) {
 		return nil, err
 	}
 	return &s, nil
+}
+
+// oneLine joins the lines of a message with "; ".
+func oneLine(msg string) string {
+	var parts []string
+	for _, l := range strings.Split(msg, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, strings.TrimSuffix(l, ":"))
+		}
+	}
+	return strings.Join(parts, ": ")
 }
 
 // Load returns the built-in scenario called nameOrPath, or else parses the

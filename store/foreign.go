@@ -49,3 +49,39 @@ func (s *Store) Settle(ctx context.Context, key gb.Key) error {
 	}
 	return nil
 }
+
+// LedgerRow is what the ledger holds of one committed write.
+type LedgerRow struct {
+	Key     gb.Key
+	Version int64
+}
+
+// LedgerVersions returns the ledger rows of tokens, in one query: a token
+// without an entry in the map has no row (the write did not commit, or has
+// not committed yet).
+func (s *Store) LedgerVersions(ctx context.Context, tokens []gb.Token) (map[gb.Token]LedgerRow, error) {
+	out := make(map[gb.Token]LedgerRow, len(tokens))
+	if len(tokens) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, len(tokens))
+	for i, t := range tokens {
+		ids[i] = int64(t)
+	}
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT token, id, version FROM %s.ledger WHERE token = ANY($1)`, s.schema), ids)
+	if err != nil {
+		return nil, fmt.Errorf("ledger lookup of %d tokens: %w", len(tokens), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t, id, v int64
+		if err := rows.Scan(&t, &id, &v); err != nil {
+			return nil, fmt.Errorf("ledger lookup of %d tokens: %w", len(tokens), err)
+		}
+		out[gb.Token(t)] = LedgerRow{Key: gb.Key(id), Version: v}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ledger lookup of %d tokens: %w", len(tokens), err)
+	}
+	return out, nil
+}

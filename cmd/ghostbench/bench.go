@@ -204,15 +204,19 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{err}
 	}
 
-	started := time.Now()
+	started := now()
 	folder := *dir
-	if folder == "" {
-		folder = filepath.Join(*outDir, started.UTC().Format("20060102-150405")+"-"+*name)
-	}
 	if *dir == "" {
 		if err := checkOutDir("bench: -out", *outDir); err != nil {
 			return err
 		}
+		// A folder of its own, made now so that no other bench takes it.
+		base, err := bench.NewDir(*outDir, started.UTC().Format("20060102-150405")+"-"+*name)
+		if err != nil {
+			return usagef("bench: -out %s: cannot create the bench's folder: %v", *outDir, unwrapPath(err))
+		}
+		folder = filepath.Join(*outDir, base)
+		defer removeUnused(folder)
 	}
 	if execName != "" {
 		// Again, now that the folder is known: the process's stderr goes
@@ -239,6 +243,18 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := checkOutDir("bench: -dir", folder); err != nil {
 			return err
 		}
+		if err := bench.CheckDir(folder); errors.Is(err, bench.ErrNotResults) {
+			return usagef("bench: -dir %s: %w", folder, err)
+		}
+	}
+	unlock, err := bench.LockDir(folder)
+	if busy := (*bench.BusyError)(nil); errors.As(err, &busy) {
+		return usagef("bench: %v", err)
+	} else if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	defer unlock()
+	if *dir != "" {
 		if err := bench.ClearDir(folder); errors.Is(err, bench.ErrNotResults) {
 			return usagef("bench: -dir %s: %w", folder, err)
 		} else if err != nil {

@@ -110,10 +110,28 @@ func cmdClaims(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		root = rel
 	}
+	// A folder that cannot be made (a file given as -dir) is a usage
+	// error, found before any server starts.
+	if *exactDir != "" {
+		if err := checkOutDir("claims: -dir", root); err != nil {
+			return err
+		}
+	} else if err := checkOutDir("claims: -out", *outDir); err != nil {
+		return err
+	}
+	// An interruption is said as one: what was cancelled, and where the
+	// evidence so far is, not the "context canceled" of whatever call
+	// noticed it.
+	interrupted := func(err error) error {
+		if ctx.Err() != nil {
+			return fmt.Errorf("claims interrupted: %v (evidence so far in %s)", context.Cause(ctx), root)
+		}
+		return err
+	}
 
 	srv, err := docker.Provision(ctx, pcfg)
 	if err != nil {
-		return err
+		return interrupted(err)
 	}
 	defer srv.Close()
 	fmt.Fprintf(stderr, "servers: %s (%s); PostgreSQL %s, Redis %s\n", srv.Provider, srv.Reason, srv.Postgres.Version, srv.Redis.Version)
@@ -130,7 +148,7 @@ func cmdClaims(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			Log: func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) },
 		})
 		if res == nil {
-			return err
+			return interrupted(err)
 		}
 		results[cl.Name] = res
 		printClaim(stdout, cl, res)
@@ -141,8 +159,11 @@ func cmdClaims(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			undecided++
 		}
 		if err != nil {
-			return err
+			return interrupted(err)
 		}
+	}
+	if ctx.Err() != nil {
+		return interrupted(nil)
 	}
 	fmt.Fprintf(stdout, "%d claims in %.0fs: %d refuted, %d not decided; evidence in %s\n",
 		len(list), time.Since(start).Seconds(), refuted, undecided, root)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -40,6 +41,21 @@ written), 2 usage, 3 the -budget was broken.
 
 flags:
 `
+
+// now is the clock of run ids and bench folder names; tests set it to
+// start two in the same second.
+var now = time.Now
+
+// removeUnused removes a results folder this process made when nothing
+// but a bench's lock file was written in it (the command failed before).
+func removeUnused(dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil || len(ents) > 1 || len(ents) == 1 && ents[0].Name() != bench.LockFile {
+		return
+	}
+	_ = os.Remove(filepath.Join(dir, bench.LockFile))
+	_ = os.Remove(dir)
+}
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -124,9 +140,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := checkWorkers(pcfg, sc); err != nil {
 		return err
 	}
+	// The run's folder, made now so that no other run takes it.
+	runID, err = bench.NewDir(*outDir, runner.DefaultID(now(), *strategy, sc.Name))
+	if err != nil {
+		return usagef("-out %s: cannot create the run's folder: %v", *outDir, unwrapPath(err))
+	}
+	runDir := filepath.Join(*outDir, runID)
+	defer removeUnused(runDir)
 	if ef.set() {
 		// The process's stderr goes into the run's folder.
-		runID = runner.DefaultID(time.Now(), *strategy, sc.Name)
 		reg = strategies.Default()
 		if _, err := ef.add(reg, filepath.Join(*outDir, runID, "process.stderr.log")); err != nil {
 			return err
@@ -172,8 +194,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(*outDir, res.ID, report.RunFile)
-	if werr := bench.WriteRun(path, res); werr != nil {
+	path := filepath.Join(runDir, report.RunFile)
+	if werr := bench.WriteRun(runDir, report.RunFile, res); werr != nil {
 		return werr
 	}
 	if err := printRun(stdout, *format, res); err != nil {

@@ -31,6 +31,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -77,6 +78,13 @@ type Config struct {
 	InitTimeout time.Duration
 	// MaxLine bounds one line from the process; default DefaultMaxLine.
 	MaxLine int
+	// MaxLog bounds the stderr log of one strategy (head and tail kept);
+	// default DefaultMaxLog.
+	MaxLog int64
+
+	// noLedgerCheck skips the check of write_ok versions (benchmarks of
+	// the protocol alone, whose fake commits nothing).
+	noLedgerCheck bool
 }
 
 // DefaultName derives a strategy name from a command: "exec-" and the base
@@ -126,7 +134,9 @@ type Strategy struct {
 	clock *gb.Clock
 	tail  *tail
 	errW  io.Writer
-	errF  *os.File
+	// verify checks write_ok versions against the ledger.
+	verify *verifier
+	errF   *capLog
 
 	nextID atomic.Int64
 	starts atomic.Int64
@@ -142,6 +152,7 @@ type Strategy struct {
 	crashAt string // app-crash: kill the process when it reaches this point
 
 	fatal      error
+	notes      []string // said in the run's summary
 	failed     chan struct{}
 	failedOnce sync.Once
 	bg         sync.WaitGroup // point handlers
@@ -177,6 +188,9 @@ func New(ctx context.Context, cfg Config, env strategies.Env) (gb.Strategy, erro
 	if cfg.MaxLine <= 0 {
 		cfg.MaxLine = DefaultMaxLine
 	}
+	if cfg.MaxLog <= 0 {
+		cfg.MaxLog = DefaultMaxLog
+	}
 	if cfg.InitTimeout <= 0 {
 		cfg.InitTimeout = DefaultInitTimeout
 	}
@@ -193,13 +207,16 @@ func New(ctx context.Context, cfg Config, env strategies.Env) (gb.Strategy, erro
 		if err := os.MkdirAll(filepath.Dir(cfg.StderrPath), 0o755); err != nil {
 			return nil, fmt.Errorf("process %s: stderr log: %w", cfg.Name, err)
 		}
-		f, err := os.OpenFile(cfg.StderrPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		// O_NOFOLLOW: a link planted in the results folder is refused,
+		// not written through.
+		f, err := os.OpenFile(cfg.StderrPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, 0o644)
 		if err != nil {
 			return nil, fmt.Errorf("process %s: stderr log: %w", cfg.Name, err)
 		}
-		s.errF = f
-		s.errW = io.MultiWriter(f, s.tail)
+		s.errF = newCapLog(f, cfg.MaxLog)
+		s.errW = io.MultiWriter(s.errF, s.tail)
 	}
+	s.verify = newVerifier(s)
 	if err := s.launch(ctx); err != nil {
 		s.shutdown()
 		return nil, err
@@ -280,7 +297,7 @@ func (s *Strategy) launch(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: postgres URL: %w", s.describe(nil), err)
 	}
-	c, err := start(s.cfg.Command, s.cfg.Dir, os.Environ(), s.errW, s.cfg.MaxLine, s.onLine, s.onEnd)
+	c, err := start(s.cfg.Command, s.cfg.Dir, os.Environ(), s.errW, s.cfg.MaxLine, s.onLine, func(c *child, err error) { s.failWith(c, err) }, s.onEnd)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.describe(nil), err)
 	}
@@ -457,12 +474,21 @@ func (s *Strategy) onEnd(c *child, rerr error) {
 	default:
 		problem = fmt.Errorf("exited (%v)", exitStatus(c.exit))
 	}
+	if left := c.leftBehind(); len(left) > 0 && why == "" && !closing {
+		problem = fmt.Errorf("%v; %v", problem, leftError(left))
+	}
 	if why == "" && !closing {
 		s.failWith(c, problem)
 	}
 	for _, cl := range gone {
 		cl.reply <- &msg{Type: typeError, Class: "other", Text: problem.Error()}
 	}
+}
+
+// leftError says which processes a process left running when it ended
+// (killed by the harness).
+func leftError(left []string) error {
+	return fmt.Errorf("left %d process(es) running after it ended, killed by the harness: %s", len(left), strings.Join(left, ", "))
 }
 
 func exitStatus(err error) string {
@@ -607,6 +633,10 @@ func (s *Strategy) Read(ctx context.Context, key gb.Key) (gb.ReadResult, error) 
 		return gb.ReadResult{}, s.remoteErr(r, fmt.Sprintf("read key %d", key))
 	case r.Type != typeReadOK || r.Value == nil:
 		return gb.ReadResult{}, s.failWith(nil, fmt.Errorf("read key %d answered with %s (value %v), want read_ok with a value", key, r.Type, r.Value))
+	case r.Value.Version < 0:
+		// No write makes a negative version: the checker would count
+		// every such read as unknown rather than say the process lies.
+		return gb.ReadResult{}, s.failWith(nil, fmt.Errorf("read key %d answered with version %d, want a version >= 0", key, r.Value.Version))
 	}
 	return gb.ReadResult{Value: *r.Value, Hit: r.Hit}, nil
 }
@@ -666,12 +696,31 @@ func (s *Strategy) shutdown() {
 	s.mu.Unlock()
 	if c != nil {
 		c.stop(stopGrace)
+		if left := c.leftBehind(); len(left) > 0 {
+			s.failWith(c, leftError(left))
+		}
 	}
+	s.verify.finish()
 	s.bg.Wait()
 	if s.errF != nil {
+		if n := s.errF.Truncated(); n > 0 {
+			note := fmt.Sprintf("%s: its stderr log %s was cut: %d bytes left out between the first and the last %d bytes",
+				s.describe(nil), s.cfg.StderrPath, n, s.cfg.MaxLog/2)
+			s.mu.Lock()
+			s.notes = append(s.notes, note)
+			s.mu.Unlock()
+		}
 		_ = s.errF.Close()
 		s.errF = nil
 	}
+}
+
+// Notes returns what the run's summary should say about the process
+// beyond its metrics (a stderr log that was cut); call it after Close.
+func (s *Strategy) Notes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.notes)
 }
 
 // Crash kills the process group with SIGKILL (the app-crash fault). Calls

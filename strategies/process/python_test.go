@@ -35,9 +35,13 @@ func pythonExample(t testing.TB, script string) strategies.Info {
 		t.Skipf("SKIPPED, NOT PASSED: %s cannot import redis and psycopg (%v: %s); run make deps (apt-get install python3-redis python3-psycopg)",
 			python, err, strings.TrimSpace(string(out)))
 	}
+	return process.Info(process.Config{Command: pythonCommand(t, script), StderrPath: filepath.Join(t.TempDir(), script+".stderr.log")})
+}
+
+// pythonCommand is the command line of examples/python/<script>.
+func pythonCommand(t testing.TB, script string) []string {
 	_, file, _, _ := runtime.Caller(0)
-	path := filepath.Join(filepath.Dir(file), "..", "..", "examples", "python", script)
-	return process.Info(process.Config{Command: []string{python, path}, StderrPath: filepath.Join(t.TempDir(), script+".stderr.log")})
+	return []string{python, filepath.Join(filepath.Dir(file), "..", "..", "examples", "python", script)}
 }
 
 func registryWith(info strategies.Info) *strategies.Registry {

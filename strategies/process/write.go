@@ -42,11 +42,16 @@ func (s *Strategy) Write(ctx context.Context, req gb.WriteRequest) error {
 	return s.failWith(nil, fmt.Errorf("write key %d answered with %s, want write_ok or error", req.Key, r.Type))
 }
 
-// committed records a write_ok.
+// committed records a write_ok. Every one is checked against the ledger:
+// without a version at once (the ledger gives the version), with one in
+// the verifier's next batch.
 func (s *Strategy) committed(ctx context.Context, req gb.WriteRequest, invoke time.Duration, r *msg) error {
 	var v int64
 	if r.Version != nil {
 		v = *r.Version
+		if v >= 1 && !s.cfg.noLedgerCheck {
+			s.verify.add(claimed{key: req.Key, token: req.Token, version: v})
+		}
 	} else {
 		k, lv, ok, err := s.env.Store.LedgerVersion(context.WithoutCancel(ctx), req.Token)
 		if err != nil {
