@@ -23,6 +23,7 @@ var costColumns = []CostColumn{
 	{"read p99", "p99 read latency relative to the baseline in the same scenario (below 1: faster)", MetricReadP99},
 	{"write p99", "p99 write latency relative to the baseline in the same scenario (above 1: slower)", MetricWriteP99},
 	{"ops/s", "throughput relative to the baseline in the same scenario (above 1: more operations per second)", MetricOpsPerSec},
+	{"db reads", "database reads per second relative to the baseline in the same scenario (below 1: the cache keeps load off PostgreSQL)", MetricDBReadsPerSec},
 }
 
 // BaselineStrategy is the strategy costs are relative to when the bench
