@@ -244,3 +244,23 @@ func classSet(r *explore.Result) string {
 	}
 	return strings.Join(s, ",")
 }
+
+// The random mode (PCT) finds cache-aside's stale fill, states its
+// probability bound, and the same seed gives the same schedules.
+func TestRandomSeeded(t *testing.T) {
+	srv := servertest.Start(t)
+	o := explore.Options{Strategy: "cache-aside", Mode: explore.ModeRandom, Seed: 7, Schedules: 150, MaxFaults: explore.NoFaults, Starts: []string{explore.StartEmpty}}
+	a := run(t, srv, o)
+	b := run(t, srv, o)
+	if a.Outcome != explore.OutcomeAnomaly || !strings.Contains(a.PCT, "probability") {
+		t.Fatalf("outcome %s, PCT %q: want the stale fill found and the bound stated", a.Outcome, a.PCT)
+	}
+	if a.Schedules != 150 || shapes(a) != shapes(b) {
+		t.Fatalf("seed 7 twice: %d schedules with %s, then %d with %s", a.Schedules, shapes(a), b.Schedules, shapes(b))
+	}
+	for i := range a.Anomalies {
+		if x, y := a.Anomalies[i].Schedule.Text(), b.Anomalies[i].Schedule.Text(); x != y {
+			t.Errorf("seed 7 twice: smallest %s schedules differ:\n%s\n%s", a.Anomalies[i].Shape, x, y)
+		}
+	}
+}
