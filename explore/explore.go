@@ -261,23 +261,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	x, err := newExploration(opts)
+	x, stop, err := start(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	lock, err := x.openLockConn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer lock.Close(context.WithoutCancel(ctx))
-	x.e.lock = lock
-	if opts.Exec != "" && !opts.NoWire {
-		stop, err := x.startProxies(ctx)
-		if err != nil {
-			return nil, err
-		}
-		defer stop()
-	}
+	defer stop()
 	defer x.closeSession(context.WithoutCancel(ctx))
 
 	start := time.Now()
@@ -304,6 +292,29 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res := x.result(time.Since(start), exhausted)
 	return res, runErr
+}
+
+// start makes the exploration of opts (defaults applied) and opens what
+// its trials need beside the sessions: the connection that asks
+// PostgreSQL for lock waits and, for a strategy process, the proxies.
+// stop closes them.
+func start(ctx context.Context, opts Options) (x *exploration, stop func(), err error) {
+	if x, err = newExploration(opts); err != nil {
+		return nil, nil, err
+	}
+	lock, err := x.openLockConn(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	x.e.lock = lock
+	stopProxies := func() {}
+	if opts.Exec != "" && !opts.NoWire {
+		if stopProxies, err = x.startProxies(ctx); err != nil {
+			lock.Close(context.WithoutCancel(ctx))
+			return nil, nil, err
+		}
+	}
+	return x, func() { stopProxies(); lock.Close(context.WithoutCancel(ctx)) }, nil
 }
 
 func newExploration(opts Options) (*exploration, error) {

@@ -66,23 +66,11 @@ func ReplaySchedule(ctx context.Context, s *Schedule, o ReplayOptions) (*Replay,
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	x, err := newExploration(opts)
+	x, stop, err := start(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	lock, err := x.openLockConn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer lock.Close(context.WithoutCancel(ctx))
-	x.e.lock = lock
-	if s.Exec != "" && s.Wire {
-		stop, err := x.startProxies(ctx)
-		if err != nil {
-			return nil, err
-		}
-		defer stop()
-	}
+	defer stop()
 
 	redisFault := slices.ContainsFunc(s.Choices, func(c Choice) bool {
 		return c.Fault == FaultLostReply || c.Fault == FaultRefused || c.Fault == FaultUnreachable

@@ -159,13 +159,11 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 
-	srv, err := docker.Provision(ctx, pcfg)
+	srv, err := provision(ctx, pcfg, stderr)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	fmt.Fprintf(stderr, "servers: %s (%s); PostgreSQL %s at %s, Redis %s at %s\n",
-		srv.Provider, srv.Reason, srv.Postgres.Version, srv.Postgres.Addr, srv.Redis.Version, srv.Redis.Addr)
 	opts.Servers = srv
 	res, err := explore.Run(ctx, opts)
 	fmt.Fprintln(stderr)

@@ -134,13 +134,11 @@ func cmdReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 
-	srv, err := docker.Provision(ctx, pcfg)
+	srv, err := provision(ctx, pcfg, stderr)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	fmt.Fprintf(stderr, "servers: %s (%s); PostgreSQL %s at %s, Redis %s at %s\n",
-		srv.Provider, srv.Reason, srv.Postgres.Version, srv.Postgres.Addr, srv.Redis.Version, srv.Redis.Addr)
 
 	res, err := reproduce.Run(ctx, c, reproduce.Options{
 		Servers: srv, Strategy: info.Name, Params: p, Registry: reg, TTL: *ttl, RedisTimeout: *redisTimeout,
@@ -227,7 +225,7 @@ func replaySchedule(ctx context.Context, file string, pcfg docker.Config, df dat
 	if err := checkOutDir("-out", outDir); err != nil {
 		return err
 	}
-	srv, err := docker.Provision(ctx, pcfg)
+	srv, err := provision(ctx, pcfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -267,4 +265,16 @@ func replaySchedule(ctx context.Context, file string, pcfg docker.Config, df dat
 		return budgetError{fmt.Sprintf("reproduce -schedule %s: anomaly reproduced on %s (%s)", file, res.Strategy, res.Verdict.Normalized())}
 	}
 	return nil
+}
+
+// provision starts or finds the servers as pcfg says and prints which, in
+// one line.
+func provision(ctx context.Context, pcfg docker.Config, stderr io.Writer) (*docker.Servers, error) {
+	srv, err := docker.Provision(ctx, pcfg)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "servers: %s (%s); PostgreSQL %s at %s, Redis %s at %s\n",
+		srv.Provider, srv.Reason, srv.Postgres.Version, srv.Postgres.Addr, srv.Redis.Version, srv.Redis.Addr)
+	return srv, nil
 }
