@@ -620,6 +620,13 @@ func judgeTrial(t *trial, run *record.Run) *trialResult {
 		r.unknown = true
 		return r
 	}
+	if r.end != EndDone {
+		// The scheduler aborted what was left of it (a deadlock, a
+		// diverged prefix, a stuck step): what the servers hold then is
+		// the abort's doing, not the strategy's, and proves nothing.
+		r.unknown = r.end != EndDeadlock
+		return r
+	}
 	keys := map[gb.Key]bool{}
 	for _, k := range t.keys {
 		keys[k] = true
@@ -676,9 +683,6 @@ func judgeTrial(t *trial, run *record.Run) *trialResult {
 		if found[c] {
 			r.classes = append(r.classes, c)
 		}
-	}
-	if r.end != EndDone && r.end != EndDeadlock {
-		r.unknown = true
 	}
 	r.sched.Classes = r.classes
 	r.sched.Shape = strings.Join(r.classes, "+")
