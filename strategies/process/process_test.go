@@ -72,13 +72,21 @@ func TestBadProcesses(t *testing.T) {
 		t.Run(c.mode, func(t *testing.T) {
 			e := env(t, srv, fmt.Sprintf("gbproc_bad_%d", i))
 			logPath := filepath.Join(t.TempDir(), "logs", "process.stderr.log")
-			cfg := process.Config{Command: fakeCommand(t, c.mode), Name: "fake-" + c.mode, RequestTimeout: 300 * time.Millisecond, StderrPath: logPath}
+			// Only the silent process is about the request timeout: the
+			// others get a long one, so that on a loaded machine the
+			// protocol fault they commit (a 1 MiB line takes a while
+			// through a pipe under -race) is what breaks them.
+			timeout := 10 * time.Second
+			if c.mode == "silent" {
+				timeout = 300 * time.Millisecond
+			}
+			cfg := process.Config{Command: fakeCommand(t, c.mode), Name: "fake-" + c.mode, RequestTimeout: timeout, StderrPath: logPath}
 			st, err := process.New(context.Background(), cfg, e)
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
 			ps := process.Process(st)
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			var opErr error
 			if c.mode == "lie-ok" {
