@@ -76,8 +76,13 @@ func TestEscapedGrandchild(t *testing.T) {
 			if _, err := st.Read(ctx, 1); err != nil {
 				t.Fatalf("Read: %v", err)
 			}
-			if left := processesWith(token); len(left) < 2 {
-				t.Fatalf("the grandchild did not start: processes %q", left)
+			// The grandchild is forked by a child that the process does
+			// not wait for: poll until it is there.
+			for deadline := time.Now().Add(5 * time.Second); len(processesWith(token)) < 2; {
+				if time.Now().After(deadline) {
+					t.Fatalf("the grandchild did not start: processes %q", processesWith(token))
+				}
+				time.Sleep(10 * time.Millisecond)
 			}
 			t0 := time.Now()
 			cerr := st.Close()
