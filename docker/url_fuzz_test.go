@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// FuzzURLs (issue 16): whatever is given as -postgres-url or -redis-url,
+// FuzzURLs: whatever is given as -postgres-url or -redis-url,
 // the checks and Config.Check never panic, a URL they accept has the
 // scheme and host they promise, and no message quotes its password.
 func FuzzURLs(f *testing.F) {

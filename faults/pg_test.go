@@ -69,7 +69,7 @@ func testPostgresFaults(t *testing.T, srv *docker.Servers) {
 			t.Fatal(err)
 		}
 		defer held.Release()
-		// Issue 16: a client that merely calls itself "ghostbench" (or
+		// A client that merely calls itself "ghostbench" (or
 		// another run's session) is not the run's, and must survive.
 		namesake := connectAs(t, srv.Postgres.URL, "ghostbench")
 		other := connectAs(t, srv.Postgres.URL, "someone-else")

@@ -18,7 +18,7 @@ import (
 	"github.com/ghostbench/ghostbench/store"
 )
 
-// Run ownership and isolation (issue 16).
+// Run ownership and isolation.
 //
 // Every run has an owner id (newOwnerID). It is in the schema's marker
 // (store.OwnerMarker, COMMENT ON SCHEMA), in the value of the prefix's

@@ -172,7 +172,7 @@ func TestParseRejects(t *testing.T) {
 	}
 }
 
-// FuzzParseDuration (issue 16): a duration ParseDuration accepts is never
+// FuzzParseDuration: a duration ParseDuration accepts is never
 // negative and reads back as itself from its String form.
 func FuzzParseDuration(f *testing.F) {
 	for _, s := range []string{"10s", "250ms", "none", "0", "", "-2s", "-0s", "1h2m3.5s", "100000h", "9223372036854775807ns", "1e3s", " 5s ", "NaN"} {

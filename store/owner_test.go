@@ -10,7 +10,7 @@ import (
 	"github.com/ghostbench/ghostbench/store"
 )
 
-// TestSetupLeavesForeignSchema (issue 16, defect 1): Setup and Drop refuse
+// TestSetupLeavesForeignSchema: Setup and Drop refuse
 // a schema that ghostbench did not create, and its table keeps its rows.
 func TestSetupLeavesForeignSchema(t *testing.T) {
 	srv := servertest.Start(t)
@@ -59,7 +59,7 @@ func TestSetupLeavesForeignSchema(t *testing.T) {
 	}
 }
 
-// TestSetupManyKeys (issue 16, defect 8): seeding a million keys works
+// TestSetupManyKeys: seeding a million keys works
 // under a session statement timeout far below what one INSERT of them all
 // takes (the run's pool has the scenario's 2s; 100ms here leaves no doubt).
 func TestSetupManyKeys(t *testing.T) {

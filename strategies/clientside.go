@@ -7,7 +7,7 @@ import (
 )
 
 // registerClientSide registers the strategies with a cache in process
-// memory invalidated by Redis (issue 15).
+// memory invalidated by Redis.
 func registerClientSide(r *Registry) {
 	r.Register(Info{
 		Name: "rueidis-csc",

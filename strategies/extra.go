@@ -12,7 +12,7 @@ import (
 )
 
 // registerExtras registers the strategies beyond the four of the design's
-// minimum set (issue 7): each is a real implementation of a published
+// minimum set: each is a real implementation of a published
 // technique, so that the bench compares what people actually deploy.
 func registerExtras(r *Registry) {
 	r.Register(Info{

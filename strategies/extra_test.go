@@ -15,7 +15,7 @@ import (
 	"github.com/ghostbench/ghostbench/strategies"
 )
 
-// extras are the strategies of issue 7, with parameters that keep tests
+// extras are the strategies beyond the minimum set, with parameters that keep tests
 // short.
 var extras = []struct {
 	name   string

@@ -10,7 +10,7 @@ import (
 // TestCheckParamsValues: a declared parameter with a value its strategy
 // cannot use is refused by CheckParams, before any server is started,
 // naming the strategy, the parameter, the value and what is allowed
-// (issue 16, defect 7: -param lag=abc failed only once the run began).
+// (-param lag=abc used to fail only once the run began).
 func TestCheckParamsValues(t *testing.T) {
 	reg := strategies.Default()
 	tests := []struct {

@@ -10,7 +10,7 @@ import (
 	"github.com/ghostbench/ghostbench/scenarios"
 )
 
-// FuzzScenarioFlags (issue 16): whatever values the scenario flags get,
+// FuzzScenarioFlags: whatever values the scenario flags get,
 // load either returns a usage error (exit 2) or a scenario that validates,
 // with the values given honoured: a warm-up shorter than the duration, a
 // duration within the bound, a finite rate, never a silent change.

@@ -18,7 +18,7 @@ import (
 	"github.com/ghostbench/ghostbench/record"
 )
 
-// Issue 16: servers the harness does not own. Every test here starts its
+// Servers the harness does not own. Every test here starts its
 // own servers (the local provider) and hands them to ghostbench run by URL,
 // as a user's servers would be: the external provider.
 

@@ -31,7 +31,7 @@ func deadURLs(t *testing.T) []string {
 
 // TestUsageErrorsBeforeServers: every flag that cannot be honoured is a
 // usage error (exit 2) of one line that names the flag and the value,
-// found before any server is contacted (issue 16, defects 6 and 7).
+// found before any server is contacted.
 func TestUsageErrorsBeforeServers(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "a-file")
 	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
