@@ -11,8 +11,8 @@ import (
 	"github.com/ghostbench/ghostbench/strategies"
 )
 
-// clientSideCases are the cases of caches inside the application (issue
-// 15): Redis client-side caching and a local cache in front of Redis.
+// clientSideCases are the cases of caches inside the application: Redis
+// client-side caching and a local cache in front of Redis.
 func clientSideCases() []Case {
 	return []Case{
 		{

@@ -128,24 +128,7 @@ func exactP(rank2 []int, n1 int, mean2, dev float64) float64 {
 // is better: -1 when a is significantly lower (better), +1 significantly
 // higher, 0 when the test at Alpha cannot separate them; p is the
 // Mann-Whitney p-value. Direction is by the medians.
-func Compare(a, b []float64) (order int, p float64) {
-	p = MannWhitney(a, b)
-	if p >= Alpha {
-		return 0, p
-	}
-	ma, mb := Median(a), Median(b)
-	switch {
-	case ma < mb:
-		return -1, p
-	case ma > mb:
-		return 1, p
-	}
-	// Equal medians but separable ranks: decide by the mean rank.
-	if mean(a) < mean(b) {
-		return -1, p
-	}
-	return 1, p
-}
+func Compare(a, b []float64) (order int, p float64) { return CompareAt(a, b, Alpha) }
 
 func mean(xs []float64) float64 {
 	s := 0.0

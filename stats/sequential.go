@@ -155,6 +155,7 @@ func CompareAt(a, b []float64, level float64) (order int, p float64) {
 	case ma > mb:
 		return 1, p
 	}
+	// Equal medians but separable ranks: decide by the mean rank.
 	if mean(a) < mean(b) {
 		return -1, p
 	}
